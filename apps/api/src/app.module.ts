@@ -1,0 +1,44 @@
+import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { RedisModule } from '@app/redis';
+import type { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/config.module';
+import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
+import { HealthModule } from './health/health.module';
+import { SessionsModule } from './sessions/sessions.module';
+import { REQUEST_ID_HEADER } from './common/http/request-id';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+          pinoHttp: {
+            level: config.logging.level,
+            genReqId: (request) => String(request.headers[REQUEST_ID_HEADER]),
+            // Credentials never reach the logs.
+            redact: {
+              paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'],
+              censor: '[redacted]',
+            },
+            autoLogging: { ignore: (request) => (request.url ?? '').startsWith('/api/v1/health') },
+          },
+        }),
+        RedisModule.forRoot({
+          url: config.redis.url,
+          keyPrefix: config.redis.keyPrefix,
+          commandTimeoutMs: config.redis.commandTimeoutMs,
+          connectTimeoutMs: config.redis.connectTimeoutMs,
+        }),
+        HealthModule,
+        SessionsModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
+    };
+  }
+}

@@ -1,0 +1,28 @@
+import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem-details';
+
+/** The one place errors become HTTP: every failure leaves as application/problem+json. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendProblem(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
+  }
+}
+
+export function sendProblem(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: Logger,
+): void {
+  const { body, headers } = toProblem(error, request.url.split('?')[0], String(request.id));
+  if (body.status >= 500) {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    logger.error(`${request.method} ${body.instance} -> ${body.status} [${body.request_id}] ${detail}`);
+  }
+  void reply.status(body.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body);
+}

@@ -1,0 +1,158 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { StoreUnavailableError } from '@app/redis';
+import { DomainError, type FieldProblem } from '../errors/domain-errors';
+import { RequestValidationError } from '../validation/request-validation.error';
+
+/** RFC 9457 problem details, with the request id every response carries. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  request_id: string;
+  errors?: FieldProblem[];
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const problemType = (slug: string) => `urn:masa:problem:${slug}`;
+
+interface Mapped {
+  status: number;
+  slug: string;
+  title: string;
+  detail: string;
+  extensions?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+const DOMAIN_STATUS: Record<DomainError['code'], { status: number; slug: string; title: string }> = {
+  not_found: { status: 404, slug: 'not-found', title: 'Not Found' },
+  version_mismatch: { status: 412, slug: 'version-mismatch', title: 'Precondition Failed' },
+  payload_too_large: { status: 413, slug: 'payload-too-large', title: 'Payload Too Large' },
+  invalid_request: { status: 400, slug: 'validation-error', title: 'Bad Request' },
+  conflict: { status: 409, slug: 'conflict', title: 'Conflict' },
+};
+
+/** Fastify's own errors (body parsing, content type) carry a code and a status. */
+interface FastifyLikeError {
+  code: string;
+  statusCode: number;
+  message: string;
+}
+
+function isFastifyError(error: unknown): error is FastifyLikeError {
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<FastifyLikeError>).code === 'string' &&
+    typeof (error as Partial<FastifyLikeError>).statusCode === 'number'
+  );
+}
+
+const FASTIFY_DETAIL: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body exceeds the configured limit (BODY_LIMIT).',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported Content-Type; send application/json.',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The JSON body is empty.',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The body is not valid JSON.',
+};
+
+function map(error: unknown): Mapped {
+  if (error instanceof RequestValidationError) {
+    return {
+      status: 400,
+      slug: 'validation-error',
+      title: 'Bad Request',
+      detail: error.message,
+      extensions: { errors: error.problems },
+    };
+  }
+  if (error instanceof DomainError) {
+    const known = DOMAIN_STATUS[error.code];
+    const extensions = 'problems' in error ? { errors: error.problems } : undefined;
+    return { ...known, detail: error.message, extensions };
+  }
+  if (error instanceof StoreUnavailableError) {
+    return {
+      status: 503,
+      slug: 'store-unavailable',
+      title: 'Service Unavailable',
+      detail: 'The data store is unavailable; retry shortly.',
+      headers: { 'retry-after': '1' },
+    };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const body = error.getResponse();
+    const detail =
+      typeof body === 'string'
+        ? body
+        : typeof (body as { message?: unknown }).message === 'string'
+          ? String((body as { message: string }).message)
+          : error.message;
+    return {
+      status,
+      slug: slugFor(status),
+      title: titleFor(status),
+      detail,
+      extensions: extensionsOf(body),
+    };
+  }
+  if (isFastifyError(error) && error.statusCode >= 400 && error.statusCode < 500) {
+    return {
+      status: error.statusCode,
+      slug: slugFor(error.statusCode),
+      title: titleFor(error.statusCode),
+      detail: FASTIFY_DETAIL[error.code] ?? error.message,
+    };
+  }
+  return {
+    status: 500,
+    slug: 'internal-error',
+    title: 'Internal Server Error',
+    detail: 'An unexpected error occurred; quote the request_id when reporting it.',
+  };
+}
+
+/** Extra members an HttpException carried (e.g. health check results), minus Nest's own ones. */
+function extensionsOf(body: string | object): Record<string, unknown> | undefined {
+  if (typeof body !== 'object') return undefined;
+  const { message: _m, error: _e, statusCode: _s, ...rest } = body as Record<string, unknown>;
+  return Object.keys(rest).length > 0 ? rest : undefined;
+}
+
+function titleFor(status: number): string {
+  const name = HttpStatus[status];
+  if (!name) return 'Error';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
+}
+
+function slugFor(status: number): string {
+  return (HttpStatus[status] ?? 'error').toLowerCase().replace(/_/g, '-');
+}
+
+export interface ProblemResponse {
+  body: ProblemDetails;
+  headers: Record<string, string>;
+}
+
+export function toProblem(error: unknown, instance: string, requestId: string): ProblemResponse {
+  const mapped = map(error);
+  return {
+    body: {
+      type: problemType(mapped.slug),
+      title: mapped.title,
+      status: mapped.status,
+      detail: mapped.detail,
+      instance,
+      request_id: requestId,
+      ...mapped.extensions,
+    },
+    headers: mapped.headers ?? {},
+  };
+}

@@ -1,0 +1,20 @@
+import type { AppEnv } from './environment.schema';
+
+/** The validated configuration, handed out typed and nested. Nothing else reads process.env. */
+export interface AppConfig {
+  env: AppEnv;
+  version: string;
+  http: { host: string; port: number; bodyLimitBytes: number };
+  redis: { url: string; keyPrefix: string; commandTimeoutMs: number; connectTimeoutMs: number };
+  sessions: {
+    defaultTtlSeconds: number;
+    maxTtlSeconds: number;
+    maxPayloadBytes: number;
+    sweepIntervalMs: number;
+  };
+  logging: { level: string };
+  swagger: { enabled: boolean };
+}
+
+/** DI token for {@link AppConfig}. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,98 @@
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+
+export const APP_ENVS = ['development', 'staging', 'production', 'test'] as const;
+export type AppEnv = (typeof APP_ENVS)[number];
+
+const toBoolean = ({ value }: { value: unknown }) =>
+  value === true || value === 'true' || value === '1'
+    ? true
+    : value === false || value === 'false' || value === '0'
+      ? false
+      : value;
+
+/**
+ * Every environment variable the API reads, with its default. `.env.example` documents the same
+ * list; a value that fails here stops start-up with the variable's name.
+ */
+export class EnvironmentVariables {
+  @IsIn(APP_ENVS)
+  APP_ENV: AppEnv = 'development';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @ValidateIf((_, value) => value !== undefined)
+  @Matches(/^(redis|rediss|redis-cluster|rediss-cluster|redis-sentinel|rediss-sentinel):\/\/.+/)
+  REDIS_URL?: string;
+
+  @Matches(/^[A-Za-z0-9_-]{1,32}$/)
+  REDIS_KEY_PREFIX = 'masa';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(60000)
+  REDIS_COMMAND_TIMEOUT_MS = 2000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  REDIS_CONNECT_TIMEOUT_MS = 5000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  SESSION_TTL_SECONDS = 604800;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  SESSION_MAX_TTL_SECONDS = 2592000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
+  SESSION_MAX_BYTES = 256 * 1024;
+
+  /** 0 turns the background sweeper off (lists still clean up lazily). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SESSION_SWEEP_INTERVAL_MS = 60000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
+  BODY_LIMIT = 1024 * 1024;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  SWAGGER_ENABLED = true;
+
+  @IsOptional()
+  @IsString()
+  APP_VERSION?: string;
+}

@@ -1,0 +1,103 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { parse as parseYaml } from 'yaml';
+import type { AppConfig } from './app-config';
+import { APP_ENVS, EnvironmentVariables, type AppEnv } from './environment.schema';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Source = Record<string, string | undefined>;
+
+/** Used outside production when REDIS_URL is unset (production refuses to start without it). */
+export const DEVELOPMENT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+const CONFIG_DIR = join(__dirname, '..', '..', '..', '..', 'config');
+
+/**
+ * Reads `config/<APP_ENV>.yaml` for defaults, lets the environment override them, validates the
+ * result once and fails fast naming the variable. `configDir` is a parameter for tests.
+ */
+export function loadConfig(environment: Source = process.env, configDir = findConfigDir()): AppConfig {
+  const appEnv = (environment.APP_ENV ?? 'development') as AppEnv;
+  if (!APP_ENVS.includes(appEnv)) {
+    throw new ConfigError(`APP_ENV must be one of ${APP_ENVS.join(', ')} (got "${appEnv}")`);
+  }
+  const merged: Record<string, unknown> = { ...readDefaults(configDir, appEnv) };
+  for (const [name, value] of Object.entries(environment)) {
+    if (value !== undefined && value !== '') merged[name] = value;
+  }
+  merged.APP_ENV = appEnv;
+
+  const env = plainToInstance(EnvironmentVariables, merged, { exposeDefaultValues: true });
+  const errors = validateSync(env, { whitelist: true, forbidUnknownValues: true });
+  if (errors.length > 0) throw new ConfigError(describe(errors));
+
+  if (env.SESSION_TTL_SECONDS > env.SESSION_MAX_TTL_SECONDS) {
+    throw new ConfigError('SESSION_TTL_SECONDS must not exceed SESSION_MAX_TTL_SECONDS');
+  }
+  if (env.APP_ENV === 'production' && env.REDIS_URL === undefined) {
+    throw new ConfigError('REDIS_URL is required when APP_ENV=production');
+  }
+
+  return {
+    env: env.APP_ENV,
+    version: env.APP_VERSION ?? readPackageVersion(),
+    http: { host: env.HOST, port: env.PORT, bodyLimitBytes: env.BODY_LIMIT },
+    redis: {
+      url: env.REDIS_URL ?? DEVELOPMENT_REDIS_URL,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+      connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
+    },
+    sessions: {
+      defaultTtlSeconds: env.SESSION_TTL_SECONDS,
+      maxTtlSeconds: env.SESSION_MAX_TTL_SECONDS,
+      maxPayloadBytes: env.SESSION_MAX_BYTES,
+      sweepIntervalMs: env.SESSION_SWEEP_INTERVAL_MS,
+    },
+    logging: { level: env.LOG_LEVEL },
+    swagger: { enabled: env.SWAGGER_ENABLED },
+  };
+}
+
+function readDefaults(configDir: string, appEnv: AppEnv): Record<string, unknown> {
+  const file = join(configDir, `${appEnv}.yaml`);
+  if (!existsSync(file)) return {};
+  const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`${file} must be a mapping of VARIABLE: value`);
+  }
+  return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
+}
+
+function describe(errors: ValidationError[]): string {
+  return errors
+    .map((error) => {
+      const problems = Object.values(error.constraints ?? {}).join('; ');
+      return `${error.property}: ${problems} (got ${JSON.stringify(error.value)})`;
+    })
+    .join('\n');
+}
+
+/** The config folder both from sources (ts-node, jest) and from dist/apps/api. */
+function findConfigDir(): string {
+  const candidates = [CONFIG_DIR, join(process.cwd(), 'config')];
+  return candidates.find((dir) => existsSync(dir)) ?? candidates[candidates.length - 1];
+}
+
+function readPackageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}

@@ -1,0 +1,180 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { etagOf, IfMatchVersion } from '../common/http/if-match.decorator';
+import { Tenant } from '../common/http/tenant.decorator';
+import { UuidParamPipe } from '../common/http/uuid-param.pipe';
+import { ApiProblems } from '../common/swagger/api-problems.decorator';
+import { BatchCreateSessionsDto, SessionIdsDto } from './dto/batch-sessions.dto';
+import { CreateSessionDto } from './dto/create-session.dto';
+import { ListSessionsQueryDto } from './dto/list-sessions.query';
+import { EXAMPLE_SESSION_ID } from './dto/session-fields';
+import {
+  BatchCreatedSessionsDto,
+  BatchDeletedSessionsDto,
+  BatchGetSessionsDto,
+  CreatedSessionDto,
+  DeletedSessionDto,
+  SessionDto,
+  SessionListDto,
+  SessionStatusDto,
+  StatusUpdatedDto,
+  UpdatedSessionDto,
+} from './dto/session-responses.dto';
+import { UpdateSessionDto, UpdateSessionStatusDto } from './dto/update-session.dto';
+import { SessionsService } from './sessions.service';
+
+const SessionIdParam = () =>
+  ApiParam({ name: 'session_id', format: 'uuid', example: EXAMPLE_SESSION_ID });
+const IfMatchHeader = () =>
+  ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'The ETag (version) you read, e.g. "3". A stale one gets 412 and nothing is written.',
+  });
+
+@ApiTags('sessions')
+@Controller('sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a session' })
+  @ApiCreatedResponse({ type: CreatedSessionDto, description: 'Location and ETag headers point at the new session.' })
+  @ApiProblems(400, 413)
+  async create(
+    @Tenant() tenant: string,
+    @Body() body: CreateSessionDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CreatedSessionDto> {
+    const created = await this.sessions.create(tenant, body);
+    void reply.header('location', `/api/v1/sessions/${created.session_id}`).header('etag', etagOf(1));
+    return created;
+  }
+
+  @Post('batch')
+  @ApiOperation({ summary: 'Create up to 100 sessions atomically (all or none)' })
+  @ApiCreatedResponse({ type: BatchCreatedSessionsDto })
+  @ApiProblems(400, 413)
+  async createMany(@Tenant() tenant: string, @Body() body: BatchCreateSessionsDto): Promise<BatchCreatedSessionsDto> {
+    return { sessions: await this.sessions.createMany(tenant, body.sessions) };
+  }
+
+  @Post('batch-get')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Read up to 100 sessions in one round trip' })
+  @ApiBody({ type: SessionIdsDto })
+  @ApiOkResponse({ type: BatchGetSessionsDto })
+  @ApiProblems(400)
+  getMany(@Tenant() tenant: string, @Body() body: SessionIdsDto): Promise<BatchGetSessionsDto> {
+    return this.sessions.getMany(tenant, body);
+  }
+
+  @Post('batch-delete')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Delete up to 100 sessions in one atomic step' })
+  @ApiBody({ type: SessionIdsDto })
+  @ApiOkResponse({ type: BatchDeletedSessionsDto })
+  @ApiProblems(400)
+  deleteMany(@Tenant() tenant: string, @Body() body: SessionIdsDto): Promise<BatchDeletedSessionsDto> {
+    return this.sessions.deleteMany(tenant, body);
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'List sessions',
+    description:
+      'Filters combine (AND). Page with offset, or with next_cursor for stable deep paging. ' +
+      'Backed by sorted-set indexes: the cost does not grow with the number of sessions stored.',
+  })
+  @ApiOkResponse({ type: SessionListDto })
+  @ApiProblems(400)
+  list(@Tenant() tenant: string, @Query() query: ListSessionsQueryDto): Promise<SessionListDto> {
+    return this.sessions.list(tenant, query);
+  }
+
+  @Get(':session_id')
+  @SessionIdParam()
+  @ApiOperation({ summary: 'Read a session' })
+  @ApiOkResponse({ type: SessionDto, description: 'ETag carries the version.' })
+  @ApiProblems(400, 404)
+  async get(
+    @Tenant() tenant: string,
+    @Param('session_id', UuidParamPipe) sessionId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SessionDto> {
+    const session = await this.sessions.get(tenant, sessionId);
+    void reply.header('etag', etagOf(session.version));
+    return session;
+  }
+
+  @Put(':session_id')
+  @SessionIdParam()
+  @IfMatchHeader()
+  @ApiOperation({ summary: 'Replace session_config, metadata and/or status' })
+  @ApiOkResponse({ type: UpdatedSessionDto })
+  @ApiProblems(400, 404, 412, 413)
+  async update(
+    @Tenant() tenant: string,
+    @Param('session_id', UuidParamPipe) sessionId: string,
+    @Body() body: UpdateSessionDto,
+    @IfMatchVersion() expectedVersion: number | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UpdatedSessionDto> {
+    const updated = await this.sessions.update(tenant, sessionId, body, expectedVersion);
+    void reply.header('etag', etagOf(updated.version));
+    return updated;
+  }
+
+  @Delete(':session_id')
+  @SessionIdParam()
+  @IfMatchHeader()
+  @ApiOperation({ summary: 'Delete a session' })
+  @ApiOkResponse({ type: DeletedSessionDto })
+  @ApiProblems(400, 404, 412)
+  delete(
+    @Tenant() tenant: string,
+    @Param('session_id', UuidParamPipe) sessionId: string,
+    @IfMatchVersion() expectedVersion: number | undefined,
+  ): Promise<DeletedSessionDto> {
+    return this.sessions.delete(tenant, sessionId, expectedVersion);
+  }
+
+  @Get(':session_id/status')
+  @SessionIdParam()
+  @ApiOperation({ summary: 'Read only the status' })
+  @ApiOkResponse({ type: SessionStatusDto })
+  @ApiProblems(400, 404)
+  getStatus(
+    @Tenant() tenant: string,
+    @Param('session_id', UuidParamPipe) sessionId: string,
+  ): Promise<SessionStatusDto> {
+    return this.sessions.getStatus(tenant, sessionId);
+  }
+
+  @Put(':session_id/status')
+  @SessionIdParam()
+  @IfMatchHeader()
+  @ApiOperation({ summary: 'Change only the status (any orchestrator-defined value)' })
+  @ApiOkResponse({ type: StatusUpdatedDto })
+  @ApiProblems(400, 404, 412)
+  async updateStatus(
+    @Tenant() tenant: string,
+    @Param('session_id', UuidParamPipe) sessionId: string,
+    @Body() body: UpdateSessionStatusDto,
+    @IfMatchVersion() expectedVersion: number | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StatusUpdatedDto> {
+    const { version, ...updated } = await this.sessions.updateStatus(tenant, sessionId, body, expectedVersion);
+    void reply.header('etag', etagOf(version));
+    return updated;
+  }
+}

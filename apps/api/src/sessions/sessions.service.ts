@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { jsonByteLength, SessionRepository, type StoredSession, type UpdateOutcome } from '@app/redis';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import {
+  InvalidRequestError,
+  PayloadTooLargeError,
+  ResourceNotFoundError,
+  VersionMismatchError,
+} from '../common/errors/domain-errors';
+import { decodeCursor, encodeCursor, queryFingerprint } from '../common/pagination/cursor';
+import type { SessionIdsDto } from './dto/batch-sessions.dto';
+import type { CreateSessionDto } from './dto/create-session.dto';
+import type { ListSessionsQueryDto } from './dto/list-sessions.query';
+import { DEFAULT_STATUS } from './dto/session-fields';
+import type {
+  BatchDeletedSessionsDto,
+  BatchGetSessionsDto,
+  CreatedSessionDto,
+  DeletedSessionDto,
+  SessionDto,
+  SessionListDto,
+  SessionStatusDto,
+  StatusUpdatedDto,
+  UpdatedSessionDto,
+} from './dto/session-responses.dto';
+import type { UpdateSessionDto, UpdateSessionStatusDto } from './dto/update-session.dto';
+
+const DEFAULT_PAGE_SIZE = 20;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Session CRUD on top of SessionRepository: validation that needs config, mapping, errors. */
+@Injectable()
+export class SessionsService {
+  private readonly limits: AppConfig['sessions'];
+
+  constructor(
+    private readonly sessions: SessionRepository,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.limits = config.sessions;
+  }
+
+  async create(tenant: string, input: CreateSessionDto): Promise<CreatedSessionDto> {
+    const [created] = await this.createMany(tenant, [input], () => '');
+    return created;
+  }
+
+  async createMany(
+    tenant: string,
+    inputs: CreateSessionDto[],
+    fieldPrefix: (index: number) => string = (i) => `sessions[${i}].`,
+  ): Promise<CreatedSessionDto[]> {
+    // All-or-nothing: every item is checked before anything is written.
+    const drafts = inputs.map((input, i) => this.draft(input, fieldPrefix(i)));
+    const createdAt = await this.sessions.create(tenant, drafts);
+    return drafts.map((draft) => ({
+      session_id: draft.id,
+      created_at: iso(createdAt),
+      status: draft.status,
+    }));
+  }
+
+  async get(tenant: string, sessionId: string): Promise<SessionDto> {
+    const session = await this.sessions.get(tenant, sessionId);
+    if (!session) throw new ResourceNotFoundError('session', sessionId);
+    return toSessionDto(session);
+  }
+
+  async getMany(tenant: string, { session_ids }: SessionIdsDto): Promise<BatchGetSessionsDto> {
+    const found = await this.sessions.getMany(tenant, session_ids);
+    return {
+      sessions: found.filter((s): s is StoredSession => s !== null).map(toSessionDto),
+      missing: session_ids.filter((_, i) => found[i] === null),
+    };
+  }
+
+  async update(
+    tenant: string,
+    sessionId: string,
+    input: UpdateSessionDto,
+    expectedVersion?: number,
+  ): Promise<UpdatedSessionDto> {
+    if (input.session_config === undefined && input.metadata === undefined && input.status === undefined) {
+      throw InvalidRequestError.field('body', 'give at least one of session_config, metadata, status');
+    }
+    const outcome = await this.sessions.update(
+      tenant,
+      sessionId,
+      { config: input.session_config, metadata: input.metadata, status: input.status },
+      { expectedVersion, maxPayloadBytes: this.limits.maxPayloadBytes },
+    );
+    const updated = this.expectUpdated(outcome, sessionId, expectedVersion);
+    return { session_id: sessionId, updated_at: iso(updated.updatedAt), version: updated.version };
+  }
+
+  async updateStatus(
+    tenant: string,
+    sessionId: string,
+    input: UpdateSessionStatusDto,
+    expectedVersion?: number,
+  ): Promise<StatusUpdatedDto & { version: number }> {
+    const outcome = await this.sessions.update(
+      tenant,
+      sessionId,
+      { status: input.status, statusUpdatedBy: input.updated_by },
+      { expectedVersion, maxPayloadBytes: this.limits.maxPayloadBytes },
+    );
+    const updated = this.expectUpdated(outcome, sessionId, expectedVersion);
+    return {
+      session_id: sessionId,
+      status: input.status,
+      updated_at: iso(updated.updatedAt),
+      version: updated.version,
+    };
+  }
+
+  async getStatus(tenant: string, sessionId: string): Promise<SessionStatusDto> {
+    const session = await this.sessions.get(tenant, sessionId);
+    if (!session) throw new ResourceNotFoundError('session', sessionId);
+    return { session_id: sessionId, status: session.status, last_updated: iso(session.statusUpdatedAt) };
+  }
+
+  async delete(tenant: string, sessionId: string, expectedVersion?: number): Promise<DeletedSessionDto> {
+    const outcome = await this.sessions.delete(tenant, [sessionId], expectedVersion);
+    if (outcome.kind === 'version_mismatch') {
+      throw new VersionMismatchError(expectedVersion ?? 0, outcome.currentVersion);
+    }
+    if (outcome.deleted.length === 0) throw new ResourceNotFoundError('session', sessionId);
+    return { deleted: true, deleted_at: iso(outcome.deletedAt) };
+  }
+
+  async deleteMany(tenant: string, { session_ids }: SessionIdsDto): Promise<BatchDeletedSessionsDto> {
+    const outcome = await this.sessions.delete(tenant, session_ids);
+    if (outcome.kind !== 'deleted') throw new Error('batch delete never compares versions');
+    return { deleted: outcome.deleted, missing: outcome.missing };
+  }
+
+  async list(tenant: string, query: ListSessionsQueryDto): Promise<SessionListDto> {
+    if (query.cursor !== undefined && query.offset !== undefined) {
+      throw InvalidRequestError.field('offset', 'cannot be combined with cursor');
+    }
+    const createdFrom = query.created_after === undefined ? undefined : Date.parse(query.created_after);
+    // created_before is exclusive; scores are whole milliseconds.
+    const createdUntil = query.created_before === undefined ? undefined : Date.parse(query.created_before) - 1;
+    const order = (query.sort ?? '-created_at') === 'created_at' ? 'asc' : 'desc';
+    const fingerprint = queryFingerprint({
+      created_by: query.created_by,
+      status: query.status,
+      created_after: createdFrom,
+      created_before: createdUntil,
+      order,
+    });
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, fingerprint);
+
+    const page = await this.sessions.list(tenant, {
+      createdBy: query.created_by,
+      status: query.status,
+      createdFrom,
+      createdUntil,
+      order,
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      offset: query.offset ?? 0,
+      after: after && { createdAt: after.score, id: after.id },
+    });
+    const last = page.sessions[page.sessions.length - 1];
+    return {
+      sessions: page.sessions.map(toSessionDto),
+      total_count: page.totalCount,
+      has_more: page.hasMore,
+      next_cursor:
+        page.hasMore && last ? encodeCursor({ score: last.createdAt, id: last.id }, fingerprint) : null,
+    };
+  }
+
+  private draft(input: CreateSessionDto, fieldPrefix: string) {
+    const ttlSeconds = input.ttl_seconds ?? this.limits.defaultTtlSeconds;
+    if (ttlSeconds > this.limits.maxTtlSeconds) {
+      throw InvalidRequestError.field(
+        `${fieldPrefix}ttl_seconds`,
+        `must not be greater than ${this.limits.maxTtlSeconds} (SESSION_MAX_TTL_SECONDS)`,
+      );
+    }
+    const metadata = input.metadata ?? {};
+    const bytes = jsonByteLength(input.session_config) + jsonByteLength(metadata);
+    if (bytes > this.limits.maxPayloadBytes) {
+      throw new PayloadTooLargeError(
+        [`${fieldPrefix}session_config`, `${fieldPrefix}metadata`],
+        bytes,
+        this.limits.maxPayloadBytes,
+      );
+    }
+    return {
+      id: randomUUID(),
+      config: input.session_config,
+      metadata,
+      status: input.status ?? DEFAULT_STATUS,
+      createdBy: input.created_by,
+      ttlSeconds,
+    };
+  }
+
+  private expectUpdated(outcome: UpdateOutcome, sessionId: string, expectedVersion: number | undefined) {
+    switch (outcome.kind) {
+      case 'updated':
+        return outcome;
+      case 'not_found':
+        throw new ResourceNotFoundError('session', sessionId);
+      case 'version_mismatch':
+        throw new VersionMismatchError(expectedVersion ?? 0, outcome.currentVersion);
+      case 'too_large':
+        throw new PayloadTooLargeError(['session_config', 'metadata'], outcome.bytes, this.limits.maxPayloadBytes);
+    }
+  }
+}
+
+export function toSessionDto(session: StoredSession): SessionDto {
+  return {
+    session_id: session.id,
+    session_config: session.config,
+    metadata: session.metadata,
+    status: session.status,
+    created_by: session.createdBy,
+    created_at: iso(session.createdAt),
+    updated_at: iso(session.updatedAt),
+    expires_at: iso(session.expiresAt),
+    version: session.version,
+  };
+}

@@ -1,0 +1,63 @@
+import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { parseRedisUrl, type RedisTarget } from './redis-url';
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisConnectionOptions {
+  url: string;
+  /** Upper bound for one command, so a stalled server turns into a 503 instead of a hung request. */
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+/**
+ * Connection options, chosen on purpose:
+ * - enableOfflineQueue: false. While disconnected, commands fail at once instead of queueing
+ *   behind a reconnect; the API answers 503 within milliseconds rather than holding requests open.
+ * - maxRetriesPerRequest: 1. A command caught by a dropped connection is retried once after
+ *   reconnecting, never indefinitely.
+ * - retryStrategy: reconnect for ever with capped backoff (100 ms steps, 2 s max), so the API heals
+ *   on its own when Redis returns; no restart needed.
+ * - commandTimeout: bounds a command on a live but stalled connection (e.g. a paused server).
+ * - lazyConnect: false. Connect at start-up so readiness reflects reality from the first probe.
+ */
+function baseOptions(options: RedisConnectionOptions, target: RedisTarget): RedisOptions {
+  return {
+    username: target.username,
+    password: target.password,
+    tls: target.tls ? {} : undefined,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: options.commandTimeoutMs,
+    connectTimeout: options.connectTimeoutMs,
+    retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
+    enableReadyCheck: true,
+  };
+}
+
+export function createRedisClient(options: RedisConnectionOptions): RedisClient {
+  const target = parseRedisUrl(options.url);
+  const redisOptions = baseOptions(options, target);
+  switch (target.kind) {
+    case 'standalone':
+      return new Redis({ ...redisOptions, host: target.node.host, port: target.node.port, db: target.db });
+    case 'sentinel':
+      return new Redis({
+        ...redisOptions,
+        sentinels: target.sentinels,
+        name: target.masterName,
+        db: target.db,
+        sentinelPassword: target.password,
+        sentinelUsername: target.username,
+      });
+    case 'cluster': {
+      const clusterOptions: ClusterOptions = {
+        enableOfflineQueue: false,
+        maxRedirections: 16,
+        clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
+        redisOptions,
+      };
+      return new Cluster(target.nodes, clusterOptions);
+    }
+  }
+}

@@ -1,0 +1,226 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { RedisClient } from '../connection/redis-client.factory';
+import { encodeKeyPart, RedisKeyBuilder, type SessionKeyspace } from '../keys/redis-key-builder';
+import { jsonByteLength, PayloadCodec } from '../payload-codec';
+import { REDIS_CLIENT } from '../redis.constants';
+import { storeCall } from '../store-errors';
+import {
+  CREATE_SESSIONS,
+  DELETE_SESSIONS,
+  LIST_SESSIONS,
+  PURGE_EXPIRED_SESSIONS,
+  UPDATE_SESSION,
+} from './session.scripts';
+import {
+  SessionRepository,
+  type DeleteOutcome,
+  type NewSession,
+  type SessionChanges,
+  type SessionListQuery,
+  type SessionPage,
+  type StoredSession,
+  type UpdateOutcome,
+  type WriteGuards,
+} from './session.repository';
+
+/** How many expired sessions one script call may clean up before it hands back control. */
+const PURGE_BATCH = 500;
+/** A list retries after purging at most this many times; beyond it Redis is being flooded. */
+const MAX_LIST_ATTEMPTS = 20;
+
+type RawRecord = string[];
+
+@Injectable()
+export class RedisSessionRepository extends SessionRepository {
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    private readonly keys: RedisKeyBuilder,
+    private readonly codec: PayloadCodec,
+  ) {
+    super();
+  }
+
+  async create(tenant: string, sessions: NewSession[]): Promise<number> {
+    const space = this.keys.sessions(tenant);
+    const args: (string | number)[] = [sessions.length];
+    for (const session of sessions) {
+      args.push(
+        session.id,
+        encodeKeyPart(session.createdBy),
+        session.createdBy,
+        session.status,
+        this.codec.encode(session.config),
+        this.codec.encode(session.metadata),
+        session.ttlSeconds * 1000,
+        jsonByteLength(session.config),
+        jsonByteLength(session.metadata),
+      );
+    }
+    const createdAt = await storeCall(() =>
+      CREATE_SESSIONS.run(this.redis, [space.all], [...space.scriptLayout(), ...args]),
+    );
+    // Outside the script on purpose: the registry lives in another slot. Losing this write only
+    // delays background sweeping for this tenant; lists clean up lazily regardless.
+    await storeCall(() => this.redis.sadd(this.keys.tenantRegistry(), tenant));
+    return Number(createdAt);
+  }
+
+  async get(tenant: string, sessionId: string): Promise<StoredSession | null> {
+    const space = this.keys.sessions(tenant);
+    const raw = await storeCall(() => this.redis.hgetall(space.record(sessionId)));
+    return this.toSession(sessionId, raw);
+  }
+
+  async getMany(tenant: string, sessionIds: string[]): Promise<(StoredSession | null)[]> {
+    if (sessionIds.length === 0) return [];
+    const space = this.keys.sessions(tenant);
+    const pipeline = this.redis.pipeline();
+    for (const id of sessionIds) pipeline.hgetall(space.record(id));
+    const replies = await storeCall(async () => (await pipeline.exec()) ?? []);
+    return sessionIds.map((id, i) => {
+      const [error, raw] = replies[i] ?? [null, {}];
+      if (error) throw error;
+      return this.toSession(id, raw as Record<string, string>);
+    });
+  }
+
+  async update(
+    tenant: string,
+    sessionId: string,
+    changes: SessionChanges,
+    guards: WriteGuards,
+  ): Promise<UpdateOutcome> {
+    const space = this.keys.sessions(tenant);
+    const payloadArgs = (value: Record<string, unknown> | undefined) =>
+      value === undefined ? ['0', '', 0] : ['1', this.codec.encode(value), jsonByteLength(value)];
+    const reply = (await storeCall(() =>
+      UPDATE_SESSION.run(
+        this.redis,
+        [space.record(sessionId)],
+        [
+          ...space.scriptLayout(),
+          sessionId,
+          guards.expectedVersion === undefined ? '' : String(guards.expectedVersion),
+          guards.maxPayloadBytes,
+          ...payloadArgs(changes.config),
+          ...payloadArgs(changes.metadata),
+          changes.status ?? '',
+          changes.statusUpdatedBy ?? '',
+        ],
+      ),
+    )) as [string, ...number[]];
+    switch (reply[0]) {
+      case 'ok':
+        return { kind: 'updated', version: reply[1], updatedAt: reply[2], expiresAt: reply[3] };
+      case 'not_found':
+        return { kind: 'not_found' };
+      case 'version_mismatch':
+        return { kind: 'version_mismatch', currentVersion: reply[1] };
+      case 'too_large':
+        return { kind: 'too_large', bytes: reply[1] };
+      default:
+        throw new Error(`unexpected reply from ${UPDATE_SESSION.name}: ${String(reply[0])}`);
+    }
+  }
+
+  async delete(tenant: string, sessionIds: string[], expectedVersion?: number): Promise<DeleteOutcome> {
+    const space = this.keys.sessions(tenant);
+    const reply = (await storeCall(() =>
+      DELETE_SESSIONS.run(
+        this.redis,
+        [space.all],
+        [...space.scriptLayout(), expectedVersion === undefined ? '' : String(expectedVersion), ...sessionIds],
+      ),
+    )) as [string, number, ...number[]];
+    if (reply[0] === 'version_mismatch') return { kind: 'version_mismatch', currentVersion: reply[1] };
+    const flags = reply.slice(2) as number[];
+    return {
+      kind: 'deleted',
+      deletedAt: reply[1],
+      deleted: sessionIds.filter((_, i) => flags[i] === 1),
+      missing: sessionIds.filter((_, i) => flags[i] !== 1),
+    };
+  }
+
+  async list(tenant: string, query: SessionListQuery): Promise<SessionPage> {
+    const space = this.keys.sessions(tenant);
+    const index = space.indexFor({ createdBy: query.createdBy, status: query.status });
+    const args = [
+      ...space.scriptLayout(),
+      query.createdFrom === undefined ? '-inf' : String(query.createdFrom),
+      query.createdUntil === undefined ? '+inf' : String(query.createdUntil),
+      query.order,
+      query.offset,
+      query.limit,
+      query.after === undefined ? '' : String(query.after.createdAt),
+      query.after?.id ?? '',
+      PURGE_BATCH,
+    ];
+    for (let attempt = 0; attempt < MAX_LIST_ATTEMPTS; attempt++) {
+      const reply = (await storeCall(() => LIST_SESSIONS.run(this.redis, [index], args))) as unknown[];
+      if (reply[0] === 'retry') {
+        await this.purgeAll(space);
+        continue;
+      }
+      const sessions: StoredSession[] = [];
+      for (let i = 3; i < reply.length; i += 3) {
+        const session = this.toSession(String(reply[i]), pairsToObject(reply[i + 2] as RawRecord));
+        if (session) sessions.push(session);
+      }
+      return { totalCount: Number(reply[1]), hasMore: reply[2] === 1, sessions };
+    }
+    throw new Error('session list kept finding expired sessions to purge; giving up');
+  }
+
+  async purgeExpired(tenant: string, limit: number): Promise<number> {
+    const space = this.keys.sessions(tenant);
+    return this.purgeBatch(space, limit);
+  }
+
+  async *tenants(): AsyncIterable<string[]> {
+    let cursor = '0';
+    do {
+      const [next, batch] = await storeCall(() =>
+        this.redis.sscan(this.keys.tenantRegistry(), cursor, 'COUNT', 100),
+      );
+      cursor = next;
+      if (batch.length > 0) yield batch;
+    } while (cursor !== '0');
+  }
+
+  private async purgeAll(space: SessionKeyspace): Promise<void> {
+    while ((await this.purgeBatch(space, PURGE_BATCH)) === PURGE_BATCH) {
+      // Each batch is its own script call: Redis serves other clients between batches.
+    }
+  }
+
+  private async purgeBatch(space: SessionKeyspace, limit: number): Promise<number> {
+    const removed = await storeCall(() =>
+      PURGE_EXPIRED_SESSIONS.run(this.redis, [space.expiry], [...space.scriptLayout(), limit]),
+    );
+    return Number(removed);
+  }
+
+  private toSession(id: string, raw: Record<string, string>): StoredSession | null {
+    if (raw.version === undefined) return null;
+    return {
+      id,
+      config: this.codec.decode(raw.config) as Record<string, unknown>,
+      metadata: this.codec.decode(raw.metadata) as Record<string, unknown>,
+      status: raw.status,
+      createdBy: raw.created_by,
+      createdAt: Number(raw.created_at),
+      updatedAt: Number(raw.updated_at),
+      statusUpdatedAt: Number(raw.status_updated_at),
+      statusUpdatedBy: raw.status_updated_by,
+      expiresAt: Number(raw.expires_at),
+      version: Number(raw.version),
+    };
+  }
+}
+
+function pairsToObject(pairs: RawRecord): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (let i = 0; i < pairs.length; i += 2) record[pairs[i]] = pairs[i + 1];
+  return record;
+}

@@ -1,0 +1,95 @@
+/** A session as stored: times are epoch milliseconds from Redis' clock. */
+export interface StoredSession {
+  id: string;
+  config: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  status: string;
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+  statusUpdatedAt: number;
+  statusUpdatedBy: string;
+  expiresAt: number;
+  version: number;
+}
+
+export interface NewSession {
+  id: string;
+  config: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  status: string;
+  createdBy: string;
+  ttlSeconds: number;
+}
+
+export interface SessionChanges {
+  config?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  status?: string;
+  statusUpdatedBy?: string;
+}
+
+export interface WriteGuards {
+  /** Compare-and-set: write only when the stored version equals this one. */
+  expectedVersion?: number;
+  /** Upper bound for config + metadata bytes after the change. */
+  maxPayloadBytes: number;
+}
+
+export type UpdateOutcome =
+  | { kind: 'updated'; version: number; updatedAt: number; expiresAt: number }
+  | { kind: 'not_found' }
+  | { kind: 'version_mismatch'; currentVersion: number }
+  | { kind: 'too_large'; bytes: number };
+
+export type DeleteOutcome =
+  | { kind: 'deleted'; deletedAt: number; deleted: string[]; missing: string[] }
+  | { kind: 'version_mismatch'; currentVersion: number };
+
+/** Where a page starts when paging by cursor: just after (score, id) in the chosen order. */
+export interface SessionPosition {
+  createdAt: number;
+  id: string;
+}
+
+export interface SessionListQuery {
+  createdBy?: string;
+  status?: string;
+  /** Inclusive bounds on created_at (ms). */
+  createdFrom?: number;
+  createdUntil?: number;
+  order: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+  after?: SessionPosition;
+}
+
+export interface SessionPage {
+  totalCount: number;
+  hasMore: boolean;
+  sessions: StoredSession[];
+}
+
+/**
+ * Storage contract for sessions. Bound to the Redis implementation by RedisModule; a test may bind
+ * another. Implementations never throw HTTP errors; "Redis is unreachable" is StoreUnavailableError.
+ */
+export abstract class SessionRepository {
+  /** Stores all sessions atomically; returns their common created_at. */
+  abstract create(tenant: string, sessions: NewSession[]): Promise<number>;
+  abstract get(tenant: string, sessionId: string): Promise<StoredSession | null>;
+  /** One round trip; the result is aligned with `sessionIds` (null where absent). */
+  abstract getMany(tenant: string, sessionIds: string[]): Promise<(StoredSession | null)[]>;
+  abstract update(
+    tenant: string,
+    sessionId: string,
+    changes: SessionChanges,
+    guards: WriteGuards,
+  ): Promise<UpdateOutcome>;
+  abstract delete(tenant: string, sessionIds: string[], expectedVersion?: number): Promise<DeleteOutcome>;
+  abstract list(tenant: string, query: SessionListQuery): Promise<SessionPage>;
+  /** Removes expired sessions from the indexes, at most `limit`; returns how many. */
+  abstract purgeExpired(tenant: string, limit: number): Promise<number>;
+  /** Tenants that have stored sessions (for the background sweeper). */
+  abstract tenants(): AsyncIterable<string[]>;
+}

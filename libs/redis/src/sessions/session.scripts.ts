@@ -1,0 +1,238 @@
+import { LuaScript } from '../lua-script';
+
+/*
+ * Session writes run as Lua so that a record, its four indexes, its membership entry and its expiry
+ * entry change together (never half), and so that compare-and-set on `version` happens in Redis.
+ *
+ * ARGV[1..7] is always the tenant's key layout from SessionKeyspace.scriptLayout(); a script's own
+ * arguments start at ARGV[8]. Index keys are derived in the script from that layout plus the
+ * tenant's hash tag, so they share KEYS[1]'s slot by construction (Cluster-safe).
+ * Time comes from Redis (TIME), so every replica of the API agrees on "now".
+ */
+const PRELUDE = `
+local RECORD, ALL, BY_STATUS, BY_CREATOR, CS_INFIX, MEMBERS, EXPIRY =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local A = 7
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function index_keys(creator, status)
+  return { ALL, BY_STATUS .. status, BY_CREATOR .. creator, BY_CREATOR .. creator .. CS_INFIX .. status }
+end
+
+local function membership(id)
+  local m = redis.call('HGET', MEMBERS, id)
+  if not m then return nil, nil end
+  local sep = string.find(m, '\\n', 1, true)
+  return string.sub(m, 1, sep - 1), string.sub(m, sep + 1)
+end
+
+local function add_to_indexes(id, creator, status, created_at)
+  for _, key in ipairs(index_keys(creator, status)) do
+    redis.call('ZADD', key, created_at, id)
+  end
+  redis.call('HSET', MEMBERS, id, creator .. '\\n' .. status)
+end
+
+local function remove_from_indexes(id)
+  local creator, status = membership(id)
+  if creator then
+    for _, key in ipairs(index_keys(creator, status)) do
+      redis.call('ZREM', key, id)
+    end
+    redis.call('HDEL', MEMBERS, id)
+  end
+  redis.call('ZREM', EXPIRY, id)
+end
+
+-- Removes up to 'limit' sessions whose expiry has passed from every index. Bounded, so one call
+-- never holds Redis for long; callers loop when it returns 'limit'.
+local function purge_expired(now, limit)
+  local ids = redis.call('ZRANGE', EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
+  for _, id in ipairs(ids) do
+    remove_from_indexes(id)
+    redis.call('DEL', RECORD .. id)
+  end
+  return #ids
+end
+`;
+
+const script = (name: string, body: string) => new LuaScript(name, PRELUDE + body);
+
+/** KEYS[1]=all-index. ARGV: count, then per session 9 fields. Returns created_at (ms). */
+export const CREATE_SESSIONS = script(
+  'session.create',
+  `
+local now = now_ms()
+local count = tonumber(ARGV[A + 1])
+for i = 0, count - 1 do
+  local o = A + 2 + i * 9
+  local id, creator_key, created_by, status = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
+  local config, metadata, ttl_ms = ARGV[o + 4], ARGV[o + 5], tonumber(ARGV[o + 6])
+  local key = RECORD .. id
+  local expires_at = now + ttl_ms
+  redis.call('HSET', key,
+    'config', config, 'metadata', metadata, 'status', status, 'created_by', created_by,
+    'created_at', now, 'updated_at', now, 'status_updated_at', now, 'status_updated_by', created_by,
+    'expires_at', expires_at, 'ttl_ms', ttl_ms, 'version', 1,
+    'config_bytes', ARGV[o + 7], 'metadata_bytes', ARGV[o + 8])
+  redis.call('PEXPIREAT', key, expires_at)
+  add_to_indexes(id, creator_key, status, now)
+  redis.call('ZADD', EXPIRY, expires_at, id)
+end
+return now
+`,
+);
+
+/**
+ * KEYS[1]=record. ARGV: id, expected version ('' = any), max payload bytes,
+ * has_config, config, config_bytes, has_metadata, metadata, metadata_bytes, status ('' = keep),
+ * status_updated_by ('' = keep).
+ * Returns {'ok', version, updated_at, expires_at} | {'not_found'} | {'version_mismatch', v} | {'too_large', bytes}.
+ */
+export const UPDATE_SESSION = script(
+  'session.update',
+  `
+local key, id = KEYS[1], ARGV[A + 1]
+local expected, max_bytes = ARGV[A + 2], tonumber(ARGV[A + 3])
+local cur = redis.call('HMGET', key, 'version', 'status', 'config_bytes', 'metadata_bytes', 'ttl_ms', 'created_at')
+if not cur[1] then return {'not_found'} end
+if expected ~= '' and expected ~= cur[1] then return {'version_mismatch', tonumber(cur[1])} end
+
+local has_config, has_metadata = ARGV[A + 4] == '1', ARGV[A + 7] == '1'
+local config_bytes = has_config and tonumber(ARGV[A + 6]) or tonumber(cur[3])
+local metadata_bytes = has_metadata and tonumber(ARGV[A + 9]) or tonumber(cur[4])
+if config_bytes + metadata_bytes > max_bytes then return {'too_large', config_bytes + metadata_bytes} end
+
+local now = now_ms()
+local expires_at = now + tonumber(cur[5])
+local fields = { 'updated_at', now, 'expires_at', expires_at }
+if has_config then
+  table.insert(fields, 'config'); table.insert(fields, ARGV[A + 5])
+  table.insert(fields, 'config_bytes'); table.insert(fields, config_bytes)
+end
+if has_metadata then
+  table.insert(fields, 'metadata'); table.insert(fields, ARGV[A + 8])
+  table.insert(fields, 'metadata_bytes'); table.insert(fields, metadata_bytes)
+end
+local status, updated_by = ARGV[A + 10], ARGV[A + 11]
+if status ~= '' then
+  table.insert(fields, 'status'); table.insert(fields, status)
+  table.insert(fields, 'status_updated_at'); table.insert(fields, now)
+  if updated_by ~= '' then
+    table.insert(fields, 'status_updated_by'); table.insert(fields, updated_by)
+  end
+  local creator = membership(id)
+  if status ~= cur[2] and creator then
+    remove_from_indexes(id)
+    add_to_indexes(id, creator, status, tonumber(cur[6]))
+  end
+end
+redis.call('HSET', key, unpack(fields))
+local version = redis.call('HINCRBY', key, 'version', 1)
+redis.call('PEXPIREAT', key, expires_at)
+redis.call('ZADD', EXPIRY, expires_at, id)
+return {'ok', version, now, expires_at}
+`,
+);
+
+/**
+ * KEYS[1]=all-index. ARGV: expected version ('' = any; only meaningful for one id), ids...
+ * Returns {'ok', deleted_at, flag per id (1 deleted, 0 missing)} | {'version_mismatch', v}.
+ */
+export const DELETE_SESSIONS = script(
+  'session.delete',
+  `
+local expected = ARGV[A + 1]
+if expected ~= '' then
+  local version = redis.call('HGET', RECORD .. ARGV[A + 2], 'version')
+  if version and version ~= expected then return {'version_mismatch', tonumber(version)} end
+end
+local result = { 'ok', now_ms() }
+for i = A + 2, #ARGV do
+  local id = ARGV[i]
+  local existed = redis.call('DEL', RECORD .. id)
+  -- Also clears index entries left by a record that expired but was not yet swept.
+  remove_from_indexes(id)
+  table.insert(result, existed)
+end
+return result
+`,
+);
+
+/**
+ * KEYS[1]=the index answering the filter. ARGV: min, max (ms or -inf/+inf), order (asc|desc),
+ * offset, limit, cursor score ('' = none), cursor id, purge limit.
+ * Paging is by rank, so a page costs O(log N + page size) whatever the offset.
+ * Returns {'retry'} when more expired sessions wait than one purge may take, else
+ * {'ok', total, has_more, id1, score1, record1, ...}.
+ */
+export const LIST_SESSIONS = script(
+  'session.list',
+  `
+local now = now_ms()
+local purge_limit = tonumber(ARGV[A + 8])
+if purge_expired(now, purge_limit) == purge_limit then
+  if #redis.call('ZRANGE', EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, 1) > 0 then return {'retry'} end
+end
+
+local idx, min, max = KEYS[1], ARGV[A + 1], ARGV[A + 2]
+local desc = ARGV[A + 3] == 'desc'
+local total = redis.call('ZCOUNT', idx, min, max)
+local first
+if desc then
+  first = (max == '+inf') and 0 or redis.call('ZCOUNT', idx, '(' .. max, '+inf')
+else
+  first = (min == '-inf') and 0 or redis.call('ZCOUNT', idx, '-inf', '(' .. min)
+end
+local last = first + total - 1
+
+local start
+if ARGV[A + 6] ~= '' then
+  -- Rank of the cursor position even if that session is gone: insert it for a moment, read its
+  -- rank, take it out again. Nobody can observe the temporary member inside a script.
+  local cursor_id = ARGV[A + 7]
+  local added = redis.call('ZADD', idx, 'NX', ARGV[A + 6], cursor_id)
+  local rank
+  if desc then rank = redis.call('ZREVRANK', idx, cursor_id) else rank = redis.call('ZRANK', idx, cursor_id) end
+  if added == 1 then
+    redis.call('ZREM', idx, cursor_id)
+    start = rank
+  else
+    start = rank + 1
+  end
+  if start < first then start = first end
+else
+  start = first + tonumber(ARGV[A + 4])
+end
+
+local limit = tonumber(ARGV[A + 5])
+local stop = math.min(start + limit - 1, last)
+local out = { 'ok', total, (start + limit - 1 < last) and 1 or 0 }
+if start <= stop then
+  local page
+  if desc then
+    page = redis.call('ZREVRANGE', idx, start, stop, 'WITHSCORES')
+  else
+    page = redis.call('ZRANGE', idx, start, stop, 'WITHSCORES')
+  end
+  for i = 1, #page, 2 do
+    table.insert(out, page[i])
+    table.insert(out, page[i + 1])
+    table.insert(out, redis.call('HGETALL', RECORD .. page[i]))
+  end
+end
+return out
+`,
+);
+
+/** KEYS[1]=expiry index. ARGV: limit. Returns how many expired sessions were removed. */
+export const PURGE_EXPIRED_SESSIONS = script(
+  'session.purge',
+  `
+return purge_expired(now_ms(), tonumber(ARGV[A + 1]))
+`,
+);
