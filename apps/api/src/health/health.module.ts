@@ -4,7 +4,7 @@ import { HealthController } from './health.controller';
 import { RedisHealthIndicator } from './redis.health-indicator';
 
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false })],
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController],
   providers: [RedisHealthIndicator],
 })

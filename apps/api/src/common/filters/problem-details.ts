@@ -145,13 +145,14 @@ export function toProblem(error: unknown, instance: string, requestId: string): 
   const mapped = map(error);
   return {
     body: {
+      // Extensions first: they may add members but never override the standard ones.
+      ...mapped.extensions,
       type: problemType(mapped.slug),
       title: mapped.title,
       status: mapped.status,
       detail: mapped.detail,
       instance,
       request_id: requestId,
-      ...mapped.extensions,
     },
     headers: mapped.headers ?? {},
   };
