@@ -14,6 +14,14 @@ export interface AppConfig {
   };
   logging: { level: string };
   swagger: { enabled: boolean };
+  auth: {
+    /** Exactly one key source is configured (checked at start-up). */
+    jwtSecret?: string;
+    jwtPublicKey?: string;
+    jwksUri?: string;
+    issuer?: string;
+    audience?: string;
+  };
 }
 
 /** DI token for {@link AppConfig}. */

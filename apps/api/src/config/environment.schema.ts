@@ -8,6 +8,8 @@ import {
   Matches,
   Max,
   Min,
+  MinLength,
+  IsUrl,
   ValidateIf,
 } from 'class-validator';
 
@@ -95,4 +97,27 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   APP_VERSION?: string;
+
+  /** HS256 secret (development and tests); at least 32 characters. */
+  @IsOptional()
+  @MinLength(32)
+  JWT_SECRET?: string;
+
+  /** PEM public key for RS256/ES256 tokens. */
+  @IsOptional()
+  @Matches(/-----BEGIN PUBLIC KEY-----/)
+  JWT_PUBLIC_KEY?: string;
+
+  /** JWKS endpoint; keys are fetched from this URL only, cached, and selected by `kid`. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['https', 'http'] })
+  JWT_JWKS_URI?: string;
+
+  @IsOptional()
+  @IsString()
+  JWT_ISSUER?: string;
+
+  @IsOptional()
+  @IsString()
+  JWT_AUDIENCE?: string;
 }

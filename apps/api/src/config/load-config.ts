@@ -42,6 +42,10 @@ export function loadConfig(environment: Source = process.env, configDir = findCo
   if (env.SESSION_TTL_SECONDS > env.SESSION_MAX_TTL_SECONDS) {
     throw new ConfigError('SESSION_TTL_SECONDS must not exceed SESSION_MAX_TTL_SECONDS');
   }
+  const keySources = [env.JWT_SECRET, env.JWT_PUBLIC_KEY, env.JWT_JWKS_URI].filter((v) => v !== undefined);
+  if (keySources.length !== 1) {
+    throw new ConfigError('set exactly one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URI (token verification key)');
+  }
   if (env.APP_ENV === 'production' && env.REDIS_URL === undefined) {
     throw new ConfigError('REDIS_URL is required when APP_ENV=production');
   }
@@ -64,6 +68,13 @@ export function loadConfig(environment: Source = process.env, configDir = findCo
     },
     logging: { level: env.LOG_LEVEL },
     swagger: { enabled: env.SWAGGER_ENABLED },
+    auth: {
+      jwtSecret: env.JWT_SECRET,
+      jwtPublicKey: env.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n'),
+      jwksUri: env.JWT_JWKS_URI,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+    },
   };
 }
 

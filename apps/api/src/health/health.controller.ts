@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { RedisHealthProbe } from '@app/redis';
+import { Public } from '../auth/require-permissions.decorator';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RedisHealthIndicator } from './redis.health-indicator';
 
@@ -35,6 +36,7 @@ class DetailedHealthDto extends HealthDto {
 
 /** Liveness, readiness and status pages for operators and orchestrators' probes. */
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -9,6 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { RequirePermissions } from '../auth/require-permissions.decorator';
 import { etagOf, IfMatchVersion } from '../common/http/if-match.decorator';
 import { Tenant } from '../common/http/tenant.decorator';
 import { UuidParamPipe } from '../common/http/uuid-param.pipe';
@@ -47,6 +48,7 @@ export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Post()
+  @RequirePermissions('sessions:create')
   @ApiOperation({ summary: 'Create a session' })
   @ApiCreatedResponse({ type: CreatedSessionDto, description: 'Location and ETag headers point at the new session.' })
   @ApiProblems(400, 413)
@@ -61,6 +63,7 @@ export class SessionsController {
   }
 
   @Post('batch')
+  @RequirePermissions('sessions:create')
   @ApiOperation({ summary: 'Create up to 100 sessions atomically (all or none)' })
   @ApiCreatedResponse({ type: BatchCreatedSessionsDto })
   @ApiProblems(400, 413)
@@ -69,6 +72,7 @@ export class SessionsController {
   }
 
   @Post('batch-get')
+  @RequirePermissions('sessions:read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Read up to 100 sessions in one round trip' })
   @ApiBody({ type: SessionIdsDto })
@@ -79,6 +83,7 @@ export class SessionsController {
   }
 
   @Post('batch-delete')
+  @RequirePermissions('sessions:delete')
   @HttpCode(200)
   @ApiOperation({ summary: 'Delete up to 100 sessions in one atomic step' })
   @ApiBody({ type: SessionIdsDto })
@@ -89,6 +94,7 @@ export class SessionsController {
   }
 
   @Get()
+  @RequirePermissions('sessions:read')
   @ApiOperation({
     summary: 'List sessions',
     description:
@@ -102,6 +108,7 @@ export class SessionsController {
   }
 
   @Get(':session_id')
+  @RequirePermissions('sessions:read')
   @SessionIdParam()
   @ApiOperation({ summary: 'Read a session' })
   @ApiOkResponse({ type: SessionDto, description: 'ETag carries the version.' })
@@ -117,6 +124,7 @@ export class SessionsController {
   }
 
   @Put(':session_id')
+  @RequirePermissions('sessions:update')
   @SessionIdParam()
   @IfMatchHeader()
   @ApiOperation({ summary: 'Replace session_config, metadata and/or status' })
@@ -135,6 +143,7 @@ export class SessionsController {
   }
 
   @Delete(':session_id')
+  @RequirePermissions('sessions:delete')
   @SessionIdParam()
   @IfMatchHeader()
   @ApiOperation({ summary: 'Delete a session' })
@@ -149,6 +158,7 @@ export class SessionsController {
   }
 
   @Get(':session_id/status')
+  @RequirePermissions('sessions:read')
   @SessionIdParam()
   @ApiOperation({ summary: 'Read only the status' })
   @ApiOkResponse({ type: SessionStatusDto })
@@ -161,6 +171,7 @@ export class SessionsController {
   }
 
   @Put(':session_id/status')
+  @RequirePermissions('sessions:update')
   @SessionIdParam()
   @IfMatchHeader()
   @ApiOperation({ summary: 'Change only the status (any orchestrator-defined value)' })

@@ -1,0 +1,25 @@
+/** Every permission a route can require. Roles map to these in config/rbac.yaml. */
+export const PERMISSIONS = [
+  'sessions:create',
+  'sessions:read',
+  'sessions:update',
+  'sessions:delete',
+  'memory:read',
+  'memory:write',
+  'memory:delete',
+  'cache:read',
+  'cache:write',
+  'cache:delete',
+  'cache:invalidate',
+  'audit:read',
+  'metrics:read',
+  'analytics:read',
+  'health:read',
+  'admin:maintenance',
+  '*',
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const ROLES = ['admin', 'orchestrator', 'analyst', 'agent'] as const;
+export type Role = (typeof ROLES)[number];

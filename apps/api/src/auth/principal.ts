@@ -1,0 +1,31 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { Role } from './permissions';
+
+/** Who is calling, from a verified token. */
+export interface Principal {
+  /** The caller's id; for the `agent` role it is the agent id. */
+  sub: string;
+  roles: Role[];
+  tenant: string;
+}
+
+export interface AuthenticatedRequest extends FastifyRequest {
+  principal?: Principal;
+  tenant?: string;
+}
+
+export function isAgentOnly(principal: Principal | undefined): boolean {
+  return principal !== undefined && principal.roles.length > 0 && principal.roles.every((role) => role === 'agent');
+}
+
+/** True when the caller may act for others (set created_by, read any agent's memory). */
+export function actsForOthers(principal: Principal | undefined): boolean {
+  return principal === undefined || principal.roles.some((role) => role === 'admin' || role === 'orchestrator');
+}
+
+/** The verified caller (undefined only on public routes). */
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, context: ExecutionContext): Principal | undefined =>
+    context.switchToHttp().getRequest<AuthenticatedRequest>().principal,
+);
