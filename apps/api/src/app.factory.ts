@@ -5,6 +5,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { assertEveryRouteDeclaresAccess } from './auth/route-access.check';
+import { listRoutes } from './auth/route-inventory';
 import type { AppConfig } from './config/app-config';
 import { assignRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import { RequestValidationError } from './common/validation/request-validation.error';
@@ -28,6 +30,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
+  assertEveryRouteDeclaresAccess(listRoutes(app, API_PREFIX));
 
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: a text/plain body is a 415, not a string for the validators to puzzle over.
@@ -37,6 +40,13 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     done();
   });
 
+  if (config.cors.origins.length > 0) {
+    app.enableCors({
+      origin: config.cors.origins,
+      allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', 'X-Request-Id'],
+      exposedHeaders: ['ETag', 'Location', 'Retry-After', 'X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
+    });
+  }
   await app.register(helmet, {
     // Swagger UI needs inline scripts and styles on /docs only; the API itself serves JSON.
     contentSecurityPolicy: false,
@@ -74,6 +84,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication, config: AppCon
         'with a request_id; every response carries X-Request-Id.',
     )
     .setVersion(config.version)
-    .addServer('/', 'This server');
+    .addServer('/', 'This server')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'npm run token -- --sub orch-1 --roles orchestrator' });
   return SwaggerModule.createDocument(app, builder.build());
 }

@@ -5,6 +5,7 @@ import { RedisModule } from '@app/redis';
 import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
+import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { REQUEST_ID_HEADER } from './common/http/request-id';
@@ -35,6 +36,7 @@ export class AppModule {
           commandTimeoutMs: config.redis.commandTimeoutMs,
           connectTimeoutMs: config.redis.connectTimeoutMs,
         }),
+        AuthModule,
         HealthModule,
         SessionsModule,
       ],

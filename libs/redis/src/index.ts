@@ -6,3 +6,4 @@ export { parseRedisUrl, redactRedisUrl, InvalidRedisUrlError } from './connectio
 export { TENANT_PATTERN } from './keys/redis-key-builder';
 export * from './sessions/session.repository';
 export { jsonByteLength } from './payload-codec';
+export { RedisThrottlerStorage } from './throttler/redis-throttler.storage';

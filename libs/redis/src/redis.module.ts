@@ -12,6 +12,7 @@ import {
 import { REDIS_CLIENT } from './redis.constants';
 import { RedisSessionRepository } from './sessions/redis-session.repository';
 import { SessionRepository } from './sessions/session.repository';
+import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
 
 @Module({
   providers: [
@@ -44,8 +45,9 @@ import { SessionRepository } from './sessions/session.repository';
     { provide: PayloadCodec, useClass: JsonPayloadCodec },
     { provide: SessionRepository, useClass: RedisSessionRepository },
     RedisHealthProbe,
+    RedisThrottlerStorage,
   ],
-  exports: [SessionRepository, RedisHealthProbe],
+  exports: [SessionRepository, RedisHealthProbe, RedisThrottlerStorage],
 })
 export class RedisModule extends ConfigurableRedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {

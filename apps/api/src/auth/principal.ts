@@ -24,6 +24,14 @@ export function actsForOthers(principal: Principal | undefined): boolean {
   return principal === undefined || principal.roles.some((role) => role === 'admin' || role === 'orchestrator');
 }
 
+/**
+ * The actor id to record for a write: what the body names when the caller acts for others,
+ * otherwise the caller itself (mass-assignment guard).
+ */
+export function actingAs(caller: Principal | undefined, claimed: string): string {
+  return caller === undefined || actsForOthers(caller) ? claimed : caller.sub;
+}
+
 /** The verified caller (undefined only on public routes). */
 export const CurrentPrincipal = createParamDecorator(
   (_: unknown, context: ExecutionContext): Principal | undefined =>

@@ -1,3 +1,5 @@
+import type { RolePermissions } from '../auth/rbac-policy';
+import type { RateLimitPolicy } from '../throttling/rate-limit-policy';
 import type { AppEnv } from './environment.schema';
 
 /** The validated configuration, handed out typed and nested. Nothing else reads process.env. */
@@ -21,7 +23,10 @@ export interface AppConfig {
     jwksUri?: string;
     issuer?: string;
     audience?: string;
+    rolePermissions: RolePermissions;
   };
+  rateLimits: RateLimitPolicy;
+  cors: { origins: string[] };
 }
 
 /** DI token for {@link AppConfig}. */

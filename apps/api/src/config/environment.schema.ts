@@ -120,4 +120,19 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   JWT_AUDIENCE?: string;
+
+  /** Role -> permission map; default config/rbac.yaml. */
+  @IsOptional()
+  @IsString()
+  RBAC_CONFIG_PATH?: string;
+
+  /** Rate limits per route class; default config/rate-limits.yaml. */
+  @IsOptional()
+  @IsString()
+  RATE_LIMITS_CONFIG_PATH?: string;
+
+  /** Comma-separated origins allowed by CORS; empty = no cross-origin browser access. */
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
 }

@@ -1,10 +1,12 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import { parse as parseYaml } from 'yaml';
 import type { AppConfig } from './app-config';
 import { APP_ENVS, EnvironmentVariables, type AppEnv } from './environment.schema';
+import { findConfigDir, readYamlFile } from './yaml-file';
+import { parseRbacPolicy } from '../auth/rbac-policy';
+import { parseRateLimitPolicy } from '../throttling/rate-limit-policy';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -17,8 +19,6 @@ type Source = Record<string, string | undefined>;
 
 /** Used outside production when REDIS_URL is unset (production refuses to start without it). */
 export const DEVELOPMENT_REDIS_URL = 'redis://127.0.0.1:6379';
-
-const CONFIG_DIR = join(__dirname, '..', '..', '..', '..', 'config');
 
 /**
  * Reads `config/<APP_ENV>.yaml` for defaults, lets the environment override them, validates the
@@ -74,14 +74,32 @@ export function loadConfig(environment: Source = process.env, configDir = findCo
       jwksUri: env.JWT_JWKS_URI,
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
+      rolePermissions: loadPolicy(env.RBAC_CONFIG_PATH ?? join(configDir, 'rbac.yaml'), parseRbacPolicy),
+    },
+    rateLimits: loadPolicy(env.RATE_LIMITS_CONFIG_PATH ?? join(configDir, 'rate-limits.yaml'), parseRateLimitPolicy),
+    cors: {
+      origins: (env.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin.length > 0),
     },
   };
 }
 
+/** Reads and validates one policy file; any problem is a ConfigError naming the file. */
+function loadPolicy<T>(path: string, parse: (raw: unknown, source: string) => T): T {
+  const raw = readYamlFile(path);
+  if (raw === undefined) throw new ConfigError(`${path} is missing`);
+  try {
+    return parse(raw, path);
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 function readDefaults(configDir: string, appEnv: AppEnv): Record<string, unknown> {
   const file = join(configDir, `${appEnv}.yaml`);
-  if (!existsSync(file)) return {};
-  const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+  const parsed = readYamlFile(file);
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`${file} must be a mapping of VARIABLE: value`);
@@ -96,12 +114,6 @@ function describe(errors: ValidationError[]): string {
       return `${error.property}: ${problems} (got ${JSON.stringify(error.value)})`;
     })
     .join('\n');
-}
-
-/** The config folder both from sources (ts-node, jest) and from dist/apps/api. */
-function findConfigDir(): string {
-  const candidates = [CONFIG_DIR, join(process.cwd(), 'config')];
-  return candidates.find((dir) => existsSync(dir)) ?? candidates[candidates.length - 1];
 }
 
 function readPackageVersion(): string {

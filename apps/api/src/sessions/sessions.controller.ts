@@ -9,6 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { RequirePermissions } from '../auth/require-permissions.decorator';
 import { etagOf, IfMatchVersion } from '../common/http/if-match.decorator';
 import { Tenant } from '../common/http/tenant.decorator';
@@ -31,6 +32,7 @@ import {
   UpdatedSessionDto,
 } from './dto/session-responses.dto';
 import { UpdateSessionDto, UpdateSessionStatusDto } from './dto/update-session.dto';
+import { RateLimitClass } from '../throttling/rate-limit.decorator';
 import { SessionsService } from './sessions.service';
 
 const SessionIdParam = () =>
@@ -55,23 +57,30 @@ export class SessionsController {
   async create(
     @Tenant() tenant: string,
     @Body() body: CreateSessionDto,
+    @CurrentPrincipal() caller: Principal | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreatedSessionDto> {
-    const created = await this.sessions.create(tenant, body);
+    const created = await this.sessions.create(tenant, body, caller);
     void reply.header('location', `/api/v1/sessions/${created.session_id}`).header('etag', etagOf(1));
     return created;
   }
 
   @Post('batch')
+  @RateLimitClass('bulk')
   @RequirePermissions('sessions:create')
   @ApiOperation({ summary: 'Create up to 100 sessions atomically (all or none)' })
   @ApiCreatedResponse({ type: BatchCreatedSessionsDto })
   @ApiProblems(400, 413)
-  async createMany(@Tenant() tenant: string, @Body() body: BatchCreateSessionsDto): Promise<BatchCreatedSessionsDto> {
-    return { sessions: await this.sessions.createMany(tenant, body.sessions) };
+  async createMany(
+    @Tenant() tenant: string,
+    @Body() body: BatchCreateSessionsDto,
+    @CurrentPrincipal() caller: Principal | undefined,
+  ): Promise<BatchCreatedSessionsDto> {
+    return { sessions: await this.sessions.createMany(tenant, body.sessions, caller) };
   }
 
   @Post('batch-get')
+  @RateLimitClass('bulk')
   @RequirePermissions('sessions:read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Read up to 100 sessions in one round trip' })
@@ -83,6 +92,7 @@ export class SessionsController {
   }
 
   @Post('batch-delete')
+  @RateLimitClass('bulk')
   @RequirePermissions('sessions:delete')
   @HttpCode(200)
   @ApiOperation({ summary: 'Delete up to 100 sessions in one atomic step' })
@@ -182,9 +192,10 @@ export class SessionsController {
     @Param('session_id', UuidParamPipe) sessionId: string,
     @Body() body: UpdateSessionStatusDto,
     @IfMatchVersion() expectedVersion: number | undefined,
+    @CurrentPrincipal() caller: Principal | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StatusUpdatedDto> {
-    const { version, ...updated } = await this.sessions.updateStatus(tenant, sessionId, body, expectedVersion);
+    const { version, ...updated } = await this.sessions.updateStatus(tenant, sessionId, body, expectedVersion, caller);
     void reply.header('etag', etagOf(version));
     return updated;
   }

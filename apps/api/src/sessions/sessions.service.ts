@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { jsonByteLength, SessionRepository, type StoredSession, type UpdateOutcome } from '@app/redis';
+import { actingAs, type Principal } from '../auth/principal';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
   InvalidRequestError,
@@ -41,18 +42,19 @@ export class SessionsService {
     this.limits = config.sessions;
   }
 
-  async create(tenant: string, input: CreateSessionDto): Promise<CreatedSessionDto> {
-    const [created] = await this.createMany(tenant, [input], () => '');
+  async create(tenant: string, input: CreateSessionDto, caller?: Principal): Promise<CreatedSessionDto> {
+    const [created] = await this.createMany(tenant, [input], caller, () => '');
     return created;
   }
 
   async createMany(
     tenant: string,
     inputs: CreateSessionDto[],
+    caller?: Principal,
     fieldPrefix: (index: number) => string = (i) => `sessions[${i}].`,
   ): Promise<CreatedSessionDto[]> {
     // All-or-nothing: every item is checked before anything is written.
-    const drafts = inputs.map((input, i) => this.draft(input, fieldPrefix(i)));
+    const drafts = inputs.map((input, i) => this.draft(input, fieldPrefix(i), caller));
     const createdAt = await this.sessions.create(tenant, drafts);
     return drafts.map((draft) => ({
       session_id: draft.id,
@@ -99,11 +101,12 @@ export class SessionsService {
     sessionId: string,
     input: UpdateSessionStatusDto,
     expectedVersion?: number,
+    caller?: Principal,
   ): Promise<StatusUpdatedDto & { version: number }> {
     const outcome = await this.sessions.update(
       tenant,
       sessionId,
-      { status: input.status, statusUpdatedBy: input.updated_by },
+      { status: input.status, statusUpdatedBy: actingAs(caller, input.updated_by) },
       { expectedVersion, maxPayloadBytes: this.limits.maxPayloadBytes },
     );
     const updated = this.expectUpdated(outcome, sessionId, expectedVersion);
@@ -173,7 +176,7 @@ export class SessionsService {
     };
   }
 
-  private draft(input: CreateSessionDto, fieldPrefix: string) {
+  private draft(input: CreateSessionDto, fieldPrefix: string, caller: Principal | undefined) {
     const ttlSeconds = input.ttl_seconds ?? this.limits.defaultTtlSeconds;
     if (ttlSeconds > this.limits.maxTtlSeconds) {
       throw InvalidRequestError.field(
@@ -195,7 +198,8 @@ export class SessionsService {
       config: input.session_config,
       metadata,
       status: input.status ?? DEFAULT_STATUS,
-      createdBy: input.created_by,
+      // Only callers that act for others (orchestrators, admins) may name another creator.
+      createdBy: actingAs(caller, input.created_by),
       ttlSeconds,
     };
   }

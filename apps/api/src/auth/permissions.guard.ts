@@ -1,0 +1,33 @@
+import { ForbiddenException, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { Permission } from './permissions';
+import type { AuthenticatedRequest } from './principal';
+import { isAllowed, type RolePermissions } from './rbac-policy';
+import { PERMISSIONS_KEY, PUBLIC_KEY } from './require-permissions.decorator';
+
+/** Global, after authentication: the caller's roles must grant what the route declares. */
+@Injectable()
+export class PermissionsGuard implements CanActivate {
+  private readonly policy: RolePermissions;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.policy = config.auth.rolePermissions;
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const required = this.reflector.getAllAndOverride<Permission[] | undefined>(PERMISSIONS_KEY, targets);
+    const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+    // A route without a declaration is closed, never open (the start-up check also refuses it).
+    if (!required || required.length === 0 || !principal) throw new ForbiddenException('Access denied.');
+    if (!isAllowed(this.policy, principal.roles, required)) {
+      throw new ForbiddenException(`Requires ${required.join(' and ')}.`);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,50 @@
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerStorage, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import { InjectThrottlerOptions, InjectThrottlerStorage } from '@nestjs/throttler';
+import type { AuthenticatedRequest } from '../auth/principal';
+import { PUBLIC_KEY } from '../auth/require-permissions.decorator';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { RATE_LIMIT_CLASS_KEY } from './rate-limit.decorator';
+import type { RouteClass } from './rate-limit-policy';
+
+/**
+ * Runs after authentication. Counts per tenant + subject for authenticated calls (so one noisy
+ * agent cannot exhaust its tenant's neighbours) and per client IP otherwise, in one bucket per
+ * route class.
+ */
+@Injectable()
+export class TenantThrottlerGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    // Probes and docs are public and must never be throttled into looking unhealthy.
+    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, [context.getHandler(), context.getClass()]);
+    return Promise.resolve(isPublic === true);
+  }
+
+  protected override getTracker(request: Record<string, unknown>): Promise<string> {
+    const { principal, ip } = request as unknown as AuthenticatedRequest;
+    return Promise.resolve(principal ? `t:${principal.tenant}:s:${principal.sub}` : `ip:${ip}`);
+  }
+
+  protected override generateKey(context: ExecutionContext, tracker: string): string {
+    return `${this.config.redis.keyPrefix}:rl:${routeClassOf(context, this.reflector)}:${tracker}`;
+  }
+}
+
+export function routeClassOf(context: ExecutionContext, reflector: Reflector): RouteClass {
+  const declared = reflector.getAllAndOverride<RouteClass | undefined>(RATE_LIMIT_CLASS_KEY, [
+    context.getHandler(),
+    context.getClass(),
+  ]);
+  if (declared) return declared;
+  return context.switchToHttp().getRequest<AuthenticatedRequest>().method === 'GET' ? 'reads' : 'writes';
+}
