@@ -1,4 +1,4 @@
-import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { createRedisClient, type RedisClient } from './connection/redis-client.factory';
 import { redactRedisUrl } from './connection/redis-url';
 import { RedisKeyBuilder } from './keys/redis-key-builder';
@@ -49,9 +49,29 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
   ],
   exports: [SessionRepository, RedisHealthProbe, RedisThrottlerStorage],
 })
-export class RedisModule extends ConfigurableRedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {
+export class RedisModule extends ConfigurableRedisModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly client: RedisClient,
+    @Inject(REDIS_MODULE_OPTIONS) private readonly options: RedisModuleOptions,
+  ) {
     super();
+  }
+
+  /**
+   * Gives the first connection a bounded head start, so a healthy start-up does not answer its
+   * first requests with 503. If Redis is not there in time the API starts anyway (503 + failing
+   * readiness) and connects whenever Redis appears.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.client.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.options.connectTimeoutMs);
+      this.client.once('ready', done);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RedisServer } from '../support/redis-server';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/** OWASP API4:2023 Unrestricted Resource Consumption — sizes, depth, pages and rates are bounded. */
+describe('API4 resource consumption', () => {
+  let redis: RedisServer;
+  let t: TestApp;
+  let replica: TestApp;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    const dir = mkdtempSync(join(tmpdir(), 'limits-'));
+    const limits = join(dir, 'rate-limits.yaml');
+    writeFileSync(limits, 'window_seconds: 60\nclasses:\n  reads: 5\n  writes: 50\n  bulk: 2\n  invalidation: 2\n  audit_export: 1\n');
+    const env = { RATE_LIMITS_CONFIG_PATH: limits, BODY_LIMIT: '65536', REDIS_KEY_PREFIX: 'shared' };
+    t = await startTestApp(redis.url, env);
+    replica = await startTestApp(redis.url, env);
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await replica.close();
+    await redis.dispose();
+  });
+
+  it('refuses a page size above 100', async () => {
+    const response = await t.as({ sub: 'pager', roles: ['orchestrator'] }).get('/api/v1/sessions?limit=101').expect(400);
+    expect(response.body.errors[0].field).toBe('limit');
+  });
+
+  it('refuses a body above BODY_LIMIT with 413 before parsing it', async () => {
+    const response = await t
+      .as({ sub: 'big', roles: ['orchestrator'] })
+      .post('/api/v1/sessions')
+      .send({ session_config: { blob: 'x'.repeat(70_000) }, created_by: 'u' })
+      .expect(413);
+    expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
+
+  it('refuses JSON nested deeper than 32 levels', async () => {
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    await t.as({ sub: 'deep', roles: ['orchestrator'] }).post('/api/v1/sessions').send({ session_config: deep, created_by: 'u' }).expect(400);
+  });
+
+  it('refuses __proto__ and constructor.prototype keys without polluting anything', async () => {
+    const caller = t.as({ sub: 'proto', roles: ['orchestrator'] });
+    const body = '{"session_config":{"__proto__":{"polluted":true}},"created_by":"u"}';
+    await caller.post('/api/v1/sessions').set('content-type', 'application/json').send(body).expect(400);
+    const ctor = '{"session_config":{"constructor":{"prototype":{"polluted":true}}},"created_by":"u"}';
+    await caller.post('/api/v1/sessions').set('content-type', 'application/json').send(ctor).expect(400);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('rate-limits reads per caller with 429, Retry-After and X-RateLimit-* headers', async () => {
+    const caller = t.as({ sub: 'reader-1', roles: ['orchestrator'], tenant: 'rl' });
+    const first = await caller.get('/api/v1/sessions').expect(200);
+    expect(first.headers['x-ratelimit-limit']).toBe('5');
+    expect(first.headers['x-ratelimit-remaining']).toBe('4');
+    expect(Number(first.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+    for (let i = 0; i < 4; i++) await caller.get('/api/v1/sessions').expect(200);
+
+    const limited = await caller.get('/api/v1/sessions').expect(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(limited.body).toMatchObject({ status: 429, type: 'urn:masa:problem:too-many-requests' });
+  });
+
+  it('keeps separate buckets per subject, per tenant and per route class', async () => {
+    const a = t.as({ sub: 'reader-2', roles: ['orchestrator'], tenant: 'rl2' });
+    for (let i = 0; i < 5; i++) await a.get('/api/v1/sessions').expect(200);
+    await a.get('/api/v1/sessions').expect(429);
+
+    await t.as({ sub: 'reader-3', roles: ['orchestrator'], tenant: 'rl2' }).get('/api/v1/sessions').expect(200);
+    await t.as({ sub: 'reader-2', roles: ['orchestrator'], tenant: 'rl3' }).get('/api/v1/sessions').expect(200);
+    await a.post('/api/v1/sessions').send({ session_config: {}, created_by: 'u' }).expect(201);
+  });
+
+  it('limits bulk routes by their own, smaller class', async () => {
+    const caller = t.as({ sub: 'bulk-1', roles: ['orchestrator'], tenant: 'rl4' });
+    const body = { session_ids: ['3f1c2a9e-8b7d-4c6e-9f01-23456789abcd'] };
+    await caller.post('/api/v1/sessions/batch-get').send(body).expect(200);
+    await caller.post('/api/v1/sessions/batch-get').send(body).expect(200);
+    await caller.post('/api/v1/sessions/batch-get').send(body).expect(429);
+  });
+
+  it('holds the limit across replicas sharing Redis', async () => {
+    const claims = { sub: 'reader-4', roles: ['orchestrator'], tenant: 'rl5' };
+    for (let i = 0; i < 3; i++) await t.as(claims).get('/api/v1/sessions').expect(200);
+    for (let i = 0; i < 2; i++) await replica.as(claims).get('/api/v1/sessions').expect(200);
+    await replica.as(claims).get('/api/v1/sessions').expect(429);
+    await t.as(claims).get('/api/v1/sessions').expect(429);
+  });
+
+  it('never throttles the public health probes', async () => {
+    for (let i = 0; i < 10; i++) await t.anonymous.get('/api/v1/health/live').expect(200);
+  });
+});

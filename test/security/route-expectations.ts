@@ -1,0 +1,57 @@
+/**
+ * What each route must require, written down independently of the code's decorators: the API5
+ * and API9 suites fail when the application has a route that is missing here (or the reverse).
+ * `null` marks a public route.
+ */
+export const ROUTE_PERMISSIONS: Record<string, string | null> = {
+  'GET /api/v1/health': null,
+  'GET /api/v1/health/live': null,
+  'GET /api/v1/health/ready': null,
+  'GET /api/v1/health/detailed': null,
+
+  'POST /api/v1/sessions': 'sessions:create',
+  'POST /api/v1/sessions/batch': 'sessions:create',
+  'POST /api/v1/sessions/batch-get': 'sessions:read',
+  'POST /api/v1/sessions/batch-delete': 'sessions:delete',
+  'GET /api/v1/sessions': 'sessions:read',
+  'GET /api/v1/sessions/:session_id': 'sessions:read',
+  'PUT /api/v1/sessions/:session_id': 'sessions:update',
+  'DELETE /api/v1/sessions/:session_id': 'sessions:delete',
+  'GET /api/v1/sessions/:session_id/status': 'sessions:read',
+  'PUT /api/v1/sessions/:session_id/status': 'sessions:update',
+};
+
+/** The default role policy as the Security issue states it (config/rbac.yaml must match). */
+export const DEFAULT_POLICY: Record<string, string[]> = {
+  admin: ['*'],
+  orchestrator: [
+    'sessions:create',
+    'sessions:read',
+    'sessions:update',
+    'sessions:delete',
+    'memory:read',
+    'memory:write',
+    'memory:delete',
+    'cache:read',
+    'cache:write',
+    'cache:delete',
+    'cache:invalidate',
+  ],
+  analyst: ['sessions:read', 'memory:read', 'analytics:read', 'metrics:read', 'health:read'],
+  agent: ['sessions:read', 'memory:read', 'memory:write', 'cache:read'],
+};
+
+/** Concrete values for path parameters, valid in shape so validation never hides a 403. */
+export const PATH_PARAM_VALUES: Record<string, string> = {
+  session_id: '3f1c2a9e-8b7d-4c6e-9f01-23456789abcd',
+  agent_id: 'agent-under-test',
+  cache_key: 'some.cache-key',
+};
+
+export function concretePath(path: string): string {
+  return path.replace(/:([a-z_]+)/g, (_, name: string) => {
+    const value = PATH_PARAM_VALUES[name];
+    if (!value) throw new Error(`no test value for path parameter ${name}`);
+    return value;
+  });
+}
