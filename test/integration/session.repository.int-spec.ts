@@ -38,7 +38,7 @@ describe('RedisSessionRepository against a real Redis', () => {
     client = createRedisClient({ url: server.url, commandTimeoutMs: 500, connectTimeoutMs: 500 });
     raw = new Redis(server.port, '127.0.0.1');
     repo = new RedisSessionRepository(client, keys, new JsonPayloadCodec());
-    await raw.ping();
+    await new Promise((resolve) => client.once('ready', resolve));
   });
 
   afterAll(async () => {
