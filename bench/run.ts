@@ -35,8 +35,16 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 
 async function main(): Promise<void> {
   const server = await RedisServer.start();
-  const client = createRedisClient({ url: server.url, commandTimeoutMs: 10_000, connectTimeoutMs: 2000 });
-  const repo = new RedisSessionRepository(client, new RedisKeyBuilder('bench'), new JsonPayloadCodec());
+  const client = createRedisClient({
+    url: server.url,
+    commandTimeoutMs: 10_000,
+    connectTimeoutMs: 2000,
+  });
+  const repo = new RedisSessionRepository(
+    client,
+    new RedisKeyBuilder('bench'),
+    new JsonPayloadCodec(),
+  );
   await new Promise((resolve) => client.once('ready', resolve));
   const results: Record<string, Record<number, number>> = {};
   try {
@@ -56,7 +64,9 @@ async function main(): Promise<void> {
         someId = batch[0].id;
         await repo.create(tenant, batch);
       }
-      process.stdout.write(`seeded ${size} sessions in ${((Date.now() - seeded) / 1000).toFixed(1)} s\n`);
+      process.stdout.write(
+        `seeded ${size} sessions in ${((Date.now() - seeded) / 1000).toFixed(1)} s\n`,
+      );
 
       const base: SessionListQuery = { order: 'desc', limit: 20, offset: 0 };
       const first = await repo.list(tenant, base);
@@ -64,8 +74,10 @@ async function main(): Promise<void> {
       const cases: Record<string, () => Promise<unknown>> = {
         'first page (limit 20)': () => repo.list(tenant, base),
         'offset = 90% of N': () => repo.list(tenant, { ...base, offset: Math.floor(size * 0.9) }),
-        'cursor page': () => repo.list(tenant, { ...base, after: { createdAt: last.createdAt, id: last.id } }),
-        'creator + status filter': () => repo.list(tenant, { ...base, createdBy: 'user-10', status: 'running' }),
+        'cursor page': () =>
+          repo.list(tenant, { ...base, after: { createdAt: last.createdAt, id: last.id } }),
+        'creator + status filter': () =>
+          repo.list(tenant, { ...base, createdBy: 'user-10', status: 'running' }),
         'read by id': () => repo.get(tenant, someId),
       };
       for (const [name, fn] of Object.entries(cases)) {
@@ -79,10 +91,14 @@ async function main(): Promise<void> {
 
   const [small, large] = [SIZES[0], SIZES[SIZES.length - 1]];
   process.stdout.write(`\nmedian latency in ms over ${ROUNDS} calls (one run, same machine)\n`);
-  process.stdout.write(`${'case'.padEnd(26)}${SIZES.map((s) => `N=${s}`.padStart(14)).join('')}   ratio N=${large}/N=${small}\n`);
+  process.stdout.write(
+    `${'case'.padEnd(26)}${SIZES.map((s) => `N=${s}`.padStart(14)).join('')}   ratio N=${large}/N=${small}\n`,
+  );
   for (const [name, bySize] of Object.entries(results)) {
     const cells = SIZES.map((s) => bySize[s].toFixed(3).padStart(14)).join('');
-    process.stdout.write(`${name.padEnd(26)}${cells}   ${(bySize[large] / bySize[small]).toFixed(2)}\n`);
+    process.stdout.write(
+      `${name.padEnd(26)}${cells}   ${(bySize[large] / bySize[small]).toFixed(2)}\n`,
+    );
   }
 }
 

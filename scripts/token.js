@@ -35,9 +35,12 @@ if (unknown.length > 0) fail(`unknown role(s): ${unknown.join(', ')} (known: ${R
 
 let secret = process.env.JWT_SECRET;
 if (!secret && existsSync(DEV_SECRET_FILE)) secret = readFileSync(DEV_SECRET_FILE, 'utf8').trim();
-if (!secret) fail('JWT_SECRET is not set and no development secret exists yet (run npm start once)');
+if (!secret)
+  fail('JWT_SECRET is not set and no development secret exists yet (run npm start once)');
 
 const options = { algorithm: 'HS256', expiresIn: values.ttl };
 if (values.issuer) options.issuer = values.issuer;
 if (values.audience) options.audience = values.audience;
-process.stdout.write(`${sign({ sub: values.sub, roles, tenant: values.tenant }, secret, options)}\n`);
+process.stdout.write(
+  `${sign({ sub: values.sub, roles, tenant: values.tenant }, secret, options)}\n`,
+);

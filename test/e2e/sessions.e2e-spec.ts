@@ -14,7 +14,11 @@ describe('Sessions API over HTTP', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     raw = new Redis(redis.port, '127.0.0.1');
-    t = await startTestApp(redis.url, { SESSION_MAX_BYTES: '4096', SESSION_MAX_TTL_SECONDS: '86400', SESSION_TTL_SECONDS: '3600' });
+    t = await startTestApp(redis.url, {
+      SESSION_MAX_BYTES: '4096',
+      SESSION_MAX_TTL_SECONDS: '86400',
+      SESSION_TTL_SECONDS: '3600',
+    });
   });
 
   afterAll(async () => {
@@ -44,7 +48,12 @@ describe('Sessions API over HTTP', () => {
     it('creates a session and returns its id, Location and ETag', async () => {
       const response = await t.http
         .post('/api/v1/sessions')
-        .send({ session_config: { a: 1 }, metadata: { m: true }, created_by: 'user-1', ttl_seconds: 600 })
+        .send({
+          session_config: { a: 1 },
+          metadata: { m: true },
+          created_by: 'user-1',
+          ttl_seconds: 600,
+        })
         .expect(201);
 
       expect(response.body).toEqual({
@@ -85,7 +94,11 @@ describe('Sessions API over HTTP', () => {
 
       const unknown = await t.http.get(`/api/v1/sessions/${randomUUID()}`).expect(404);
       expect(unknown.headers['content-type']).toMatch(PROBLEM);
-      expect(unknown.body).toMatchObject({ status: 404, title: 'Not Found', type: 'urn:masa:problem:not-found' });
+      expect(unknown.body).toMatchObject({
+        status: 404,
+        title: 'Not Found',
+        type: 'urn:masa:problem:not-found',
+      });
     });
   });
 
@@ -94,10 +107,22 @@ describe('Sessions API over HTTP', () => {
       ['an unknown field', { session_config: {}, created_by: 'u', version: 9 }, 'version'],
       ['a missing created_by', { session_config: {} }, 'created_by'],
       ['an array as session_config', { session_config: [1], created_by: 'u' }, 'session_config'],
-      ['a status outside the pattern', { session_config: {}, created_by: 'u', status: 'Bad Status' }, 'status'],
+      [
+        'a status outside the pattern',
+        { session_config: {}, created_by: 'u', status: 'Bad Status' },
+        'status',
+      ],
       ['a TTL under 60 s', { session_config: {}, created_by: 'u', ttl_seconds: 59 }, 'ttl_seconds'],
-      ['a TTL above SESSION_MAX_TTL_SECONDS', { session_config: {}, created_by: 'u', ttl_seconds: 86401 }, 'ttl_seconds'],
-      ['a fractional TTL', { session_config: {}, created_by: 'u', ttl_seconds: 61.5 }, 'ttl_seconds'],
+      [
+        'a TTL above SESSION_MAX_TTL_SECONDS',
+        { session_config: {}, created_by: 'u', ttl_seconds: 86401 },
+        'ttl_seconds',
+      ],
+      [
+        'a fractional TTL',
+        { session_config: {}, created_by: 'u', ttl_seconds: 61.5 },
+        'ttl_seconds',
+      ],
     ])('refuses %s with a 400 naming the field', async (_, body, field) => {
       const response = await t.http.post('/api/v1/sessions').send(body).expect(400);
 
@@ -109,17 +134,26 @@ describe('Sessions API over HTTP', () => {
     it('refuses JSON nested deeper than 32 levels', async () => {
       let deep: Record<string, unknown> = {};
       for (let i = 0; i < 32; i++) deep = { d: deep };
-      const response = await t.http.post('/api/v1/sessions').send({ session_config: deep, created_by: 'u' }).expect(400);
+      const response = await t.http
+        .post('/api/v1/sessions')
+        .send({ session_config: deep, created_by: 'u' })
+        .expect(400);
       expect(response.body.errors[0]).toMatchObject({ field: 'session_config' });
 
       let ok: Record<string, unknown> = {};
       for (let i = 0; i < 31; i++) ok = { d: ok };
-      await t.http.post('/api/v1/sessions').send({ session_config: ok, created_by: 'u' }).expect(201);
+      await t.http
+        .post('/api/v1/sessions')
+        .send({ session_config: ok, created_by: 'u' })
+        .expect(201);
     });
 
     it('answers 413 when session_config + metadata exceed SESSION_MAX_BYTES, on create and on update', async () => {
       const big = { blob: 'x'.repeat(4096) };
-      const response = await t.http.post('/api/v1/sessions').send({ session_config: big, created_by: 'u' }).expect(413);
+      const response = await t.http
+        .post('/api/v1/sessions')
+        .send({ session_config: big, created_by: 'u' })
+        .expect(413);
       expect(response.body.detail).toContain('4096');
 
       const created = await createSession({ session_config: { blob: 'x'.repeat(3000) } });
@@ -130,7 +164,11 @@ describe('Sessions API over HTTP', () => {
     });
 
     it('answers 415 for a non-JSON body and 400 for malformed JSON, both as problem+json', async () => {
-      const text = await t.http.post('/api/v1/sessions').set('content-type', 'text/plain').send('hi').expect(415);
+      const text = await t.http
+        .post('/api/v1/sessions')
+        .set('content-type', 'text/plain')
+        .send('hi')
+        .expect(415);
       expect(text.headers['content-type']).toMatch(PROBLEM);
       const broken = await t.http
         .post('/api/v1/sessions')
@@ -150,10 +188,18 @@ describe('Sessions API over HTTP', () => {
         .send({ session_config: { replaced: true }, status: 'running' })
         .expect(200);
 
-      expect(response.body).toEqual({ session_id: created.session_id, updated_at: expect.any(String), version: 2 });
+      expect(response.body).toEqual({
+        session_id: created.session_id,
+        updated_at: expect.any(String),
+        version: 2,
+      });
       expect(response.headers.etag).toBe('"2"');
       const read = await t.http.get(`/api/v1/sessions/${created.session_id}`).expect(200);
-      expect(read.body).toMatchObject({ session_config: { replaced: true }, metadata: { keep: 1 }, status: 'running' });
+      expect(read.body).toMatchObject({
+        session_config: { replaced: true },
+        metadata: { keep: 1 },
+        status: 'running',
+      });
     });
 
     it('refuses an empty update with 400', async () => {
@@ -164,13 +210,29 @@ describe('Sessions API over HTTP', () => {
     it('answers 412 to a stale If-Match and applies a current one', async () => {
       const created = await createSession();
       const url = `/api/v1/sessions/${created.session_id}`;
-      await t.http.put(url).set('If-Match', '"1"').send({ metadata: { n: 1 } }).expect(200);
+      await t.http
+        .put(url)
+        .set('If-Match', '"1"')
+        .send({ metadata: { n: 1 } })
+        .expect(200);
 
-      const stale = await t.http.put(url).set('If-Match', '"1"').send({ metadata: { n: 2 } }).expect(412);
+      const stale = await t.http
+        .put(url)
+        .set('If-Match', '"1"')
+        .send({ metadata: { n: 2 } })
+        .expect(412);
       expect(stale.headers['content-type']).toMatch(PROBLEM);
       expect(stale.body.detail).toContain('current version is 2');
-      await t.http.put(url).set('If-Match', '"2"').send({ metadata: { n: 3 } }).expect(200);
-      await t.http.put(url).set('If-Match', 'W/"3"').send({ metadata: { n: 4 } }).expect(400);
+      await t.http
+        .put(url)
+        .set('If-Match', '"2"')
+        .send({ metadata: { n: 3 } })
+        .expect(200);
+      await t.http
+        .put(url)
+        .set('If-Match', 'W/"3"')
+        .send({ metadata: { n: 4 } })
+        .expect(400);
       expect((await t.http.get(url)).body.metadata).toEqual({ n: 3 });
     });
 
@@ -180,7 +242,11 @@ describe('Sessions API over HTTP', () => {
 
       const statuses = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          t.http.put(url).set('If-Match', '"1"').send({ metadata: { writer: i } }).then((r) => r.status),
+          t.http
+            .put(url)
+            .set('If-Match', '"1"')
+            .send({ metadata: { writer: i } })
+            .then((r) => r.status),
         ),
       );
 
@@ -192,15 +258,33 @@ describe('Sessions API over HTTP', () => {
       const created = await createSession();
       const url = `/api/v1/sessions/${created.session_id}/status`;
 
-      const changed = await t.http.put(url).send({ status: 'completed', updated_by: 'orch-1' }).expect(200);
-      expect(changed.body).toEqual({ session_id: created.session_id, status: 'completed', updated_at: expect.any(String) });
+      const changed = await t.http
+        .put(url)
+        .send({ status: 'completed', updated_by: 'orch-1' })
+        .expect(200);
+      expect(changed.body).toEqual({
+        session_id: created.session_id,
+        status: 'completed',
+        updated_at: expect.any(String),
+      });
       expect(changed.headers.etag).toBe('"2"');
 
       const read = await t.http.get(url).expect(200);
-      expect(read.body).toEqual({ session_id: created.session_id, status: 'completed', last_updated: changed.body.updated_at });
-      await t.http.put(url).set('If-Match', '"1"').send({ status: 'x', updated_by: 'orch-1' }).expect(412);
+      expect(read.body).toEqual({
+        session_id: created.session_id,
+        status: 'completed',
+        last_updated: changed.body.updated_at,
+      });
+      await t.http
+        .put(url)
+        .set('If-Match', '"1"')
+        .send({ status: 'x', updated_by: 'orch-1' })
+        .expect(412);
       await t.http.put(url).send({ status: 'NOPE', updated_by: 'orch-1' }).expect(400);
-      await t.http.put(`/api/v1/sessions/${randomUUID()}/status`).send({ status: 'x', updated_by: 'o' }).expect(404);
+      await t.http
+        .put(`/api/v1/sessions/${randomUUID()}/status`)
+        .send({ status: 'x', updated_by: 'o' })
+        .expect(404);
     });
   });
 
@@ -230,12 +314,19 @@ describe('Sessions API over HTTP', () => {
         await createSession({ created_by: creator, status });
       }
 
-      const aliceRunning = await t.http.get('/api/v1/sessions?created_by=alice&status=running&limit=1').expect(200);
+      const aliceRunning = await t.http
+        .get('/api/v1/sessions?created_by=alice&status=running&limit=1')
+        .expect(200);
       expect(aliceRunning.body).toMatchObject({ total_count: 2, has_more: true });
       expect(aliceRunning.body.sessions).toHaveLength(1);
-      expect(aliceRunning.body.sessions[0]).toMatchObject({ created_by: 'alice', status: 'running' });
+      expect(aliceRunning.body.sessions[0]).toMatchObject({
+        created_by: 'alice',
+        status: 'running',
+      });
 
-      const second = await t.http.get('/api/v1/sessions?created_by=alice&status=running&limit=1&offset=1').expect(200);
+      const second = await t.http
+        .get('/api/v1/sessions?created_by=alice&status=running&limit=1&offset=1')
+        .expect(200);
       expect(second.body).toMatchObject({ total_count: 2, has_more: false, next_cursor: null });
       expect(second.body.sessions[0].session_id).not.toBe(aliceRunning.body.sessions[0].session_id);
 
@@ -253,8 +344,14 @@ describe('Sessions API over HTTP', () => {
       const newest = await t.http.get('/api/v1/sessions').expect(200);
       const oldest = await t.http.get('/api/v1/sessions?sort=created_at').expect(200);
 
-      expect(newest.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([second.session_id, first.session_id]);
-      expect(oldest.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([first.session_id, second.session_id]);
+      expect(newest.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([
+        second.session_id,
+        first.session_id,
+      ]);
+      expect(oldest.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([
+        first.session_id,
+        second.session_id,
+      ]);
     });
 
     it('bounds created_at with created_after (inclusive) and created_before (exclusive)', async () => {
@@ -262,17 +359,27 @@ describe('Sessions API over HTTP', () => {
       await new Promise((r) => setTimeout(r, 5));
       const late = await createSession();
 
-      const after = await t.http.get(`/api/v1/sessions?created_after=${encodeURIComponent(late.created_at)}`).expect(200);
-      const before = await t.http.get(`/api/v1/sessions?created_before=${encodeURIComponent(late.created_at)}`).expect(200);
+      const after = await t.http
+        .get(`/api/v1/sessions?created_after=${encodeURIComponent(late.created_at)}`)
+        .expect(200);
+      const before = await t.http
+        .get(`/api/v1/sessions?created_before=${encodeURIComponent(late.created_at)}`)
+        .expect(200);
 
-      expect(after.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([late.session_id]);
-      expect(before.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([early.session_id]);
+      expect(after.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([
+        late.session_id,
+      ]);
+      expect(before.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([
+        early.session_id,
+      ]);
     });
 
     it('walks all pages by cursor without repeats', async () => {
       await t.http
         .post('/api/v1/sessions/batch')
-        .send({ sessions: Array.from({ length: 23 }, () => ({ session_config: {}, created_by: 'bulk' })) })
+        .send({
+          sessions: Array.from({ length: 23 }, () => ({ session_config: {}, created_by: 'bulk' })),
+        })
         .expect(201);
       const seen = new Set<string>();
       let url = '/api/v1/sessions?created_by=bulk&limit=5';
@@ -312,9 +419,13 @@ describe('Sessions API over HTTP', () => {
       const page = await t.http.get('/api/v1/sessions?limit=1').expect(200);
       const cursor = page.body.next_cursor as string;
 
-      const withOffset = await t.http.get(`/api/v1/sessions?limit=1&offset=1&cursor=${cursor}`).expect(400);
+      const withOffset = await t.http
+        .get(`/api/v1/sessions?limit=1&offset=1&cursor=${cursor}`)
+        .expect(400);
       expect(withOffset.body.errors[0].field).toBe('offset');
-      const otherFilter = await t.http.get(`/api/v1/sessions?limit=1&status=x&cursor=${cursor}`).expect(400);
+      const otherFilter = await t.http
+        .get(`/api/v1/sessions?limit=1&status=x&cursor=${cursor}`)
+        .expect(400);
       expect(otherFilter.body.errors[0].field).toBe('cursor');
     });
 
@@ -332,7 +443,9 @@ describe('Sessions API over HTTP', () => {
       expect(await raw.zscore(`${prefix}sessions`, doomed.session_id)).toBeNull();
       const list = await t.http.get('/api/v1/sessions?created_by=exp').expect(200);
       expect(list.body.total_count).toBe(1);
-      expect(list.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([kept.session_id]);
+      expect(list.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([
+        kept.session_id,
+      ]);
     });
   });
 
@@ -340,21 +453,38 @@ describe('Sessions API over HTTP', () => {
     it('creates up to 100 sessions in one request', async () => {
       const response = await t.http
         .post('/api/v1/sessions/batch')
-        .send({ sessions: Array.from({ length: 100 }, (_, i) => ({ session_config: { i }, created_by: 'b', status: 'queued' })) })
+        .send({
+          sessions: Array.from({ length: 100 }, (_, i) => ({
+            session_config: { i },
+            created_by: 'b',
+            status: 'queued',
+          })),
+        })
         .expect(201);
 
       expect(response.body.sessions).toHaveLength(100);
-      expect(response.body.sessions[0]).toEqual({ session_id: expect.any(String), created_at: expect.any(String), status: 'queued' });
+      expect(response.body.sessions[0]).toEqual({
+        session_id: expect.any(String),
+        created_at: expect.any(String),
+        status: 'queued',
+      });
       expect((await t.http.get('/api/v1/sessions?status=queued')).body.total_count).toBe(100);
     });
 
     it('validates all or nothing: one bad item means nothing is created', async () => {
       const response = await t.http
         .post('/api/v1/sessions/batch')
-        .send({ sessions: [{ session_config: {}, created_by: 'ok' }, { session_config: {}, created_by: '' }] })
+        .send({
+          sessions: [
+            { session_config: {}, created_by: 'ok' },
+            { session_config: {}, created_by: '' },
+          ],
+        })
         .expect(400);
 
-      expect(response.body.errors.map((e: { field: string }) => e.field)).toContain('sessions.1.created_by');
+      expect(response.body.errors.map((e: { field: string }) => e.field)).toContain(
+        'sessions.1.created_by',
+      );
       expect((await t.http.get('/api/v1/sessions')).body.total_count).toBe(0);
     });
 
@@ -369,34 +499,55 @@ describe('Sessions API over HTTP', () => {
       const b = await createSession();
       const ghost = randomUUID();
 
-      const got = await t.http.post('/api/v1/sessions/batch-get').send({ session_ids: [a.session_id, ghost, b.session_id] }).expect(200);
-      expect(got.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([a.session_id, b.session_id]);
+      const got = await t.http
+        .post('/api/v1/sessions/batch-get')
+        .send({ session_ids: [a.session_id, ghost, b.session_id] })
+        .expect(200);
+      expect(got.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([
+        a.session_id,
+        b.session_id,
+      ]);
       expect(got.body.missing).toEqual([ghost]);
 
-      const deleted = await t.http.post('/api/v1/sessions/batch-delete').send({ session_ids: [a.session_id, ghost] }).expect(200);
+      const deleted = await t.http
+        .post('/api/v1/sessions/batch-delete')
+        .send({ session_ids: [a.session_id, ghost] })
+        .expect(200);
       expect(deleted.body).toEqual({ deleted: [a.session_id], missing: [ghost] });
       await t.http.get(`/api/v1/sessions/${a.session_id}`).expect(404);
       await t.http.get(`/api/v1/sessions/${b.session_id}`).expect(200);
     });
 
     it('refuses malformed or duplicate ids in batch-get and batch-delete', async () => {
-      const bad = await t.http.post('/api/v1/sessions/batch-get').send({ session_ids: ['nope'] }).expect(400);
+      const bad = await t.http
+        .post('/api/v1/sessions/batch-get')
+        .send({ session_ids: ['nope'] })
+        .expect(400);
       expect(bad.body.errors[0].field).toBe('session_ids');
       const id = randomUUID();
-      await t.http.post('/api/v1/sessions/batch-delete').send({ session_ids: [id, id] }).expect(400);
+      await t.http
+        .post('/api/v1/sessions/batch-delete')
+        .send({ session_ids: [id, id] })
+        .expect(400);
     });
   });
 
   describe('request ids and errors', () => {
     it('echoes a well-formed X-Request-Id and puts it in problem bodies', async () => {
-      const response = await t.http.get(`/api/v1/sessions/${randomUUID()}`).set('X-Request-Id', 'trace-123').expect(404);
+      const response = await t.http
+        .get(`/api/v1/sessions/${randomUUID()}`)
+        .set('X-Request-Id', 'trace-123')
+        .expect(404);
       expect(response.headers['x-request-id']).toBe('trace-123');
       expect(response.body.request_id).toBe('trace-123');
     });
 
     it('mints a request id when none (or a malformed one) is given', async () => {
       const none = await t.http.get('/api/v1/sessions').expect(200);
-      const hostile = await t.http.get('/api/v1/sessions').set('X-Request-Id', 'bad id\twith spaces').expect(200);
+      const hostile = await t.http
+        .get('/api/v1/sessions')
+        .set('X-Request-Id', 'bad id\twith spaces')
+        .expect(200);
       expect(none.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(hostile.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     });
@@ -436,7 +587,10 @@ describe('Sessions API over HTTP', () => {
       expect(down.headers['content-type']).toMatch(PROBLEM);
       expect(down.headers['retry-after']).toBe('1');
       expect(down.body.detail).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|masa:/);
-      await t.http.post('/api/v1/sessions').send({ session_config: {}, created_by: 'u' }).expect(503);
+      await t.http
+        .post('/api/v1/sessions')
+        .send({ session_config: {}, created_by: 'u' })
+        .expect(503);
       await t.http.get('/api/v1/health/ready').expect(503);
       await t.http.get('/api/v1/health').expect(503);
       await t.http.get('/api/v1/health/live').expect(200);
@@ -444,7 +598,9 @@ describe('Sessions API over HTTP', () => {
       await redis.restart();
       let status = 0;
       for (let i = 0; i < 50 && status !== 201; i++) {
-        status = (await t.http.post('/api/v1/sessions').send({ session_config: {}, created_by: 'u' })).status;
+        status = (
+          await t.http.post('/api/v1/sessions').send({ session_config: {}, created_by: 'u' })
+        ).status;
         if (status !== 201) await new Promise((r) => setTimeout(r, 100));
       }
       expect(status).toBe(201);

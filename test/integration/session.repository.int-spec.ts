@@ -86,14 +86,22 @@ describe('RedisSessionRepository against a real Redis', () => {
     const session = draft({ status: 'created' });
     await repo.create(TENANT, [session]);
 
-    const outcome = await repo.update(TENANT, session.id, { status: 'done', statusUpdatedBy: 'orch' }, LIMITS);
+    const outcome = await repo.update(
+      TENANT,
+      session.id,
+      { status: 'done', statusUpdatedBy: 'orch' },
+      LIMITS,
+    );
 
     expect(outcome).toMatchObject({ kind: 'updated', version: 2 });
     expect(await raw.zscore(space.byStatus('created'), session.id)).toBeNull();
     expect(await raw.zscore(space.byCreatorAndStatus('user-1', 'created'), session.id)).toBeNull();
     expect(await raw.zscore(space.byStatus('done'), session.id)).not.toBeNull();
     expect(await raw.zscore(space.byCreatorAndStatus('user-1', 'done'), session.id)).not.toBeNull();
-    expect(await repo.get(TENANT, session.id)).toMatchObject({ status: 'done', statusUpdatedBy: 'orch' });
+    expect(await repo.get(TENANT, session.id)).toMatchObject({
+      status: 'done',
+      statusUpdatedBy: 'orch',
+    });
   });
 
   it('leaves no key behind when a session is deleted', async () => {
@@ -111,7 +119,10 @@ describe('RedisSessionRepository against a real Redis', () => {
     const session = draft();
     await repo.create(TENANT, [session]);
 
-    expect(await repo.delete(TENANT, [session.id], 7)).toEqual({ kind: 'version_mismatch', currentVersion: 1 });
+    expect(await repo.delete(TENANT, [session.id], 7)).toEqual({
+      kind: 'version_mismatch',
+      currentVersion: 1,
+    });
     expect(await repo.get(TENANT, session.id)).not.toBeNull();
   });
 
@@ -121,7 +132,12 @@ describe('RedisSessionRepository against a real Redis', () => {
 
     const outcomes = await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
-        repo.update(TENANT, session.id, { metadata: { writer: i } }, { ...LIMITS, expectedVersion: 1 }),
+        repo.update(
+          TENANT,
+          session.id,
+          { metadata: { writer: i } },
+          { ...LIMITS, expectedVersion: 1 },
+        ),
       ),
     );
 
@@ -135,7 +151,9 @@ describe('RedisSessionRepository against a real Redis', () => {
     await repo.create(TENANT, [session]);
 
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => repo.update(TENANT, session.id, { metadata: { i } }, LIMITS)),
+      Array.from({ length: 20 }, (_, i) =>
+        repo.update(TENANT, session.id, { metadata: { i } }, LIMITS),
+      ),
     );
 
     expect((await repo.get(TENANT, session.id))?.version).toBe(21);
@@ -145,7 +163,12 @@ describe('RedisSessionRepository against a real Redis', () => {
     const session = draft();
     await repo.create(TENANT, [session]);
 
-    const outcome = await repo.update(TENANT, session.id, { metadata: { blob: 'x'.repeat(2000) } }, LIMITS);
+    const outcome = await repo.update(
+      TENANT,
+      session.id,
+      { metadata: { blob: 'x'.repeat(2000) } },
+      LIMITS,
+    );
 
     expect(outcome).toMatchObject({ kind: 'too_large' });
     expect(await repo.get(TENANT, session.id)).toMatchObject({ metadata: {}, version: 1 });
@@ -171,10 +194,20 @@ describe('RedisSessionRepository against a real Redis', () => {
       await sleep(1100);
 
       expect(await repo.get(TENANT, shortLived.id)).toBeNull();
-      const page = await repo.list(TENANT, { status: 'running', order: 'asc', limit: 10, offset: 0 });
+      const page = await repo.list(TENANT, {
+        status: 'running',
+        order: 'asc',
+        limit: 10,
+        offset: 0,
+      });
       expect(page.totalCount).toBe(1);
       expect(page.sessions.map((s) => s.id)).toEqual([longLived.id]);
-      for (const index of [space.all, space.byStatus('running'), space.byCreator('user-1'), space.expiry]) {
+      for (const index of [
+        space.all,
+        space.byStatus('running'),
+        space.byCreator('user-1'),
+        space.expiry,
+      ]) {
         expect(await raw.zscore(index, shortLived.id)).toBeNull();
       }
       expect(await raw.hget(space.members, shortLived.id)).toBeNull();
@@ -195,7 +228,10 @@ describe('RedisSessionRepository against a real Redis', () => {
     });
 
     it('purges a tenant nobody lists (the sweeper path), bounded per call', async () => {
-      await repo.create(TENANT, Array.from({ length: 30 }, () => draft({ ttlSeconds: 1 })));
+      await repo.create(
+        TENANT,
+        Array.from({ length: 30 }, () => draft({ ttlSeconds: 1 })),
+      );
       await sleep(1100);
 
       expect(await repo.purgeExpired(TENANT, 20)).toBe(20);
@@ -211,7 +247,10 @@ describe('RedisSessionRepository against a real Redis', () => {
     async function seed(count: number): Promise<StoredSession[]> {
       const created: StoredSession[] = [];
       for (let i = 0; i < count; i++) {
-        const session = draft({ createdBy: i % 2 === 0 ? 'even' : 'odd', status: i % 3 === 0 ? 'a' : 'b' });
+        const session = draft({
+          createdBy: i % 2 === 0 ? 'even' : 'odd',
+          status: i % 3 === 0 ? 'a' : 'b',
+        });
         await repo.create(TENANT, [session]);
         created.push((await repo.get(TENANT, session.id))!);
       }
@@ -220,7 +259,9 @@ describe('RedisSessionRepository against a real Redis', () => {
 
     it('pages by offset in both orders with an exact total', async () => {
       const all = await seed(7);
-      const ascIds = [...all].sort((x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1)).map((s) => s.id);
+      const ascIds = [...all]
+        .sort((x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1))
+        .map((s) => s.id);
 
       const first = await repo.list(TENANT, { order: 'asc', limit: 3, offset: 0 });
       const last = await repo.list(TENANT, { order: 'asc', limit: 3, offset: 6 });
@@ -240,7 +281,13 @@ describe('RedisSessionRepository against a real Redis', () => {
       const until = all[9].createdAt;
       const inWindow = expected.filter((s) => s.createdAt >= from && s.createdAt <= until);
 
-      const page = await repo.list(TENANT, { createdBy: 'even', status: 'a', order: 'asc', limit: 100, offset: 0 });
+      const page = await repo.list(TENANT, {
+        createdBy: 'even',
+        status: 'a',
+        order: 'asc',
+        limit: 100,
+        offset: 0,
+      });
       const windowed = await repo.list(TENANT, {
         createdBy: 'even',
         status: 'a',
@@ -254,13 +301,18 @@ describe('RedisSessionRepository against a real Redis', () => {
       expect(page.totalCount).toBe(expected.length);
       expect(new Set(page.sessions.map((s) => s.id))).toEqual(new Set(expected.map((s) => s.id)));
       expect(windowed.totalCount).toBe(inWindow.length);
-      expect(new Set(windowed.sessions.map((s) => s.id))).toEqual(new Set(inWindow.map((s) => s.id)));
+      expect(new Set(windowed.sessions.map((s) => s.id))).toEqual(
+        new Set(inWindow.map((s) => s.id)),
+      );
     });
 
     it.each(['asc', 'desc'] as const)(
       'walks every session exactly once by cursor (%s), even when the cursor item is deleted',
       async (order) => {
-        await repo.create(TENANT, Array.from({ length: 25 }, () => draft()));
+        await repo.create(
+          TENANT,
+          Array.from({ length: 25 }, () => draft()),
+        );
         const seen: string[] = [];
         let page = await repo.list(TENANT, { order, limit: 4, offset: 0 });
         seen.push(...page.sessions.map((s) => s.id));

@@ -24,16 +24,26 @@ describe('API1 object-level authorization', () => {
   });
 
   beforeEach(async () => {
-    const created = await acme.post('/api/v1/sessions').send({ session_config: { secret: 'acme-only' }, created_by: 'u1' }).expect(201);
+    const created = await acme
+      .post('/api/v1/sessions')
+      .send({ session_config: { secret: 'acme-only' }, created_by: 'u1' })
+      .expect(201);
     sessionId = created.body.session_id as string;
   });
 
   /** The 404 for another tenant's id must be indistinguishable from a random id's. */
-  async function expectSameAsUnknown(call: (id: string) => Promise<{ status: number; body: Record<string, unknown> }>) {
+  async function expectSameAsUnknown(
+    call: (id: string) => Promise<{ status: number; body: Record<string, unknown> }>,
+  ) {
     const foreign = await call(sessionId);
     const unknown = await call(randomUUID());
     expect(foreign.status).toBe(404);
-    const strip = (body: Record<string, unknown>) => ({ ...body, detail: undefined, instance: undefined, request_id: undefined });
+    const strip = (body: Record<string, unknown>) => ({
+      ...body,
+      detail: undefined,
+      instance: undefined,
+      request_id: undefined,
+    });
     expect(strip(foreign.body)).toEqual(strip(unknown.body));
   }
 
@@ -46,8 +56,12 @@ describe('API1 object-level authorization', () => {
   });
 
   it('cross-tenant update is a 404 and changes nothing', async () => {
-    await expectSameAsUnknown((id) => globex.put(`/api/v1/sessions/${id}`).send({ metadata: { pwned: true } }));
-    await expectSameAsUnknown((id) => globex.put(`/api/v1/sessions/${id}/status`).send({ status: 'pwned', updated_by: 'x' }));
+    await expectSameAsUnknown((id) =>
+      globex.put(`/api/v1/sessions/${id}`).send({ metadata: { pwned: true } }),
+    );
+    await expectSameAsUnknown((id) =>
+      globex.put(`/api/v1/sessions/${id}/status`).send({ status: 'pwned', updated_by: 'x' }),
+    );
     const own = await acme.get(`/api/v1/sessions/${sessionId}`).expect(200);
     expect(own.body).toMatchObject({ metadata: {}, status: 'created', version: 1 });
   });
@@ -58,15 +72,26 @@ describe('API1 object-level authorization', () => {
   });
 
   it('cross-tenant batch read and batch delete report the id as missing', async () => {
-    const got = await globex.post('/api/v1/sessions/batch-get').send({ session_ids: [sessionId] }).expect(200);
+    const got = await globex
+      .post('/api/v1/sessions/batch-get')
+      .send({ session_ids: [sessionId] })
+      .expect(200);
     expect(got.body).toEqual({ sessions: [], missing: [sessionId] });
-    const deleted = await globex.post('/api/v1/sessions/batch-delete').send({ session_ids: [sessionId] }).expect(200);
+    const deleted = await globex
+      .post('/api/v1/sessions/batch-delete')
+      .send({ session_ids: [sessionId] })
+      .expect(200);
     expect(deleted.body).toEqual({ deleted: [], missing: [sessionId] });
     await acme.get(`/api/v1/sessions/${sessionId}`).expect(200);
   });
 
   it('another tenant never sees the session in lists or counts, whatever the filters', async () => {
-    for (const query of ['', '?created_by=u1', '?status=created', '?created_by=u1&status=created']) {
+    for (const query of [
+      '',
+      '?created_by=u1',
+      '?status=created',
+      '?created_by=u1&status=created',
+    ]) {
       const list = await globex.get(`/api/v1/sessions${query}`).expect(200);
       expect(list.body).toMatchObject({ total_count: 0, sessions: [] });
     }

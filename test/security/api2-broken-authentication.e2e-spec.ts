@@ -38,11 +38,15 @@ describe('API2 broken authentication', () => {
   describe('with an HS256 secret, issuer and audience configured', () => {
     let t: TestApp;
     const claims = { iss: 'https://issuer.test', aud: 'masa' };
-    const good = (extra: object = {}, options = {}) => tokenFor({ ...ORCH, ...claims, ...extra } as never, options);
+    const good = (extra: object = {}, options = {}) =>
+      tokenFor({ ...ORCH, ...claims, ...extra }, options);
     const get = (token: string) => t.anonymous.get(URL).set('Authorization', `Bearer ${token}`);
 
     beforeAll(async () => {
-      t = await startTestApp(redis.url, { JWT_ISSUER: 'https://issuer.test', JWT_AUDIENCE: 'masa' });
+      t = await startTestApp(redis.url, {
+        JWT_ISSUER: 'https://issuer.test',
+        JWT_AUDIENCE: 'masa',
+      });
     });
 
     afterAll(async () => {
@@ -71,7 +75,11 @@ describe('API2 broken authentication', () => {
     });
 
     it('refuses a token signed with another secret', async () => {
-      expectUniform401(await get(tokenFor({ ...ORCH, ...claims } as never, {}, 'another-secret-another-secret-another-secret')));
+      expectUniform401(
+        await get(
+          tokenFor({ ...ORCH, ...claims }, {}, 'another-secret-another-secret-another-secret'),
+        ),
+      );
     });
 
     it('refuses a token with a tampered payload', async () => {
@@ -81,9 +89,13 @@ describe('API2 broken authentication', () => {
     });
 
     it('refuses an expired token', async () => {
-      const expired = sign({ ...ORCH, ...claims, exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET, {
-        algorithm: 'HS256',
-      });
+      const expired = sign(
+        { ...ORCH, ...claims, exp: Math.floor(Date.now() / 1000) - 10 },
+        TEST_JWT_SECRET,
+        {
+          algorithm: 'HS256',
+        },
+      );
       expectUniform401(await get(expired));
     });
 
@@ -105,7 +117,9 @@ describe('API2 broken authentication', () => {
     });
 
     it('refuses a token passed in the query string', async () => {
-      expectUniform401(await t.anonymous.get(`${URL}?access_token=${good()}`).set('Accept', 'application/json'));
+      expectUniform401(
+        await t.anonymous.get(`${URL}?access_token=${good()}`).set('Accept', 'application/json'),
+      );
     });
 
     it('refuses unknown roles, an empty role list and a malformed tenant', async () => {
@@ -115,7 +129,10 @@ describe('API2 broken authentication', () => {
     });
 
     it('refuses a token without sub', async () => {
-      const noSub = sign({ roles: ['orchestrator'], ...claims }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: '1h' });
+      const noSub = sign({ roles: ['orchestrator'], ...claims }, TEST_JWT_SECRET, {
+        algorithm: 'HS256',
+        expiresIn: '1h',
+      });
       expectUniform401(await get(noSub));
     });
   });
@@ -142,8 +159,12 @@ describe('API2 broken authentication', () => {
       const header = b64({ alg: 'HS256', typ: 'JWT' });
       const payload = b64({ ...ORCH, exp: Math.floor(Date.now() / 1000) + 300 });
       const { createHmac } = await import('node:crypto');
-      const signature = createHmac('sha256', publicPem).update(`${header}.${payload}`).digest('base64url');
-      expectUniform401(await t.anonymous.get(URL).set('Authorization', `Bearer ${header}.${payload}.${signature}`));
+      const signature = createHmac('sha256', publicPem)
+        .update(`${header}.${payload}`)
+        .digest('base64url');
+      expectUniform401(
+        await t.anonymous.get(URL).set('Authorization', `Bearer ${header}.${payload}.${signature}`),
+      );
     });
 
     it('refuses an RS256 token signed by another key pair', async () => {
@@ -165,11 +186,20 @@ describe('API2 broken authentication', () => {
       jwks = createServer((_, res) => {
         fetches++;
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'key-1', use: 'sig', alg: 'ES256' }] }));
+        res.end(
+          JSON.stringify({
+            keys: [
+              { ...publicKey.export({ format: 'jwk' }), kid: 'key-1', use: 'sig', alg: 'ES256' },
+            ],
+          }),
+        );
       });
       await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
       const { port } = jwks.address() as AddressInfo;
-      t = await startTestApp(redis.url, { JWT_SECRET: '', JWT_JWKS_URI: `http://127.0.0.1:${port}/jwks.json` });
+      t = await startTestApp(redis.url, {
+        JWT_SECRET: '',
+        JWT_JWKS_URI: `http://127.0.0.1:${port}/jwks.json`,
+      });
     });
 
     afterAll(async () => {
@@ -185,11 +215,17 @@ describe('API2 broken authentication', () => {
     });
 
     it('refuses an unknown kid', async () => {
-      expectUniform401(await t.anonymous.get(URL).set('Authorization', `Bearer ${signWith(privateKey, { kid: 'key-9' })}`));
+      expectUniform401(
+        await t.anonymous
+          .get(URL)
+          .set('Authorization', `Bearer ${signWith(privateKey, { kid: 'key-9' })}`),
+      );
     });
 
     it('refuses a token without kid', async () => {
-      expectUniform401(await t.anonymous.get(URL).set('Authorization', `Bearer ${signWith(privateKey, {})}`));
+      expectUniform401(
+        await t.anonymous.get(URL).set('Authorization', `Bearer ${signWith(privateKey, {})}`),
+      );
     });
 
     it('ignores a jku header pointing elsewhere', async () => {

@@ -14,8 +14,15 @@ describe('API4 resource consumption', () => {
     redis = await RedisServer.start();
     const dir = mkdtempSync(join(tmpdir(), 'limits-'));
     const limits = join(dir, 'rate-limits.yaml');
-    writeFileSync(limits, 'window_seconds: 60\nclasses:\n  reads: 5\n  writes: 50\n  bulk: 2\n  invalidation: 2\n  audit_export: 1\n');
-    const env = { RATE_LIMITS_CONFIG_PATH: limits, BODY_LIMIT: '65536', REDIS_KEY_PREFIX: 'shared' };
+    writeFileSync(
+      limits,
+      'window_seconds: 60\nclasses:\n  reads: 5\n  writes: 50\n  bulk: 2\n  invalidation: 2\n  audit_export: 1\n',
+    );
+    const env = {
+      RATE_LIMITS_CONFIG_PATH: limits,
+      BODY_LIMIT: '65536',
+      REDIS_KEY_PREFIX: 'shared',
+    };
     t = await startTestApp(redis.url, env);
     replica = await startTestApp(redis.url, env);
   });
@@ -27,7 +34,10 @@ describe('API4 resource consumption', () => {
   });
 
   it('refuses a page size above 100', async () => {
-    const response = await t.as({ sub: 'pager', roles: ['orchestrator'] }).get('/api/v1/sessions?limit=101').expect(400);
+    const response = await t
+      .as({ sub: 'pager', roles: ['orchestrator'] })
+      .get('/api/v1/sessions?limit=101')
+      .expect(400);
     expect(response.body.errors[0].field).toBe('limit');
   });
 
@@ -43,15 +53,28 @@ describe('API4 resource consumption', () => {
   it('refuses JSON nested deeper than 32 levels', async () => {
     let deep: Record<string, unknown> = {};
     for (let i = 0; i < 40; i++) deep = { d: deep };
-    await t.as({ sub: 'deep', roles: ['orchestrator'] }).post('/api/v1/sessions').send({ session_config: deep, created_by: 'u' }).expect(400);
+    await t
+      .as({ sub: 'deep', roles: ['orchestrator'] })
+      .post('/api/v1/sessions')
+      .send({ session_config: deep, created_by: 'u' })
+      .expect(400);
   });
 
   it('refuses __proto__ and constructor.prototype keys without polluting anything', async () => {
     const caller = t.as({ sub: 'proto', roles: ['orchestrator'] });
     const body = '{"session_config":{"__proto__":{"polluted":true}},"created_by":"u"}';
-    await caller.post('/api/v1/sessions').set('content-type', 'application/json').send(body).expect(400);
-    const ctor = '{"session_config":{"constructor":{"prototype":{"polluted":true}}},"created_by":"u"}';
-    await caller.post('/api/v1/sessions').set('content-type', 'application/json').send(ctor).expect(400);
+    await caller
+      .post('/api/v1/sessions')
+      .set('content-type', 'application/json')
+      .send(body)
+      .expect(400);
+    const ctor =
+      '{"session_config":{"constructor":{"prototype":{"polluted":true}}},"created_by":"u"}';
+    await caller
+      .post('/api/v1/sessions')
+      .set('content-type', 'application/json')
+      .send(ctor)
+      .expect(400);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
@@ -74,8 +97,14 @@ describe('API4 resource consumption', () => {
     for (let i = 0; i < 5; i++) await a.get('/api/v1/sessions').expect(200);
     await a.get('/api/v1/sessions').expect(429);
 
-    await t.as({ sub: 'reader-3', roles: ['orchestrator'], tenant: 'rl2' }).get('/api/v1/sessions').expect(200);
-    await t.as({ sub: 'reader-2', roles: ['orchestrator'], tenant: 'rl3' }).get('/api/v1/sessions').expect(200);
+    await t
+      .as({ sub: 'reader-3', roles: ['orchestrator'], tenant: 'rl2' })
+      .get('/api/v1/sessions')
+      .expect(200);
+    await t
+      .as({ sub: 'reader-2', roles: ['orchestrator'], tenant: 'rl3' })
+      .get('/api/v1/sessions')
+      .expect(200);
     await a.post('/api/v1/sessions').send({ session_config: {}, created_by: 'u' }).expect(201);
   });
 

@@ -43,7 +43,9 @@ describe('API5 function-level authorization', () => {
   it.each(cases)('$role on $route', async ({ route, permission, role }) => {
     const [method, path] = route.split(' ');
     const agent = t.as({ sub: role === 'agent' ? 'agent-under-test' : `${role}-1`, roles: [role] });
-    const call = agent[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](concretePath(path));
+    const call = agent[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](
+      concretePath(path),
+    );
     const response = method === 'GET' || method === 'DELETE' ? await call : await call.send({});
 
     const granted = DEFAULT_POLICY[role];

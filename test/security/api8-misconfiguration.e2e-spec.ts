@@ -42,14 +42,23 @@ describe('API8 security misconfiguration', () => {
   });
 
   it('hides internals in 500s: generic detail, no stack trace, no Redis key names', async () => {
-    const created = await t.http.post('/api/v1/sessions').send({ session_config: {}, created_by: 'u' }).expect(201);
+    const created = await t.http
+      .post('/api/v1/sessions')
+      .send({ session_config: {}, created_by: 'u' })
+      .expect(201);
     const raw = new Redis(redis.port, '127.0.0.1');
-    await raw.hset(`${t.config.redis.keyPrefix}:{default}:session:${created.body.session_id}`, 'config', '{not json');
+    await raw.hset(
+      `${t.config.redis.keyPrefix}:{default}:session:${created.body.session_id}`,
+      'config',
+      '{not json',
+    );
     raw.disconnect();
 
     const response = await t.http.get(`/api/v1/sessions/${created.body.session_id}`).expect(500);
     expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
-    expect(response.body.detail).toBe('An unexpected error occurred; quote the request_id when reporting it.');
+    expect(response.body.detail).toBe(
+      'An unexpected error occurred; quote the request_id when reporting it.',
+    );
     const text = JSON.stringify(response.body);
     expect(text).not.toMatch(/at .*\.(ts|js):\d+|SyntaxError|JSON|\{default\}|session:/);
   });

@@ -32,15 +32,20 @@ describe('API9 inventory', () => {
   });
 
   it('versions every API route under /api/v1', () => {
-    for (const route of listRoutes(t.app, API_PREFIX)) expect(route.path.startsWith('/api/v1/')).toBe(true);
+    for (const route of listRoutes(t.app, API_PREFIX))
+      expect(route.path.startsWith('/api/v1/')).toBe(true);
   });
 
   it('marks every protected operation with bearer auth and documents 401/403', async () => {
     const doc = (await t.anonymous.get('/docs-json').expect(200)).body as {
-      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+      paths: Record<
+        string,
+        Record<string, { security?: unknown[]; responses: Record<string, unknown> }>
+      >;
     };
     for (const route of listRoutes(t.app, API_PREFIX).filter((r) => !r.isPublic)) {
-      const operation = doc.paths[route.path.replace(/:([a-z_]+)/g, '{$1}')][route.method.toLowerCase()];
+      const operation =
+        doc.paths[route.path.replace(/:([a-z_]+)/g, '{$1}')][route.method.toLowerCase()];
       expect(operation.security).toEqual([{ bearer: [] }]);
       expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
     }

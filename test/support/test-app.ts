@@ -15,7 +15,11 @@ export interface TestClaims {
 }
 
 /** An HS256 token signed with the test secret, valid for an hour unless options say otherwise. */
-export function tokenFor(claims: TestClaims, options: SignOptions = {}, secret = TEST_JWT_SECRET): string {
+export function tokenFor(
+  claims: TestClaims,
+  options: SignOptions = {},
+  secret = TEST_JWT_SECRET,
+): string {
   return sign({ ...claims }, secret, { algorithm: 'HS256', expiresIn: '1h', ...options });
 }
 
@@ -32,7 +36,10 @@ export interface TestApp {
 }
 
 /** The real application, configured like production except for the variables given. */
-export async function startTestApp(redisUrl: string, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  redisUrl: string,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   const config = loadConfig({
     APP_ENV: 'test',
     REDIS_URL: redisUrl,
@@ -45,11 +52,12 @@ export async function startTestApp(redisUrl: string, env: Record<string, string>
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const server = app.getHttpServer();
-  const as = (claims: TestClaims) => request.agent(server).set('Authorization', `Bearer ${tokenFor(claims)}`);
+  const as = (claims: TestClaims) =>
+    request.agent(server).set('Authorization', `Bearer ${tokenFor(claims)}`);
   return {
     app,
     http: as({ sub: 'orchestrator-1', roles: ['orchestrator'], tenant: 'default' }),
-    anonymous: request(server) as unknown as TestAgent,
+    anonymous: request.agent(server),
     as,
     config,
     close: () => app.close(),

@@ -43,8 +43,22 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   if (config.cors.origins.length > 0) {
     app.enableCors({
       origin: config.cors.origins,
-      allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', 'X-Request-Id'],
-      exposedHeaders: ['ETag', 'Location', 'Retry-After', 'X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
+      allowedHeaders: [
+        'Authorization',
+        'Content-Type',
+        'If-Match',
+        'Idempotency-Key',
+        'X-Request-Id',
+      ],
+      exposedHeaders: [
+        'ETag',
+        'Location',
+        'Retry-After',
+        'X-Request-Id',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset',
+      ],
     });
   }
   await app.register(helmet, {
@@ -75,7 +89,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   return app;
 }
 
-export function buildOpenApiDocument(app: NestFastifyApplication, config: AppConfig): OpenAPIObject {
+export function buildOpenApiDocument(
+  app: NestFastifyApplication,
+  config: AppConfig,
+): OpenAPIObject {
   const builder = new DocumentBuilder()
     .setTitle('Multi-Agent Session API')
     .setDescription(
@@ -85,6 +102,11 @@ export function buildOpenApiDocument(app: NestFastifyApplication, config: AppCon
     )
     .setVersion(config.version)
     .addServer('/', 'This server')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'npm run token -- --sub orch-1 --roles orchestrator' });
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'npm run token -- --sub orch-1 --roles orchestrator',
+    });
   return SwaggerModule.createDocument(app, builder.build());
 }

@@ -24,7 +24,12 @@ export class AppModule {
             genReqId: (request) => String(request.headers[REQUEST_ID_HEADER]),
             // Credentials never reach the logs.
             redact: {
-              paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'],
+              paths: [
+                'req.headers.authorization',
+                'req.headers.cookie',
+                'req.headers["x-api-key"]',
+                'res.headers["set-cookie"]',
+              ],
               censor: '[redacted]',
             },
             autoLogging: { ignore: (request) => (request.url ?? '').startsWith('/api/v1/health') },

@@ -11,5 +11,8 @@ export const {
   MODULE_OPTIONS_TOKEN: REDIS_MODULE_OPTIONS,
 } = new ConfigurableModuleBuilder<RedisModuleOptions>()
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .setExtras({ isGlobal: true }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
   .build();

@@ -30,7 +30,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       issuer: config.auth.issuer,
       audience: config.auth.audience,
       ignoreExpiration: false,
-      secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: unknown, key?: KeyObject) => void) => {
+      secretOrKeyProvider: (
+        _request: unknown,
+        rawToken: string,
+        done: (error: unknown, key?: KeyObject) => void,
+      ) => {
         const header = (decode(rawToken, { complete: true }) ?? undefined)?.header;
         if (!header) return done(new InvalidClaimsError('malformed token'));
         keys.keyFor(header).then(

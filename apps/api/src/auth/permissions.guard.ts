@@ -1,4 +1,10 @@
-import { ForbiddenException, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Inject,
+  Injectable,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Permission } from './permissions';
@@ -21,10 +27,14 @@ export class PermissionsGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    const required = this.reflector.getAllAndOverride<Permission[] | undefined>(PERMISSIONS_KEY, targets);
+    const required = this.reflector.getAllAndOverride<Permission[] | undefined>(
+      PERMISSIONS_KEY,
+      targets,
+    );
     const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
     // A route without a declaration is closed, never open (the start-up check also refuses it).
-    if (!required || required.length === 0 || !principal) throw new ForbiddenException('Access denied.');
+    if (!required || required.length === 0 || !principal)
+      throw new ForbiddenException('Access denied.');
     if (!isAllowed(this.policy, principal.roles, required)) {
       throw new ForbiddenException(`Requires ${required.join(' and ')}.`);
     }

@@ -16,12 +16,19 @@ export interface AuthenticatedRequest extends FastifyRequest {
 }
 
 export function isAgentOnly(principal: Principal | undefined): boolean {
-  return principal !== undefined && principal.roles.length > 0 && principal.roles.every((role) => role === 'agent');
+  return (
+    principal !== undefined &&
+    principal.roles.length > 0 &&
+    principal.roles.every((role) => role === 'agent')
+  );
 }
 
 /** True when the caller may act for others (set created_by, read any agent's memory). */
 export function actsForOthers(principal: Principal | undefined): boolean {
-  return principal === undefined || principal.roles.some((role) => role === 'admin' || role === 'orchestrator');
+  return (
+    principal === undefined ||
+    principal.roles.some((role) => role === 'admin' || role === 'orchestrator')
+  );
 }
 
 /**

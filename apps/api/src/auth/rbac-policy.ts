@@ -10,15 +10,21 @@ export function parseRbacPolicy(raw: unknown, source: string): RolePermissions {
   if (typeof roles !== 'object' || roles === null || Array.isArray(roles)) {
     throw new RbacConfigError(`${source}: expected a "roles" mapping`);
   }
-  const policy = Object.fromEntries(ROLES.map((role) => [role, [] as Permission[]])) as Record<Role, Permission[]>;
+  const policy = Object.fromEntries(ROLES.map((role) => [role, [] as Permission[]])) as Record<
+    Role,
+    Permission[]
+  >;
   for (const [role, permissions] of Object.entries(roles)) {
     if (!(ROLES as readonly string[]).includes(role)) {
       throw new RbacConfigError(`${source}: unknown role "${role}" (known: ${ROLES.join(', ')})`);
     }
-    if (!Array.isArray(permissions)) throw new RbacConfigError(`${source}: roles.${role} must be a list`);
+    if (!Array.isArray(permissions))
+      throw new RbacConfigError(`${source}: roles.${role} must be a list`);
     for (const permission of permissions) {
       if (!(PERMISSIONS as readonly unknown[]).includes(permission)) {
-        throw new RbacConfigError(`${source}: roles.${role} has unknown permission ${JSON.stringify(permission)}`);
+        throw new RbacConfigError(
+          `${source}: roles.${role} has unknown permission ${JSON.stringify(permission)}`,
+        );
       }
       policy[role as Role].push(permission as Permission);
     }
@@ -27,7 +33,11 @@ export function parseRbacPolicy(raw: unknown, source: string): RolePermissions {
 }
 
 /** Deny unless one of the caller's roles grants every required permission (or `*`). */
-export function isAllowed(policy: RolePermissions, roles: readonly Role[], required: readonly Permission[]): boolean {
+export function isAllowed(
+  policy: RolePermissions,
+  roles: readonly Role[],
+  required: readonly Permission[],
+): boolean {
   const granted = new Set(roles.flatMap((role) => policy[role] ?? []));
   if (granted.has('*')) return true;
   return required.length > 0 && required.every((permission) => granted.has(permission));

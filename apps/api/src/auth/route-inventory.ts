@@ -28,12 +28,17 @@ export function listRoutes(app: INestApplication, globalPrefix: string): RouteIn
   const reflector = app.get(Reflector);
   const routes: RouteInfo[] = [];
   for (const wrapper of discovery.getControllers()) {
-    const { instance, metatype } = wrapper;
+    const instance = wrapper.instance as object | undefined;
+    const metatype = wrapper.metatype as (abstract new (...args: never[]) => unknown) | undefined;
     if (!instance || !metatype) continue;
-    const basePaths = ([] as string[]).concat(reflector.get<string | string[]>(PATH_METADATA, metatype) ?? '');
+    const basePaths = ([] as string[]).concat(
+      reflector.get<string | string[]>(PATH_METADATA, metatype) ?? '',
+    );
     const prototype = Object.getPrototypeOf(instance) as object;
     for (const name of scanner.getAllMethodNames(prototype)) {
-      const handler = (prototype as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
+      const handler = (prototype as Record<string, unknown>)[name] as (
+        ...args: unknown[]
+      ) => unknown;
       const method = reflector.get<RequestMethod | undefined>(METHOD_METADATA, handler);
       const paths = reflector.get<string | string[] | undefined>(PATH_METADATA, handler);
       if (method === undefined || paths === undefined) continue;
@@ -43,8 +48,10 @@ export function listRoutes(app: INestApplication, globalPrefix: string): RouteIn
           routes.push({
             method: RequestMethod[method],
             path: join(globalPrefix, base, path),
-            permissions: reflector.getAllAndOverride<Permission[] | undefined>(PERMISSIONS_KEY, targets) ?? [],
-            isPublic: reflector.getAllAndOverride<boolean | undefined>(PUBLIC_KEY, targets) ?? false,
+            permissions:
+              reflector.getAllAndOverride<Permission[] | undefined>(PERMISSIONS_KEY, targets) ?? [],
+            isPublic:
+              reflector.getAllAndOverride<boolean | undefined>(PUBLIC_KEY, targets) ?? false,
             controller: metatype.name,
             handler: name,
           });

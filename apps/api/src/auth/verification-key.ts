@@ -35,7 +35,14 @@ export function createKeySource(auth: AppConfig['auth']): KeySource {
 
 function jwksKeySource(jwksUri: string): KeySource {
   // Keys come from the configured URL only; the token's own `jku`/`x5u` headers are ignored.
-  const client = new JwksClient({ jwksUri, cache: true, cacheMaxAge: 10 * 60_000, rateLimit: true, jwksRequestsPerMinute: 10, timeout: 5000 });
+  const client = new JwksClient({
+    jwksUri,
+    cache: true,
+    cacheMaxAge: 10 * 60_000,
+    rateLimit: true,
+    jwksRequestsPerMinute: 10,
+    timeout: 5000,
+  });
   const keys = new Map<string, KeyObject>();
   return {
     algorithms: ['RS256', 'ES256'],

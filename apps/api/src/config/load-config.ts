@@ -24,7 +24,10 @@ export const DEVELOPMENT_REDIS_URL = 'redis://127.0.0.1:6379';
  * Reads `config/<APP_ENV>.yaml` for defaults, lets the environment override them, validates the
  * result once and fails fast naming the variable. `configDir` is a parameter for tests.
  */
-export function loadConfig(environment: Source = process.env, configDir = findConfigDir()): AppConfig {
+export function loadConfig(
+  environment: Source = process.env,
+  configDir = findConfigDir(),
+): AppConfig {
   const appEnv = (environment.APP_ENV ?? 'development') as AppEnv;
   if (!APP_ENVS.includes(appEnv)) {
     throw new ConfigError(`APP_ENV must be one of ${APP_ENVS.join(', ')} (got "${appEnv}")`);
@@ -42,9 +45,13 @@ export function loadConfig(environment: Source = process.env, configDir = findCo
   if (env.SESSION_TTL_SECONDS > env.SESSION_MAX_TTL_SECONDS) {
     throw new ConfigError('SESSION_TTL_SECONDS must not exceed SESSION_MAX_TTL_SECONDS');
   }
-  const keySources = [env.JWT_SECRET, env.JWT_PUBLIC_KEY, env.JWT_JWKS_URI].filter((v) => v !== undefined);
+  const keySources = [env.JWT_SECRET, env.JWT_PUBLIC_KEY, env.JWT_JWKS_URI].filter(
+    (v) => v !== undefined,
+  );
   if (keySources.length !== 1) {
-    throw new ConfigError('set exactly one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URI (token verification key)');
+    throw new ConfigError(
+      'set exactly one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URI (token verification key)',
+    );
   }
   if (env.APP_ENV === 'production' && env.REDIS_URL === undefined) {
     throw new ConfigError('REDIS_URL is required when APP_ENV=production');
@@ -74,9 +81,15 @@ export function loadConfig(environment: Source = process.env, configDir = findCo
       jwksUri: env.JWT_JWKS_URI,
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
-      rolePermissions: loadPolicy(env.RBAC_CONFIG_PATH ?? join(configDir, 'rbac.yaml'), parseRbacPolicy),
+      rolePermissions: loadPolicy(
+        env.RBAC_CONFIG_PATH ?? join(configDir, 'rbac.yaml'),
+        parseRbacPolicy,
+      ),
     },
-    rateLimits: loadPolicy(env.RATE_LIMITS_CONFIG_PATH ?? join(configDir, 'rate-limits.yaml'), parseRateLimitPolicy),
+    rateLimits: loadPolicy(
+      env.RATE_LIMITS_CONFIG_PATH ?? join(configDir, 'rate-limits.yaml'),
+      parseRateLimitPolicy,
+    ),
     cors: {
       origins: (env.CORS_ORIGINS ?? '')
         .split(',')
@@ -118,7 +131,9 @@ function describe(errors: ValidationError[]): string {
 
 function readPackageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';

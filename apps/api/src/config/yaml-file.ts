@@ -4,7 +4,10 @@ import { parse as parseYaml } from 'yaml';
 
 /** The repository's config/ folder, from sources (ts-node, jest) and from the built dist tree. */
 export function findConfigDir(): string {
-  const candidates = [join(__dirname, '..', '..', '..', '..', 'config'), join(process.cwd(), 'config')];
+  const candidates = [
+    join(__dirname, '..', '..', '..', '..', 'config'),
+    join(process.cwd(), 'config'),
+  ];
   return candidates.find((dir) => existsSync(dir)) ?? candidates[candidates.length - 1];
 }
 

@@ -1,5 +1,11 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { RedisHealthProbe } from '@app/redis';
@@ -30,7 +36,11 @@ class DetailedHealthDto extends HealthDto {
   @ApiProperty({ type: ComponentsDto })
   components!: ComponentsDto;
 
-  @ApiProperty({ type: 'object', additionalProperties: true, example: { latency_ms: 0.4, version: '7.0.15' } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { latency_ms: 0.4, version: '7.0.15' },
+  })
   redis!: Record<string, unknown>;
 }
 

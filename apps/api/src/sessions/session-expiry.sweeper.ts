@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { SessionRepository } from '@app/redis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
@@ -49,7 +55,9 @@ export class SessionExpirySweeper implements OnApplicationBootstrap, OnApplicati
         }
       }
     } catch (error) {
-      this.logger.warn(`expiry sweep stopped early: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(
+        `expiry sweep stopped early: ${error instanceof Error ? error.message : String(error)}`,
+      );
     } finally {
       this.running = false;
     }

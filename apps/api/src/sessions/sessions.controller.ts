@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
 import {
   ApiBody,
   ApiCreatedResponse,
@@ -41,7 +52,8 @@ const IfMatchHeader = () =>
   ApiHeader({
     name: 'If-Match',
     required: false,
-    description: 'The ETag (version) you read, e.g. "3". A stale one gets 412 and nothing is written.',
+    description:
+      'The ETag (version) you read, e.g. "3". A stale one gets 412 and nothing is written.',
   });
 
 @ApiTags('sessions')
@@ -52,7 +64,10 @@ export class SessionsController {
   @Post()
   @RequirePermissions('sessions:create')
   @ApiOperation({ summary: 'Create a session' })
-  @ApiCreatedResponse({ type: CreatedSessionDto, description: 'Location and ETag headers point at the new session.' })
+  @ApiCreatedResponse({
+    type: CreatedSessionDto,
+    description: 'Location and ETag headers point at the new session.',
+  })
   @ApiProblems(400, 413)
   async create(
     @Tenant() tenant: string,
@@ -61,7 +76,9 @@ export class SessionsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreatedSessionDto> {
     const created = await this.sessions.create(tenant, body, caller);
-    void reply.header('location', `/api/v1/sessions/${created.session_id}`).header('etag', etagOf(1));
+    void reply
+      .header('location', `/api/v1/sessions/${created.session_id}`)
+      .header('etag', etagOf(1));
     return created;
   }
 
@@ -99,7 +116,10 @@ export class SessionsController {
   @ApiBody({ type: SessionIdsDto })
   @ApiOkResponse({ type: BatchDeletedSessionsDto })
   @ApiProblems(400)
-  deleteMany(@Tenant() tenant: string, @Body() body: SessionIdsDto): Promise<BatchDeletedSessionsDto> {
+  deleteMany(
+    @Tenant() tenant: string,
+    @Body() body: SessionIdsDto,
+  ): Promise<BatchDeletedSessionsDto> {
     return this.sessions.deleteMany(tenant, body);
   }
 
@@ -195,7 +215,13 @@ export class SessionsController {
     @CurrentPrincipal() caller: Principal | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StatusUpdatedDto> {
-    const { version, ...updated } = await this.sessions.updateStatus(tenant, sessionId, body, expectedVersion, caller);
+    const { version, ...updated } = await this.sessions.updateStatus(
+      tenant,
+      sessionId,
+      body,
+      expectedVersion,
+      caller,
+    );
     void reply.header('etag', etagOf(version));
     return updated;
   }

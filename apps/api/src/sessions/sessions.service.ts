@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { jsonByteLength, SessionRepository, type StoredSession, type UpdateOutcome } from '@app/redis';
+import {
+  jsonByteLength,
+  SessionRepository,
+  type StoredSession,
+  type UpdateOutcome,
+} from '@app/redis';
 import { actingAs, type Principal } from '../auth/principal';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
@@ -42,7 +47,11 @@ export class SessionsService {
     this.limits = config.sessions;
   }
 
-  async create(tenant: string, input: CreateSessionDto, caller?: Principal): Promise<CreatedSessionDto> {
+  async create(
+    tenant: string,
+    input: CreateSessionDto,
+    caller?: Principal,
+  ): Promise<CreatedSessionDto> {
     const [created] = await this.createMany(tenant, [input], caller, () => '');
     return created;
   }
@@ -83,8 +92,15 @@ export class SessionsService {
     input: UpdateSessionDto,
     expectedVersion?: number,
   ): Promise<UpdatedSessionDto> {
-    if (input.session_config === undefined && input.metadata === undefined && input.status === undefined) {
-      throw InvalidRequestError.field('body', 'give at least one of session_config, metadata, status');
+    if (
+      input.session_config === undefined &&
+      input.metadata === undefined &&
+      input.status === undefined
+    ) {
+      throw InvalidRequestError.field(
+        'body',
+        'give at least one of session_config, metadata, status',
+      );
     }
     const outcome = await this.sessions.update(
       tenant,
@@ -121,10 +137,18 @@ export class SessionsService {
   async getStatus(tenant: string, sessionId: string): Promise<SessionStatusDto> {
     const session = await this.sessions.get(tenant, sessionId);
     if (!session) throw new ResourceNotFoundError('session', sessionId);
-    return { session_id: sessionId, status: session.status, last_updated: iso(session.statusUpdatedAt) };
+    return {
+      session_id: sessionId,
+      status: session.status,
+      last_updated: iso(session.statusUpdatedAt),
+    };
   }
 
-  async delete(tenant: string, sessionId: string, expectedVersion?: number): Promise<DeletedSessionDto> {
+  async delete(
+    tenant: string,
+    sessionId: string,
+    expectedVersion?: number,
+  ): Promise<DeletedSessionDto> {
     const outcome = await this.sessions.delete(tenant, [sessionId], expectedVersion);
     if (outcome.kind === 'version_mismatch') {
       throw new VersionMismatchError(expectedVersion ?? 0, outcome.currentVersion);
@@ -133,7 +157,10 @@ export class SessionsService {
     return { deleted: true, deleted_at: iso(outcome.deletedAt) };
   }
 
-  async deleteMany(tenant: string, { session_ids }: SessionIdsDto): Promise<BatchDeletedSessionsDto> {
+  async deleteMany(
+    tenant: string,
+    { session_ids }: SessionIdsDto,
+  ): Promise<BatchDeletedSessionsDto> {
     const outcome = await this.sessions.delete(tenant, session_ids);
     if (outcome.kind !== 'deleted') throw new Error('batch delete never compares versions');
     return { deleted: outcome.deleted, missing: outcome.missing };
@@ -143,9 +170,11 @@ export class SessionsService {
     if (query.cursor !== undefined && query.offset !== undefined) {
       throw InvalidRequestError.field('offset', 'cannot be combined with cursor');
     }
-    const createdFrom = query.created_after === undefined ? undefined : Date.parse(query.created_after);
+    const createdFrom =
+      query.created_after === undefined ? undefined : Date.parse(query.created_after);
     // created_before is exclusive; scores are whole milliseconds.
-    const createdUntil = query.created_before === undefined ? undefined : Date.parse(query.created_before) - 1;
+    const createdUntil =
+      query.created_before === undefined ? undefined : Date.parse(query.created_before) - 1;
     const order = (query.sort ?? '-created_at') === 'created_at' ? 'asc' : 'desc';
     const fingerprint = queryFingerprint({
       created_by: query.created_by,
@@ -172,7 +201,9 @@ export class SessionsService {
       total_count: page.totalCount,
       has_more: page.hasMore,
       next_cursor:
-        page.hasMore && last ? encodeCursor({ score: last.createdAt, id: last.id }, fingerprint) : null,
+        page.hasMore && last
+          ? encodeCursor({ score: last.createdAt, id: last.id }, fingerprint)
+          : null,
     };
   }
 
@@ -204,7 +235,11 @@ export class SessionsService {
     };
   }
 
-  private expectUpdated(outcome: UpdateOutcome, sessionId: string, expectedVersion: number | undefined) {
+  private expectUpdated(
+    outcome: UpdateOutcome,
+    sessionId: string,
+    expectedVersion: number | undefined,
+  ) {
     switch (outcome.kind) {
       case 'updated':
         return outcome;
@@ -213,7 +248,11 @@ export class SessionsService {
       case 'version_mismatch':
         throw new VersionMismatchError(expectedVersion ?? 0, outcome.currentVersion);
       case 'too_large':
-        throw new PayloadTooLargeError(['session_config', 'metadata'], outcome.bytes, this.limits.maxPayloadBytes);
+        throw new PayloadTooLargeError(
+          ['session_config', 'metadata'],
+          outcome.bytes,
+          this.limits.maxPayloadBytes,
+        );
     }
   }
 }

@@ -18,7 +18,9 @@ export function parseRateLimitPolicy(raw: unknown, source: string): RateLimitPol
   const classes = doc?.classes ?? {};
   for (const name of Object.keys(classes)) {
     if (!(ROUTE_CLASSES as readonly string[]).includes(name)) {
-      throw new RateLimitConfigError(`${source}: unknown route class "${name}" (known: ${ROUTE_CLASSES.join(', ')})`);
+      throw new RateLimitConfigError(
+        `${source}: unknown route class "${name}" (known: ${ROUTE_CLASSES.join(', ')})`,
+      );
     }
   }
   const limits = {} as Record<RouteClass, number>;

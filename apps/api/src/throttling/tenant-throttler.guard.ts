@@ -26,7 +26,10 @@ export class TenantThrottlerGuard extends ThrottlerGuard {
 
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
     // Probes and docs are public and must never be throttled into looking unhealthy.
-    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, [context.getHandler(), context.getClass()]);
+    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     return Promise.resolve(isPublic === true);
   }
 
@@ -46,5 +49,7 @@ export function routeClassOf(context: ExecutionContext, reflector: Reflector): R
     context.getClass(),
   ]);
   if (declared) return declared;
-  return context.switchToHttp().getRequest<AuthenticatedRequest>().method === 'GET' ? 'reads' : 'writes';
+  return context.switchToHttp().getRequest<AuthenticatedRequest>().method === 'GET'
+    ? 'reads'
+    : 'writes';
 }

@@ -40,7 +40,12 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
   const redisOptions = baseOptions(options, target);
   switch (target.kind) {
     case 'standalone':
-      return new Redis({ ...redisOptions, host: target.node.host, port: target.node.port, db: target.db });
+      return new Redis({
+        ...redisOptions,
+        host: target.node.host,
+        port: target.node.port,
+        db: target.db,
+      });
     case 'sentinel':
       return new Redis({
         ...redisOptions,

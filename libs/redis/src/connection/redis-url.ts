@@ -63,7 +63,13 @@ export function parseRedisUrl(raw: string): RedisTarget {
     case 'sentinel': {
       const masterName = pathParts[0];
       if (!masterName) throw new InvalidRedisUrlError('a sentinel URL needs /<master-name>');
-      return { kind: 'sentinel', sentinels: nodes, masterName, db: parseDb(pathParts[1]), ...credentials };
+      return {
+        kind: 'sentinel',
+        sentinels: nodes,
+        masterName,
+        db: parseDb(pathParts[1]),
+        ...credentials,
+      };
     }
   }
 }

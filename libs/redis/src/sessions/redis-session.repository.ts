@@ -123,16 +123,25 @@ export class RedisSessionRepository extends SessionRepository {
     }
   }
 
-  async delete(tenant: string, sessionIds: string[], expectedVersion?: number): Promise<DeleteOutcome> {
+  async delete(
+    tenant: string,
+    sessionIds: string[],
+    expectedVersion?: number,
+  ): Promise<DeleteOutcome> {
     const space = this.keys.sessions(tenant);
     const reply = (await storeCall(() =>
       DELETE_SESSIONS.run(
         this.redis,
         [space.all],
-        [...space.scriptLayout(), expectedVersion === undefined ? '' : String(expectedVersion), ...sessionIds],
+        [
+          ...space.scriptLayout(),
+          expectedVersion === undefined ? '' : String(expectedVersion),
+          ...sessionIds,
+        ],
       ),
     )) as [string, number, ...number[]];
-    if (reply[0] === 'version_mismatch') return { kind: 'version_mismatch', currentVersion: reply[1] };
+    if (reply[0] === 'version_mismatch')
+      return { kind: 'version_mismatch', currentVersion: reply[1] };
     const flags = reply.slice(2) as number[];
     return {
       kind: 'deleted',
@@ -157,7 +166,9 @@ export class RedisSessionRepository extends SessionRepository {
       PURGE_BATCH,
     ];
     for (let attempt = 0; attempt < MAX_LIST_ATTEMPTS; attempt++) {
-      const reply = (await storeCall(() => LIST_SESSIONS.run(this.redis, [index], args))) as unknown[];
+      const reply = (await storeCall(() =>
+        LIST_SESSIONS.run(this.redis, [index], args),
+      )) as unknown[];
       if (reply[0] === 'retry') {
         await this.purgeAll(space);
         continue;

@@ -86,7 +86,11 @@ export abstract class SessionRepository {
     changes: SessionChanges,
     guards: WriteGuards,
   ): Promise<UpdateOutcome>;
-  abstract delete(tenant: string, sessionIds: string[], expectedVersion?: number): Promise<DeleteOutcome>;
+  abstract delete(
+    tenant: string,
+    sessionIds: string[],
+    expectedVersion?: number,
+  ): Promise<DeleteOutcome>;
   abstract list(tenant: string, query: SessionListQuery): Promise<SessionPage>;
   /** Removes expired sessions from the indexes, at most `limit`; returns how many. */
   abstract purgeExpired(tenant: string, limit: number): Promise<number>;

@@ -19,7 +19,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   constructor(@Inject(REDIS_CLIENT) redis: RedisClient) {
     // Its constructor overloads take Redis and Cluster separately.
     this.storage =
-      redis instanceof Cluster ? new ThrottlerStorageRedisService(redis) : new ThrottlerStorageRedisService(redis);
+      redis instanceof Cluster
+        ? new ThrottlerStorageRedisService(redis)
+        : new ThrottlerStorageRedisService(redis);
   }
 
   increment(

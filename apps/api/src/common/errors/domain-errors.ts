@@ -12,11 +12,7 @@ export abstract class DomainError extends Error {
 }
 
 export type DomainErrorCode =
-  | 'not_found'
-  | 'version_mismatch'
-  | 'payload_too_large'
-  | 'invalid_request'
-  | 'conflict';
+  'not_found' | 'version_mismatch' | 'payload_too_large' | 'invalid_request' | 'conflict';
 
 export class ResourceNotFoundError extends DomainError {
   readonly code = 'not_found';
@@ -34,7 +30,9 @@ export class VersionMismatchError extends DomainError {
     readonly expectedVersion: number,
     readonly currentVersion: number,
   ) {
-    super(`If-Match expected version ${expectedVersion}, but the current version is ${currentVersion}`);
+    super(
+      `If-Match expected version ${expectedVersion}, but the current version is ${currentVersion}`,
+    );
   }
 }
 

@@ -9,7 +9,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
+    sendProblem(
+      error,
+      http.getRequest<FastifyRequest>(),
+      http.getResponse<FastifyReply>(),
+      this.logger,
+    );
   }
 }
 
@@ -22,7 +27,9 @@ export function sendProblem(
   const { body, headers } = toProblem(error, request.url.split('?')[0], String(request.id));
   if (body.status >= 500) {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    logger.error(`${request.method} ${body.instance} -> ${body.status} [${body.request_id}] ${detail}`);
+    logger.error(
+      `${request.method} ${body.instance} -> ${body.status} [${body.request_id}] ${detail}`,
+    );
   }
   void reply.status(body.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body);
 }

@@ -28,13 +28,14 @@ interface Mapped {
   headers?: Record<string, string>;
 }
 
-const DOMAIN_STATUS: Record<DomainError['code'], { status: number; slug: string; title: string }> = {
-  not_found: { status: 404, slug: 'not-found', title: 'Not Found' },
-  version_mismatch: { status: 412, slug: 'version-mismatch', title: 'Precondition Failed' },
-  payload_too_large: { status: 413, slug: 'payload-too-large', title: 'Payload Too Large' },
-  invalid_request: { status: 400, slug: 'validation-error', title: 'Bad Request' },
-  conflict: { status: 409, slug: 'conflict', title: 'Conflict' },
-};
+const DOMAIN_STATUS: Record<DomainError['code'], { status: number; slug: string; title: string }> =
+  {
+    not_found: { status: 404, slug: 'not-found', title: 'Not Found' },
+    version_mismatch: { status: 412, slug: 'version-mismatch', title: 'Precondition Failed' },
+    payload_too_large: { status: 413, slug: 'payload-too-large', title: 'Payload Too Large' },
+    invalid_request: { status: 400, slug: 'validation-error', title: 'Bad Request' },
+    conflict: { status: 409, slug: 'conflict', title: 'Conflict' },
+  };
 
 /** Fastify's own errors (body parsing, content type) carry a code and a status. */
 interface FastifyLikeError {

@@ -12,7 +12,8 @@ const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function assignRequestId(request: IncomingMessage): string {
   const offered = request.headers[REQUEST_ID_HEADER];
-  const id = typeof offered === 'string' && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : randomUUID();
+  const id =
+    typeof offered === 'string' && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : randomUUID();
   request.headers[REQUEST_ID_HEADER] = id;
   return id;
 }

@@ -34,7 +34,9 @@ export function encodeCursor(position: CursorPosition, fingerprint: string): str
 export function decodeCursor(cursor: string, fingerprint: string): CursorPosition {
   let payload: Partial<CursorPayload>;
   try {
-    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<CursorPayload>;
+    payload = JSON.parse(
+      Buffer.from(cursor, 'base64url').toString('utf8'),
+    ) as Partial<CursorPayload>;
   } catch {
     throw InvalidRequestError.field('cursor', 'is not a cursor returned by this API');
   }
@@ -49,7 +51,10 @@ export function decodeCursor(cursor: string, fingerprint: string): CursorPositio
     throw InvalidRequestError.field('cursor', 'is not a cursor returned by this API');
   }
   if (payload.q !== fingerprint) {
-    throw InvalidRequestError.field('cursor', 'belongs to a query with other filters or sort order');
+    throw InvalidRequestError.field(
+      'cursor',
+      'belongs to a query with other filters or sort order',
+    );
   }
   return { score: payload.s, id: payload.i };
 }

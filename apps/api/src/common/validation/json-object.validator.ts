@@ -25,7 +25,10 @@ export function isPlainJsonObject(value: unknown): value is Record<string, unkno
 }
 
 /** A JSON object (not an array or null) nested at most `maxDepth` levels. */
-export function IsJsonObject(maxDepth = MAX_JSON_DEPTH, options?: ValidationOptions): PropertyDecorator {
+export function IsJsonObject(
+  maxDepth = MAX_JSON_DEPTH,
+  options?: ValidationOptions,
+): PropertyDecorator {
   return (target: object, propertyName: string | symbol) => {
     registerDecorator({
       name: 'isJsonObject',
@@ -34,7 +37,8 @@ export function IsJsonObject(maxDepth = MAX_JSON_DEPTH, options?: ValidationOpti
       constraints: [maxDepth],
       options,
       validator: {
-        validate: (value: unknown) => isPlainJsonObject(value) && jsonDepth(value, maxDepth) <= maxDepth,
+        validate: (value: unknown) =>
+          isPlainJsonObject(value) && jsonDepth(value, maxDepth) <= maxDepth,
         defaultMessage: (args) =>
           isPlainJsonObject(args?.value)
             ? `${args?.property} must not be nested deeper than ${maxDepth} levels`

@@ -1,6 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsUUID, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsUUID,
+  ValidateNested,
+} from 'class-validator';
 import { CreateSessionDto } from './create-session.dto';
 import { EXAMPLE_SESSION_ID, MAX_BATCH_SIZE } from './session-fields';
 
@@ -15,7 +22,13 @@ export class BatchCreateSessionsDto {
 }
 
 export class SessionIdsDto {
-  @ApiProperty({ type: [String], format: 'uuid', example: [EXAMPLE_SESSION_ID], minItems: 1, maxItems: MAX_BATCH_SIZE })
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    example: [EXAMPLE_SESSION_ID],
+    minItems: 1,
+    maxItems: MAX_BATCH_SIZE,
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BATCH_SIZE)

@@ -23,7 +23,8 @@ export class CreateSessionDto {
   session_config!: Record<string, unknown>;
 
   @ApiPropertyOptional({
-    description: 'Free-form metadata; session_config + metadata are limited to SESSION_MAX_BYTES together.',
+    description:
+      'Free-form metadata; session_config + metadata are limited to SESSION_MAX_BYTES together.',
     type: 'object',
     additionalProperties: true,
     example: EXAMPLE_METADATA,
@@ -32,7 +33,11 @@ export class CreateSessionDto {
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 
-  @ApiProperty({ description: 'Id of the user or service the session is created for.', example: 'user-42', pattern: ACTOR_ID_PATTERN.source })
+  @ApiProperty({
+    description: 'Id of the user or service the session is created for.',
+    example: 'user-42',
+    pattern: ACTOR_ID_PATTERN.source,
+  })
   @Matches(ACTOR_ID_PATTERN, { message: `created_by ${ACTOR_ID_RULE}` })
   created_by!: string;
 
@@ -47,7 +52,8 @@ export class CreateSessionDto {
   status?: string;
 
   @ApiPropertyOptional({
-    description: 'Time to live in seconds, reset on every write. Between 60 and SESSION_MAX_TTL_SECONDS; default SESSION_TTL_SECONDS.',
+    description:
+      'Time to live in seconds, reset on every write. Between 60 and SESSION_MAX_TTL_SECONDS; default SESSION_TTL_SECONDS.',
     example: 86400,
     minimum: MIN_SESSION_TTL_SECONDS,
   })

@@ -1,7 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
-import { ACTOR_ID_PATTERN, ACTOR_ID_RULE, MAX_PAGE_SIZE, STATUS_PATTERN, STATUS_RULE } from './session-fields';
+import {
+  ACTOR_ID_PATTERN,
+  ACTOR_ID_RULE,
+  MAX_PAGE_SIZE,
+  STATUS_PATTERN,
+  STATUS_RULE,
+} from './session-fields';
 
 export const SESSION_SORTS = ['created_at', '-created_at'] as const;
 export type SessionSort = (typeof SESSION_SORTS)[number];
@@ -17,17 +23,27 @@ export class ListSessionsQueryDto {
   @Matches(STATUS_PATTERN, { message: `status ${STATUS_RULE}` })
   status?: string;
 
-  @ApiPropertyOptional({ description: 'Inclusive lower bound on created_at (ISO 8601).', example: '2026-11-01T00:00:00Z' })
+  @ApiPropertyOptional({
+    description: 'Inclusive lower bound on created_at (ISO 8601).',
+    example: '2026-11-01T00:00:00Z',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   created_after?: string;
 
-  @ApiPropertyOptional({ description: 'Exclusive upper bound on created_at (ISO 8601).', example: '2026-12-01T00:00:00Z' })
+  @ApiPropertyOptional({
+    description: 'Exclusive upper bound on created_at (ISO 8601).',
+    example: '2026-12-01T00:00:00Z',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   created_before?: string;
 
-  @ApiPropertyOptional({ enum: SESSION_SORTS, default: '-created_at', description: 'Newest first by default.' })
+  @ApiPropertyOptional({
+    enum: SESSION_SORTS,
+    default: '-created_at',
+    description: 'Newest first by default.',
+  })
   @IsOptional()
   @IsIn(SESSION_SORTS)
   sort?: SessionSort;
@@ -40,7 +56,11 @@ export class ListSessionsQueryDto {
   @Max(MAX_PAGE_SIZE)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Skip this many sessions. Not combinable with cursor.' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    default: 0,
+    description: 'Skip this many sessions. Not combinable with cursor.',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -66,7 +66,10 @@ export class SessionListDto {
   @ApiProperty({ type: [SessionDto] })
   sessions!: SessionDto[];
 
-  @ApiProperty({ description: 'Live sessions matching the filters (expired ones never count).', example: 137 })
+  @ApiProperty({
+    description: 'Live sessions matching the filters (expired ones never count).',
+    example: 137,
+  })
   total_count!: number;
 
   @ApiProperty({ example: true })

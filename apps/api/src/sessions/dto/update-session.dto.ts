@@ -1,7 +1,14 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
 import { IsJsonObject } from '../../common/validation/json-object.validator';
-import { ACTOR_ID_PATTERN, ACTOR_ID_RULE, EXAMPLE_CONFIG, EXAMPLE_METADATA, STATUS_PATTERN, STATUS_RULE } from './session-fields';
+import {
+  ACTOR_ID_PATTERN,
+  ACTOR_ID_RULE,
+  EXAMPLE_CONFIG,
+  EXAMPLE_METADATA,
+  STATUS_PATTERN,
+  STATUS_RULE,
+} from './session-fields';
 
 /** Given fields replace the stored ones; at least one is required. */
 export class UpdateSessionDto {
