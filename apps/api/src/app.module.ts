@@ -40,6 +40,10 @@ export class AppModule {
           keyPrefix: config.redis.keyPrefix,
           commandTimeoutMs: config.redis.commandTimeoutMs,
           connectTimeoutMs: config.redis.connectTimeoutMs,
+          codec: {
+            compressionMinBytes: config.storage.compressionMinBytes,
+            encryptionKeys: config.storage.encryptionKeys,
+          },
         }),
         AuthModule,
         HealthModule,

@@ -6,4 +6,6 @@ export { parseRedisUrl, redactRedisUrl, InvalidRedisUrlError } from './connectio
 export { TENANT_PATTERN } from './keys/redis-key-builder';
 export * from './sessions/session.repository';
 export { jsonByteLength } from './payload-codec';
+export { parseKeyRing, InvalidEncryptionKeyError, type EncryptionKey } from './codecs/key-ring';
+export { PayloadDecodeError } from './codecs/payload-decode.error';
 export { RedisThrottlerStorage } from './throttler/redis-throttler.storage';

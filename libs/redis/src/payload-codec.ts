@@ -5,6 +5,11 @@
 export abstract class PayloadCodec {
   abstract encode(value: unknown): string;
   abstract decode(stored: string): unknown;
+
+  /** True when `stored` is already in the form a new write would produce (see re-encryption). */
+  isCurrent(_stored: string): boolean {
+    return true;
+  }
 }
 
 export class JsonPayloadCodec extends PayloadCodec {

@@ -1,9 +1,15 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { EncryptionKey } from './codecs/key-ring';
 import type { RedisConnectionOptions } from './connection/redis-client.factory';
 
 export interface RedisModuleOptions extends RedisConnectionOptions {
   /** First segment of every key, so several deployments can share one Redis. */
   keyPrefix: string;
+  /** Protection of stored payloads at rest; omitted = gzip above 1 KiB, no encryption. */
+  codec?: {
+    compressionMinBytes?: number;
+    encryptionKeys?: EncryptionKey[];
+  };
 }
 
 export const {

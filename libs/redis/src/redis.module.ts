@@ -2,7 +2,8 @@ import { Inject, Logger, Module, type OnApplicationBootstrap, type OnApplication
 import { createRedisClient, type RedisClient } from './connection/redis-client.factory';
 import { redactRedisUrl } from './connection/redis-url';
 import { RedisKeyBuilder } from './keys/redis-key-builder';
-import { JsonPayloadCodec, PayloadCodec } from './payload-codec';
+import { PayloadCodec } from './payload-codec';
+import { DEFAULT_COMPRESSION_MIN_BYTES, LayeredPayloadCodec } from './codecs/layered-payload-codec';
 import { RedisHealthProbe } from './redis-health.probe';
 import {
   ConfigurableRedisModule,
@@ -42,7 +43,16 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
       inject: [REDIS_MODULE_OPTIONS],
       useFactory: (options: RedisModuleOptions) => new RedisKeyBuilder(options.keyPrefix),
     },
-    { provide: PayloadCodec, useClass: JsonPayloadCodec },
+    {
+      // JSON, gzip above a threshold, AES-256-GCM with a key ring: every repository gets it for free.
+      provide: PayloadCodec,
+      inject: [REDIS_MODULE_OPTIONS],
+      useFactory: (options: RedisModuleOptions) =>
+        new LayeredPayloadCodec({
+          compressionMinBytes: options.codec?.compressionMinBytes ?? DEFAULT_COMPRESSION_MIN_BYTES,
+          encryptionKeys: options.codec?.encryptionKeys ?? [],
+        }),
+    },
     { provide: SessionRepository, useClass: RedisSessionRepository },
     RedisHealthProbe,
     RedisThrottlerStorage,

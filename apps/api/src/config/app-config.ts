@@ -1,6 +1,7 @@
 import type { RolePermissions } from '../auth/rbac-policy';
 import type { RateLimitPolicy } from '../throttling/rate-limit-policy';
 import type { AppEnv } from './environment.schema';
+import type { EncryptionKey } from '@app/redis';
 
 /** The validated configuration, handed out typed and nested. Nothing else reads process.env. */
 export interface AppConfig {
@@ -14,6 +15,9 @@ export interface AppConfig {
     maxPayloadBytes: number;
     sweepIntervalMs: number;
   };
+  memory: { defaultTtlSeconds: number; maxPayloadBytes: number };
+  /** Protection of stored payloads at rest (applied by the Redis library's codec). */
+  storage: { compressionMinBytes: number; encryptionKeys: EncryptionKey[] };
   logging: { level: string };
   swagger: { enabled: boolean };
   auth: {

@@ -131,6 +131,33 @@ export class EnvironmentVariables {
   @IsString()
   RATE_LIMITS_CONFIG_PATH?: string;
 
+  /** Stored payloads whose JSON is at least this many bytes are gzipped (0 = all). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  COMPRESSION_MIN_BYTES = 1024;
+
+  /**
+   * Key ring for encryption at rest: `id:base64key,id2:base64key` (32-byte keys). New writes use the
+   * first key, reads accept all. Unset = no encryption. Checked at start-up (ConfigError names the id).
+   */
+  @IsOptional()
+  @IsString()
+  ENCRYPTION_KEYS?: string;
+
+  /** Lifetime of an agent memory record, reset on every write. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  MEMORY_TTL_SECONDS = 2592000;
+
+  /** Upper bound for one memory record's memory_data (bytes of its JSON). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
+  MEMORY_MAX_BYTES = 256 * 1024;
+
   /** Comma-separated origins allowed by CORS; empty = no cross-origin browser access. */
   @IsOptional()
   @IsString()

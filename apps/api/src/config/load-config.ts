@@ -6,6 +6,7 @@ import type { AppConfig } from './app-config';
 import { APP_ENVS, EnvironmentVariables, type AppEnv } from './environment.schema';
 import { findConfigDir, readYamlFile } from './yaml-file';
 import { parseRbacPolicy } from '../auth/rbac-policy';
+import { parseKeyRing, type EncryptionKey } from '@app/redis';
 import { parseRateLimitPolicy } from '../throttling/rate-limit-policy';
 
 export class ConfigError extends Error {
@@ -73,6 +74,11 @@ export function loadConfig(
       maxPayloadBytes: env.SESSION_MAX_BYTES,
       sweepIntervalMs: env.SESSION_SWEEP_INTERVAL_MS,
     },
+    memory: { defaultTtlSeconds: env.MEMORY_TTL_SECONDS, maxPayloadBytes: env.MEMORY_MAX_BYTES },
+    storage: {
+      compressionMinBytes: env.COMPRESSION_MIN_BYTES,
+      encryptionKeys: loadKeyRing(env.ENCRYPTION_KEYS),
+    },
     logging: { level: env.LOG_LEVEL },
     swagger: { enabled: env.SWAGGER_ENABLED },
     auth: {
@@ -97,6 +103,15 @@ export function loadConfig(
         .filter((origin) => origin.length > 0),
     },
   };
+}
+
+/** The encryption key ring; a bad entry stops start-up naming its key id (never the key). */
+function loadKeyRing(raw: string | undefined): EncryptionKey[] {
+  try {
+    return parseKeyRing(raw);
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** Reads and validates one policy file; any problem is a ConfigError naming the file. */
