@@ -11,6 +11,8 @@ import {
   type RedisModuleOptions,
 } from './redis.module-definition';
 import { REDIS_CLIENT } from './redis.constants';
+import { CacheRepository } from './cache/cache.repository';
+import { RedisCacheRepository } from './cache/redis-cache.repository';
 import { RedisSessionRepository } from './sessions/redis-session.repository';
 import { SessionRepository } from './sessions/session.repository';
 import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
@@ -54,10 +56,11 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
         }),
     },
     { provide: SessionRepository, useClass: RedisSessionRepository },
+    { provide: CacheRepository, useClass: RedisCacheRepository },
     RedisHealthProbe,
     RedisThrottlerStorage,
   ],
-  exports: [SessionRepository, RedisHealthProbe, RedisThrottlerStorage],
+  exports: [SessionRepository, CacheRepository, RedisHealthProbe, RedisThrottlerStorage],
 })
 export class RedisModule extends ConfigurableRedisModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(

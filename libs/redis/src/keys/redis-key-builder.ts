@@ -1,3 +1,5 @@
+import { CacheKeyspace } from './cache-keyspace';
+
 /**
  * The one place where Redis key names are made.
  *
@@ -100,6 +102,10 @@ export class RedisKeyBuilder {
 
   sessions(tenant: string): SessionKeyspace {
     return new SessionKeyspace(this.tenantPrefix(tenant));
+  }
+
+  cache(tenant: string): CacheKeyspace {
+    return new CacheKeyspace(this.tenantPrefix(tenant));
   }
 
   /** SET of tenants that have stored data, walked by the background expiry sweeper. */
