@@ -16,6 +16,12 @@ export interface AppConfig {
     sweepIntervalMs: number;
   };
   memory: { defaultTtlSeconds: number; maxPayloadBytes: number };
+  cache: {
+    defaultTtlSeconds: number;
+    maxTtlSeconds: number;
+    maxValueBytes: number;
+    sweepIntervalMs: number;
+  };
   /** Protection of stored payloads at rest (applied by the Redis library's codec). */
   storage: { compressionMinBytes: number; encryptionKeys: EncryptionKey[] };
   logging: { level: string };

@@ -83,6 +83,33 @@ export class EnvironmentVariables {
 
   @Type(() => Number)
   @IsInt()
+  @Min(1)
+  CACHE_DEFAULT_TTL_SECONDS = 3600;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  CACHE_MAX_TTL_SECONDS = 604800;
+
+  /**
+   * Largest cache `data` (bytes of its JSON text); larger values get 413 naming `data`. Cache write
+   * routes accept bodies up to max(BODY_LIMIT, this + 64 KiB of envelope), so a value just over the
+   * limit gets that 413 rather than the generic body-limit one; other routes keep BODY_LIMIT.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
+  CACHE_MAX_VALUE_BYTES = 1024 * 1024;
+
+  /** 0 turns the cache's background expiry sweeper off (invalidations still clean up lazily). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  CACHE_SWEEP_INTERVAL_MS = 60000;
+
+  @Type(() => Number)
+  @IsInt()
   @Min(1024)
   @Max(64 * 1024 * 1024)
   BODY_LIMIT = 1024 * 1024;

@@ -29,7 +29,7 @@ export function loadConfig(
   environment: Source = process.env,
   configDir = findConfigDir(),
 ): AppConfig {
-  const appEnv = (environment.APP_ENV ?? 'development') as AppEnv;
+  const appEnv = (environment.APP_ENV || 'development') as AppEnv;
   if (!APP_ENVS.includes(appEnv)) {
     throw new ConfigError(`APP_ENV must be one of ${APP_ENVS.join(', ')} (got "${appEnv}")`);
   }
@@ -41,10 +41,13 @@ export function loadConfig(
 
   const env = plainToInstance(EnvironmentVariables, merged, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: true, forbidUnknownValues: true });
-  if (errors.length > 0) throw new ConfigError(describe(errors));
+  if (errors.length > 0) throw new ConfigError(describe(errors, merged));
 
   if (env.SESSION_TTL_SECONDS > env.SESSION_MAX_TTL_SECONDS) {
     throw new ConfigError('SESSION_TTL_SECONDS must not exceed SESSION_MAX_TTL_SECONDS');
+  }
+  if (env.CACHE_DEFAULT_TTL_SECONDS > env.CACHE_MAX_TTL_SECONDS) {
+    throw new ConfigError('CACHE_DEFAULT_TTL_SECONDS must not exceed CACHE_MAX_TTL_SECONDS');
   }
   const keySources = [env.JWT_SECRET, env.JWT_PUBLIC_KEY, env.JWT_JWKS_URI].filter(
     (v) => v !== undefined,
@@ -75,6 +78,12 @@ export function loadConfig(
       sweepIntervalMs: env.SESSION_SWEEP_INTERVAL_MS,
     },
     memory: { defaultTtlSeconds: env.MEMORY_TTL_SECONDS, maxPayloadBytes: env.MEMORY_MAX_BYTES },
+    cache: {
+      defaultTtlSeconds: env.CACHE_DEFAULT_TTL_SECONDS,
+      maxTtlSeconds: env.CACHE_MAX_TTL_SECONDS,
+      maxValueBytes: env.CACHE_MAX_VALUE_BYTES,
+      sweepIntervalMs: env.CACHE_SWEEP_INTERVAL_MS,
+    },
     storage: {
       compressionMinBytes: env.COMPRESSION_MIN_BYTES,
       encryptionKeys: loadKeyRing(env.ENCRYPTION_KEYS),
@@ -132,14 +141,25 @@ function readDefaults(configDir: string, appEnv: AppEnv): Record<string, unknown
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`${file} must be a mapping of VARIABLE: value`);
   }
-  return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
+  // An empty YAML value (`KEY:`) means "no default", not the string "null".
+  return Object.fromEntries(
+    Object.entries(parsed)
+      .filter(([, value]) => value !== null && value !== undefined)
+      .map(([key, value]) => [key, String(value)]),
+  );
 }
 
-function describe(errors: ValidationError[]): string {
+const SECRET_VARIABLE = /SECRET|KEY|PASSWORD|TOKEN|_URL|_URI/;
+
+function describe(errors: ValidationError[], given: Record<string, unknown>): string {
   return errors
     .map((error) => {
       const problems = Object.values(error.constraints ?? {}).join('; ');
-      return `${error.property}: ${problems} (got ${JSON.stringify(error.value)})`;
+      // Start-up errors end up in logs: never echo a secret or a connection string.
+      const shown = SECRET_VARIABLE.test(error.property)
+        ? '(value hidden)'
+        : `(got ${JSON.stringify(given[error.property])})`;
+      return `${error.property}: ${problems} ${shown}`;
     })
     .join('\n');
 }

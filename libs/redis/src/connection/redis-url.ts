@@ -77,15 +77,24 @@ export function parseRedisUrl(raw: string): RedisTarget {
 function parseUserInfo(userInfo: string | undefined): Omit<Credentials, 'tls'> {
   if (!userInfo) return {};
   const separator = userInfo.indexOf(':');
-  const username = decodeURIComponent(separator < 0 ? userInfo : userInfo.slice(0, separator));
-  const password = separator < 0 ? undefined : decodeURIComponent(userInfo.slice(separator + 1));
+  const username = decodePart(separator < 0 ? userInfo : userInfo.slice(0, separator));
+  const password = separator < 0 ? undefined : decodePart(userInfo.slice(separator + 1));
   // redis://:secret@host means "password only" (the default user).
   return { username: username || undefined, password };
 }
 
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new InvalidRedisUrlError('bad percent-encoding in the credentials');
+  }
+}
+
 function parseNode(hostPort: string): RedisNode {
-  const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(hostPort);
-  if (!match) throw new InvalidRedisUrlError(`bad host "${hostPort}"`);
+  // No '@' in a host: an unencoded '@' in a password must fail loudly, not shift into the host.
+  const match = /^(\[[0-9a-f:.]+\]|[^:@[\]]+)(?::(\d{1,5}))?$/i.exec(hostPort);
+  if (!match) throw new InvalidRedisUrlError('bad host (percent-encode @ : / in credentials)');
   const host = match[1].replace(/^\[|\]$/g, '');
   const port = match[2] === undefined ? 6379 : Number(match[2]);
   if (port < 1 || port > 65535) throw new InvalidRedisUrlError(`bad port in "${hostPort}"`);

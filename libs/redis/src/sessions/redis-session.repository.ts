@@ -76,12 +76,16 @@ export class RedisSessionRepository extends SessionRepository {
     const space = this.keys.sessions(tenant);
     const pipeline = this.redis.pipeline();
     for (const id of sessionIds) pipeline.hgetall(space.record(id));
-    const replies = await storeCall(async () => (await pipeline.exec()) ?? []);
-    return sessionIds.map((id, i) => {
-      const [error, raw] = replies[i] ?? [null, {}];
-      if (error) throw error;
-      return this.toSession(id, raw as Record<string, string>);
+    const replies = await storeCall(async () => {
+      const results = (await pipeline.exec()) ?? [];
+      // A per-command error (e.g. LOADING on one node) is judged like any other store failure.
+      const failed = results.find(([error]) => error);
+      if (failed?.[0]) throw failed[0];
+      return results;
     });
+    return sessionIds.map((id, i) =>
+      this.toSession(id, (replies[i]?.[1] ?? {}) as Record<string, string>),
+    );
   }
 
   async update(
@@ -142,10 +146,11 @@ export class RedisSessionRepository extends SessionRepository {
     )) as [string, number, ...number[]];
     if (reply[0] === 'version_mismatch')
       return { kind: 'version_mismatch', currentVersion: reply[1] };
-    const flags = reply.slice(2) as number[];
+    const flags = reply.slice(3) as number[];
     return {
       kind: 'deleted',
       deletedAt: reply[1],
+      memoryRecordsDeleted: reply[2],
       deleted: sessionIds.filter((_, i) => flags[i] === 1),
       missing: sessionIds.filter((_, i) => flags[i] !== 1),
     };
