@@ -5,6 +5,13 @@ export { StoreUnavailableError } from './store-errors';
 export { parseRedisUrl, redactRedisUrl, InvalidRedisUrlError } from './connection/redis-url';
 export { TENANT_PATTERN } from './keys/redis-key-builder';
 export * from './sessions/session.repository';
+export * from './memory/memory.repository';
+export {
+  AGENT_ID_PATTERN,
+  AGENT_ID_RULE,
+  MEMORY_TYPES,
+  type MemoryType,
+} from './keys/memory-keyspace';
 export * from './cache/cache.repository';
 export { compileCacheGlob, InvalidCacheGlobError, MAX_GLOB_WILDCARDS, type CacheGlob } from './cache/cache-glob';
 export { CACHE_KEY_PATTERN, CACHE_KEY_RULE } from './keys/cache-keyspace';

@@ -15,6 +15,8 @@ import { CacheRepository } from './cache/cache.repository';
 import { RedisCacheRepository } from './cache/redis-cache.repository';
 import { RedisSessionRepository } from './sessions/redis-session.repository';
 import { SessionRepository } from './sessions/session.repository';
+import { MemoryRepository } from './memory/memory.repository';
+import { RedisMemoryRepository } from './memory/redis-memory.repository';
 import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
 
 @Module({
@@ -56,11 +58,12 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
         }),
     },
     { provide: SessionRepository, useClass: RedisSessionRepository },
+    { provide: MemoryRepository, useClass: RedisMemoryRepository },
     { provide: CacheRepository, useClass: RedisCacheRepository },
     RedisHealthProbe,
     RedisThrottlerStorage,
   ],
-  exports: [SessionRepository, CacheRepository, RedisHealthProbe, RedisThrottlerStorage],
+  exports: [SessionRepository, MemoryRepository, CacheRepository, RedisHealthProbe, RedisThrottlerStorage],
 })
 export class RedisModule extends ConfigurableRedisModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(

@@ -1,5 +1,7 @@
 import { CacheKeyspace } from './cache-keyspace';
 
+import { MemoryKeyspace } from './memory-keyspace';
+
 /**
  * The one place where Redis key names are made.
  *
@@ -86,6 +88,8 @@ export class SessionKeyspace {
       this.creatorStatusInfix,
       this.members,
       this.expiry,
+      // Deleting or purging a session cascades to its agent memory in the same script.
+      ...new MemoryKeyspace(this.tenantPrefix).scriptLayout(),
     ];
   }
 }
@@ -102,6 +106,10 @@ export class RedisKeyBuilder {
 
   sessions(tenant: string): SessionKeyspace {
     return new SessionKeyspace(this.tenantPrefix(tenant));
+  }
+
+  memory(tenant: string): MemoryKeyspace {
+    return new MemoryKeyspace(this.tenantPrefix(tenant));
   }
 
   cache(tenant: string): CacheKeyspace {

@@ -43,7 +43,14 @@ export type UpdateOutcome =
   | { kind: 'too_large'; bytes: number };
 
 export type DeleteOutcome =
-  | { kind: 'deleted'; deletedAt: number; deleted: string[]; missing: string[] }
+  | {
+      kind: 'deleted';
+      deletedAt: number;
+      deleted: string[];
+      missing: string[];
+      /** Agent memory records of the deleted sessions, removed in the same atomic step. */
+      memoryRecordsDeleted: number;
+    }
   | { kind: 'version_mismatch'; currentVersion: number };
 
 /** Where a page starts when paging by cursor: just after (score, id) in the chosen order. */

@@ -1,18 +1,23 @@
 import { LuaScript } from '../lua-script';
+import { memoryPrelude } from '../memory/memory.scripts';
 
 /*
  * Session writes run as Lua so that a record, its four indexes, its membership entry and its expiry
  * entry change together (never half), and so that compare-and-set on `version` happens in Redis.
  *
- * ARGV[1..7] is always the tenant's key layout from SessionKeyspace.scriptLayout(); a script's own
- * arguments start at ARGV[8]. Index keys are derived in the script from that layout plus the
+ * ARGV[1..15] is always the tenant's key layout from SessionKeyspace.scriptLayout() (7 session parts,
+ * then the 8 memory parts the cascade needs); a script's own arguments start at ARGV[16]. Index keys are derived in the script from that layout plus the
  * tenant's hash tag, so they share KEYS[1]'s slot by construction (Cluster-safe).
  * Time comes from Redis (TIME), so every replica of the API agrees on "now".
  */
-const PRELUDE = `
+const PRELUDE =
+  `
 local RECORD, ALL, BY_STATUS, BY_CREATOR, CS_INFIX, MEMBERS, EXPIRY =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local A = 7
+local A = 15
+` +
+  memoryPrelude(7) +
+  `
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -49,12 +54,14 @@ local function remove_from_indexes(id)
 end
 
 -- Removes up to 'limit' sessions whose expiry has passed from every index. Bounded, so one call
--- never holds Redis for long; callers loop when it returns 'limit'.
+-- never holds Redis for long; callers loop when it returns 'limit'. A memory record never outlives
+-- its session: the session's agent memory goes in the same step.
 local function purge_expired(now, limit)
   local ids = redis.call('ZRANGE', EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
   for _, id in ipairs(ids) do
     remove_from_indexes(id)
     redis.call('DEL', RECORD .. id)
+    m_cascade(id)
   end
   return #ids
 end
@@ -141,7 +148,9 @@ return {'ok', version, now, expires_at}
 
 /**
  * KEYS[1]=all-index. ARGV: expected version ('' = any; only meaningful for one id), ids...
- * Returns {'ok', deleted_at, flag per id (1 deleted, 0 missing)} | {'version_mismatch', v}.
+ * Deletes each session's agent memory (records and index entries) in the same step.
+ * Returns {'ok', deleted_at, memory records deleted, flag per id (1 deleted, 0 missing)} |
+ * {'version_mismatch', v}.
  */
 export const DELETE_SESSIONS = script(
   'session.delete',
@@ -151,12 +160,13 @@ if expected ~= '' then
   local version = redis.call('HGET', RECORD .. ARGV[A + 2], 'version')
   if version and version ~= expected then return {'version_mismatch', tonumber(version)} end
 end
-local result = { 'ok', now_ms() }
+local result = { 'ok', now_ms(), 0 }
 for i = A + 2, #ARGV do
   local id = ARGV[i]
   local existed = redis.call('DEL', RECORD .. id)
   -- Also clears index entries left by a record that expired but was not yet swept.
   remove_from_indexes(id)
+  result[3] = result[3] + m_cascade(id)
   table.insert(result, existed)
 end
 return result

@@ -1,0 +1,134 @@
+import type { MemoryType } from '../keys/memory-keyspace';
+
+/** A memory record as stored: times are epoch milliseconds from Redis' clock. */
+export interface StoredMemory {
+  memoryId: string;
+  agentId: string;
+  sessionId: string;
+  memoryType: MemoryType;
+  data: Record<string, unknown>;
+  createdBy: string;
+  updatedBy: string;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  version: number;
+}
+
+export interface NewMemory {
+  memoryId: string;
+  agentId: string;
+  sessionId: string;
+  memoryType: MemoryType;
+  data: Record<string, unknown>;
+  createdBy: string;
+  ttlSeconds: number;
+}
+
+export type CreateMemoryOutcome =
+  | { kind: 'created'; createdAt: number; expiresAt: number }
+  | { kind: 'session_not_found' }
+  | { kind: 'exists'; memoryId: string };
+
+/** PUT: given parts replace the stored ones. */
+export interface MemoryReplacement {
+  data?: Record<string, unknown>;
+  memoryType?: MemoryType;
+  updatedBy?: string;
+}
+
+export interface MemoryWriteGuards {
+  expectedVersion?: number;
+  /** Upper bound for the bytes of memory_data's JSON after the write. */
+  maxDataBytes: number;
+}
+
+export type MemoryWriteOutcome =
+  | { kind: 'updated'; memoryId: string; version: number; updatedAt: number; expiresAt: number }
+  | { kind: 'not_found' }
+  | { kind: 'version_mismatch'; currentVersion: number }
+  | { kind: 'too_large'; bytes: number }
+  /** A merge of nested objects kept losing to concurrent writers (bounded retries exhausted). */
+  | { kind: 'contended' };
+
+export type MemoryDeleteOutcome =
+  | { kind: 'deleted'; deletedAt: number; existed: boolean }
+  | { kind: 'version_mismatch'; currentVersion: number };
+
+export interface AgentMemoryQuery {
+  memoryType?: MemoryType;
+  /** Inclusive lower bound on created_at (ms). */
+  createdFrom?: number;
+  limit: number;
+  offset: number;
+  /** Page after this (created_at, session_id), newest first. */
+  after?: { createdAt: number; sessionId: string };
+}
+
+export interface MemoryPage {
+  totalCount: number;
+  hasMore: boolean;
+  records: StoredMemory[];
+}
+
+/**
+ * Cross-agent query. At least one of agentIds / sessionIds. `viewer` is the agent id of an
+ * agent-only caller: it then sees its own records plus `shared` records of sessions where it has
+ * memory itself.
+ */
+export interface CrossAgentQuery {
+  agentIds: string[];
+  sessionIds: string[];
+  memoryType?: MemoryType;
+  limit: number;
+  viewer?: string;
+}
+
+export interface MemoryQueryResult {
+  totalCount: number;
+  records: StoredMemory[];
+}
+
+/**
+ * Storage contract for agent memory: one record per (agent, session). Bound to the Redis
+ * implementation by RedisModule. Never throws HTTP errors; "Redis is unreachable" is
+ * StoreUnavailableError.
+ */
+export abstract class MemoryRepository {
+  abstract create(
+    tenant: string,
+    memory: NewMemory,
+    maxDataBytes: number,
+  ): Promise<CreateMemoryOutcome>;
+  abstract get(tenant: string, agentId: string, sessionId: string): Promise<StoredMemory | null>;
+  abstract replace(
+    tenant: string,
+    agentId: string,
+    sessionId: string,
+    changes: MemoryReplacement,
+    guards: MemoryWriteGuards,
+  ): Promise<MemoryWriteOutcome>;
+  /** RFC 7396 merge of `patch` into memory_data, atomic in Redis (see docs/architecture/memory.md). */
+  abstract mergePatch(
+    tenant: string,
+    agentId: string,
+    sessionId: string,
+    patch: Record<string, unknown>,
+    updatedBy: string | undefined,
+    guards: MemoryWriteGuards,
+  ): Promise<MemoryWriteOutcome>;
+  abstract delete(
+    tenant: string,
+    agentId: string,
+    sessionId: string,
+    expectedVersion?: number,
+  ): Promise<MemoryDeleteOutcome>;
+  abstract listByAgent(
+    tenant: string,
+    agentId: string,
+    query: AgentMemoryQuery,
+  ): Promise<MemoryPage>;
+  abstract query(tenant: string, query: CrossAgentQuery): Promise<MemoryQueryResult>;
+  /** Removes expired records from the indexes, at most `limit`; returns how many. */
+  abstract purgeExpired(tenant: string, limit: number): Promise<number>;
+}
