@@ -281,8 +281,8 @@ describe('RedisCacheRepository against a real Redis', () => {
 
     expect(await repo.purgeExpired(TENANT, 3)).toBe(3);
     expect(await repo.purgeExpired(TENANT, 3)).toBe(2);
-    expect(await raw.zrange(space.index, 0, -1)).toEqual(['keep']);
-    expect(await raw.zrange(space.expiry, 0, -1)).toEqual(['keep']);
+    expect(await raw.zrange(space.index, '0', '-1')).toEqual(['keep']);
+    expect(await raw.zrange(space.expiry, '0', '-1')).toEqual(['keep']);
 
     // Entries Redis already dropped cannot name their tags: the tag sweep trims them by score.
     await raw.zadd(space.tag('ghost'), 1, 'gone');
@@ -296,7 +296,7 @@ describe('RedisCacheRepository against a real Redis', () => {
     } while (cursor !== '0');
 
     expect(removed).toBe(6); // five expired 'short' members and the ghost
-    expect(await raw.zrange(space.tag('short'), 0, -1)).toEqual(['keep']);
+    expect(await raw.zrange(space.tag('short'), '0', '-1')).toEqual(['keep']);
     expect(await raw.smembers(space.tagRegistry)).toEqual(['short']);
     const tenants: string[] = [];
     for await (const batch of repo.tenants()) tenants.push(...batch);

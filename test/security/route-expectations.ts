@@ -19,6 +19,14 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'DELETE /api/v1/sessions/:session_id': 'sessions:delete',
   'GET /api/v1/sessions/:session_id/status': 'sessions:read',
   'PUT /api/v1/sessions/:session_id/status': 'sessions:update',
+
+  'POST /api/v1/cache/invalidate': 'cache:invalidate',
+  'POST /api/v1/cache/batch-get': 'cache:read',
+  'GET /api/v1/cache/stats': 'cache:read',
+  'POST /api/v1/cache/:cache_key': 'cache:write',
+  'GET /api/v1/cache/:cache_key': 'cache:read',
+  'PUT /api/v1/cache/:cache_key': 'cache:write',
+  'DELETE /api/v1/cache/:cache_key': 'cache:delete',
 };
 
 /** The default role policy as the Security issue states it (config/rbac.yaml must match). */

@@ -25,6 +25,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // Invalid or hostile JSON (`__proto__`, `constructor.prototype`) is refused by the parser.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Cache keys may be 250 characters (Fastify's default is 100, answered with 414).
+    maxParamLength: 256,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bufferLogs: true,

@@ -1,0 +1,100 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE_CACHE_KEY, EXAMPLE_DATA, EXAMPLE_TAGS } from './cache-fields';
+
+const TIME = '2026-11-25T10:00:00.000Z';
+const LATER = '2026-11-25T10:15:00.000Z';
+
+export class CacheWrittenDto {
+  @ApiProperty({ example: EXAMPLE_CACHE_KEY })
+  cache_key!: string;
+
+  @ApiProperty({ format: 'date-time', example: TIME })
+  cached_at!: string;
+
+  @ApiProperty({ format: 'date-time', example: LATER })
+  expires_at!: string;
+}
+
+export class CacheEntryDto {
+  @ApiProperty({ example: EXAMPLE_CACHE_KEY })
+  cache_key!: string;
+
+  @ApiProperty({ description: 'The JSON value stored.', example: EXAMPLE_DATA })
+  data!: unknown;
+
+  @ApiProperty({ type: [String], example: EXAMPLE_TAGS })
+  tags!: string[];
+
+  @ApiProperty({ format: 'date-time', example: TIME })
+  cached_at!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    example: LATER,
+    description: 'When the entry stops being served; refresh ahead of it to avoid a stampede.',
+  })
+  expires_at!: string;
+
+  @ApiProperty({ example: true, enum: [true] })
+  hit!: true;
+}
+
+export class CacheUpdatedDto {
+  @ApiProperty({ example: EXAMPLE_CACHE_KEY })
+  cache_key!: string;
+
+  @ApiProperty({ format: 'date-time', example: TIME })
+  updated_at!: string;
+
+  @ApiProperty({ format: 'date-time', example: LATER })
+  expires_at!: string;
+}
+
+export class CacheDeletedDto {
+  @ApiProperty({ example: true })
+  deleted!: true;
+
+  @ApiProperty({ format: 'date-time', example: TIME })
+  deleted_at!: string;
+}
+
+export class CacheInvalidatedDto {
+  @ApiProperty({ description: 'Exact number of live entries deleted.', example: 2 })
+  invalidated_count!: number;
+
+  @ApiProperty({
+    description: 'The deleted keys, at most the first 1000 (see invalidated_keys_truncated).',
+    type: [String],
+    example: [EXAMPLE_CACHE_KEY, 'llm:gpt-4o:summary:77ab01cd'],
+  })
+  invalidated_keys!: string[];
+
+  @ApiProperty({
+    description: 'True when more keys were deleted than invalidated_keys lists.',
+    example: false,
+  })
+  invalidated_keys_truncated!: boolean;
+}
+
+export class BatchCacheEntriesDto {
+  @ApiProperty({ type: [CacheEntryDto] })
+  entries!: CacheEntryDto[];
+
+  @ApiProperty({ type: [String], example: ['tool:search:q=lisbon'] })
+  missing!: string[];
+}
+
+export class CacheStatsDto {
+  @ApiProperty({
+    description:
+      "Lookups (GET and batch-get keys) that found a live entry, this tenant's lifetime.",
+    example: 930,
+  })
+  hits!: number;
+
+  @ApiProperty({ example: 70 })
+  misses!: number;
+
+  @ApiProperty({ description: 'hits / (hits + misses); 0 before the first lookup.', example: 0.93 })
+  hit_ratio!: number;
+}
