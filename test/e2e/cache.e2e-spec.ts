@@ -97,13 +97,6 @@ describe('Cache API over HTTP', () => {
       await sleep(1100);
       await t.http.get('/api/v1/cache/short').expect(404);
     });
-
-    it('keeps the data at rest through the payload codec (not readable as the raw request)', async () => {
-      await put('coded', { data: { secret: 'x' } });
-      const stored = await raw.hget(`${t.config.redis.keyPrefix}:{default}:cache:e:coded`, 'data');
-      expect(stored).not.toBeNull();
-      expect(t.app.get(CacheRepository)).toBeDefined();
-    });
   });
 
   describe('only_if_absent (SET NX)', () => {
@@ -467,18 +460,38 @@ describe('Cache API over HTTP', () => {
   });
 });
 
-describe('Cache API tenant scoping', () => {
+describe('Cache API tenant scoping and encryption at rest', () => {
   let redis: RedisServer;
+  let raw: Redis;
   let t: TestApp;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    t = await startTestApp(redis.url);
+    raw = new Redis(redis.port, '127.0.0.1');
+    t = await startTestApp(redis.url, {
+      ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+    });
   });
 
   afterAll(async () => {
     await t.close();
+    raw.disconnect();
     await redis.dispose();
+  });
+
+  beforeEach(async () => {
+    await raw.flushall();
+  });
+
+  it('stores data through the payload codec: encrypted in Redis, plain over HTTP', async () => {
+    const data = { secret: 'the-plaintext-marker', filler: 'y'.repeat(4000) };
+    await t.http.post('/api/v1/cache/coded').send({ data }).expect(201);
+
+    const stored = await raw.hget(`${t.config.redis.keyPrefix}:{default}:cache:e:coded`, 'data');
+    expect(stored).not.toBeNull();
+    expect(stored).not.toContain('the-plaintext-marker');
+    expect(stored!.length).toBeLessThan(4000); // compressed before encryption
+    expect((await t.http.get('/api/v1/cache/coded').expect(200)).body.data).toEqual(data);
   });
 
   it("keeps each tenant's entries, invalidations and counters apart", async () => {
