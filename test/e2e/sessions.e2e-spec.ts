@@ -296,7 +296,11 @@ describe('Sessions API over HTTP', () => {
       await t.http.delete(url).set('If-Match', '"5"').expect(412);
       const deleted = await t.http.delete(url).set('If-Match', '"1"').expect(200);
 
-      expect(deleted.body).toEqual({ deleted: true, deleted_at: expect.any(String) });
+      expect(deleted.body).toEqual({
+        deleted: true,
+        deleted_at: expect.any(String),
+        memory_records_deleted: 0,
+      });
       await t.http.get(url).expect(404);
       await t.http.delete(url).expect(404);
       expect(await storedSessionKeys()).toEqual([]);
@@ -513,7 +517,11 @@ describe('Sessions API over HTTP', () => {
         .post('/api/v1/sessions/batch-delete')
         .send({ session_ids: [a.session_id, ghost] })
         .expect(200);
-      expect(deleted.body).toEqual({ deleted: [a.session_id], missing: [ghost] });
+      expect(deleted.body).toEqual({
+        deleted: [a.session_id],
+        missing: [ghost],
+        memory_records_deleted: 0,
+      });
       await t.http.get(`/api/v1/sessions/${a.session_id}`).expect(404);
       await t.http.get(`/api/v1/sessions/${b.session_id}`).expect(200);
     });

@@ -81,7 +81,7 @@ describe('API1 object-level authorization', () => {
       .post('/api/v1/sessions/batch-delete')
       .send({ session_ids: [sessionId] })
       .expect(200);
-    expect(deleted.body).toEqual({ deleted: [], missing: [sessionId] });
+    expect(deleted.body).toEqual({ deleted: [], missing: [sessionId], memory_records_deleted: 0 });
     await acme.get(`/api/v1/sessions/${sessionId}`).expect(200);
   });
 

@@ -20,6 +20,15 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/sessions/:session_id/status': 'sessions:read',
   'PUT /api/v1/sessions/:session_id/status': 'sessions:update',
 
+  'POST /api/v1/agents/:agent_id/memory': 'memory:write',
+  'GET /api/v1/agents/:agent_id/memory': 'memory:read',
+  'GET /api/v1/agents/:agent_id/memory/:session_id': 'memory:read',
+  'PUT /api/v1/agents/:agent_id/memory/:session_id': 'memory:write',
+  'PATCH /api/v1/agents/:agent_id/memory/:session_id': 'memory:write',
+  'DELETE /api/v1/agents/:agent_id/memory/:session_id': 'memory:delete',
+  'GET /api/v1/memory/sessions/:session_id': 'memory:read',
+  'GET /api/v1/memory/agents': 'memory:read',
+
   'POST /api/v1/cache/invalidate': 'cache:invalidate',
   'POST /api/v1/cache/batch-get': 'cache:read',
   'GET /api/v1/cache/stats': 'cache:read',

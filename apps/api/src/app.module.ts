@@ -8,6 +8,7 @@ import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { MemoryModule } from './memory/memory.module';
 import { CacheModule } from './cache/cache.module';
 import { REQUEST_ID_HEADER } from './common/http/request-id';
 
@@ -49,6 +50,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         SessionsModule,
+        MemoryModule,
         CacheModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

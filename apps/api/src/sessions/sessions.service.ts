@@ -154,7 +154,11 @@ export class SessionsService {
       throw new VersionMismatchError(expectedVersion ?? 0, outcome.currentVersion);
     }
     if (outcome.deleted.length === 0) throw new ResourceNotFoundError('session', sessionId);
-    return { deleted: true, deleted_at: iso(outcome.deletedAt) };
+    return {
+      deleted: true,
+      deleted_at: iso(outcome.deletedAt),
+      memory_records_deleted: outcome.memoryRecordsDeleted,
+    };
   }
 
   async deleteMany(
@@ -163,7 +167,11 @@ export class SessionsService {
   ): Promise<BatchDeletedSessionsDto> {
     const outcome = await this.sessions.delete(tenant, session_ids);
     if (outcome.kind !== 'deleted') throw new Error('batch delete never compares versions');
-    return { deleted: outcome.deleted, missing: outcome.missing };
+    return {
+      deleted: outcome.deleted,
+      missing: outcome.missing,
+      memory_records_deleted: outcome.memoryRecordsDeleted,
+    };
   }
 
   async list(tenant: string, query: ListSessionsQueryDto): Promise<SessionListDto> {

@@ -60,6 +60,12 @@ export class DeletedSessionDto {
 
   @ApiProperty({ format: 'date-time', example: TIME })
   deleted_at!: string;
+
+  @ApiProperty({
+    description: "The session's agent memory records, deleted in the same atomic step.",
+    example: 3,
+  })
+  memory_records_deleted!: number;
 }
 
 export class SessionListDto {
@@ -125,4 +131,7 @@ export class BatchDeletedSessionsDto {
 
   @ApiProperty({ type: [String], format: 'uuid', example: [] })
   missing!: string[];
+
+  @ApiProperty({ description: 'Agent memory records of the deleted sessions, all together.', example: 5 })
+  memory_records_deleted!: number;
 }

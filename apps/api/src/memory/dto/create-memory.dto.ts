@@ -1,0 +1,45 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsUUID, Matches } from 'class-validator';
+import { IsJsonObject } from '../../common/validation/json-object.validator';
+import { ACTOR_ID_PATTERN, ACTOR_ID_RULE } from '../../sessions/dto/session-fields';
+import {
+  EXAMPLE_MEMORY_DATA,
+  EXAMPLE_SESSION_ID,
+  MEMORY_TYPES,
+  type MemoryType,
+} from './memory-fields';
+
+export class CreateMemoryDto {
+  @ApiProperty({
+    format: 'uuid',
+    example: EXAMPLE_SESSION_ID,
+    description: 'An existing session of your tenant.',
+  })
+  @IsUUID('4', { message: 'session_id must be a UUID v4' })
+  session_id!: string;
+
+  @ApiProperty({
+    description: 'Any JSON object (nested at most 32 levels, at most MEMORY_MAX_BYTES).',
+    type: 'object',
+    additionalProperties: true,
+    example: EXAMPLE_MEMORY_DATA,
+  })
+  @IsJsonObject()
+  memory_data!: Record<string, unknown>;
+
+  @ApiProperty({
+    enum: MEMORY_TYPES,
+    example: 'working',
+    description: '`shared` records are visible to the other agents of the session.',
+  })
+  @IsIn(MEMORY_TYPES)
+  memory_type!: MemoryType;
+
+  @ApiProperty({
+    example: 'orchestrator-1',
+    pattern: ACTOR_ID_PATTERN.source,
+    description: 'Who writes the record; an agent token always records itself.',
+  })
+  @Matches(ACTOR_ID_PATTERN, { message: `created_by ${ACTOR_ID_RULE}` })
+  created_by!: string;
+}

@@ -1,0 +1,14 @@
+/** Field rules and Swagger examples shared by the memory DTOs. */
+export { AGENT_ID_PATTERN, AGENT_ID_RULE, MEMORY_TYPES, type MemoryType } from '@app/redis';
+
+export const EXAMPLE_AGENT_ID = 'researcher-1';
+export const EXAMPLE_MEMORY_ID = '9b2e4c1a-7d3f-4e5a-8b6c-0d1e2f3a4b5c';
+export const EXAMPLE_SESSION_ID = '3f1c2a9e-8b7d-4c6e-9f01-23456789abcd';
+export const EXAMPLE_MEMORY_DATA = {
+  findings: ['Redis 7.0 has no HEXPIRE'],
+  plan: { step: 3, next: 'summarize' },
+};
+export const EXAMPLE_TIME = '2026-11-25T10:00:00.000Z';
+/** Upper bound of ids in one cross-agent query (agent_ids, session_ids). */
+export const MAX_QUERY_IDS = 100;
+export const MAX_MEMORY_PAGE = 100;

@@ -1,0 +1,129 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import {
+  AGENT_ID_PATTERN,
+  AGENT_ID_RULE,
+  EXAMPLE_AGENT_ID,
+  EXAMPLE_SESSION_ID,
+  MAX_MEMORY_PAGE,
+  MAX_QUERY_IDS,
+  MEMORY_TYPES,
+  type MemoryType,
+} from './memory-fields';
+
+const commaList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part.length > 0)
+    : value;
+
+/** GET /agents/{agent_id}/memory: same paging contract as the session list (newest first). */
+export class ListAgentMemoryQueryDto {
+  @ApiPropertyOptional({ enum: MEMORY_TYPES })
+  @IsOptional()
+  @IsIn(MEMORY_TYPES)
+  memory_type?: MemoryType;
+
+  @ApiPropertyOptional({
+    description: 'Inclusive lower bound on created_at (ISO 8601).',
+    example: '2026-11-01T00:00:00Z',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  created_after?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_MEMORY_PAGE, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_MEMORY_PAGE)
+  limit?: number;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    default: 0,
+    description: 'Skip this many records. Not combinable with cursor.',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000_000)
+  offset?: number;
+
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page, for stable deep paging.' })
+  @IsOptional()
+  @MaxLength(512)
+  cursor?: string;
+}
+
+export class SessionMemoryQueryDto {
+  @ApiPropertyOptional({ enum: MEMORY_TYPES })
+  @IsOptional()
+  @IsIn(MEMORY_TYPES)
+  memory_type?: MemoryType;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_MEMORY_PAGE, default: MAX_MEMORY_PAGE })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_MEMORY_PAGE)
+  limit?: number;
+}
+
+/** GET /memory/agents: at least one of agent_ids / session_ids (comma-separated, at most 100 each). */
+export class CrossAgentMemoryQueryDto {
+  @ApiPropertyOptional({
+    type: String,
+    description: `Comma-separated agent ids (at most ${MAX_QUERY_IDS}).`,
+    example: `${EXAMPLE_AGENT_ID},planner-1`,
+  })
+  @IsOptional()
+  @Transform(commaList)
+  @IsArray()
+  @ArrayMaxSize(MAX_QUERY_IDS)
+  @Matches(AGENT_ID_PATTERN, { each: true, message: `each value in agent_ids ${AGENT_ID_RULE}` })
+  agent_ids?: string[];
+
+  @ApiPropertyOptional({
+    type: String,
+    description: `Comma-separated session ids (UUID v4, at most ${MAX_QUERY_IDS}).`,
+    example: EXAMPLE_SESSION_ID,
+  })
+  @IsOptional()
+  @Transform(commaList)
+  @IsArray()
+  @ArrayMaxSize(MAX_QUERY_IDS)
+  @IsUUID('4', { each: true, message: 'each value in session_ids must be a UUID v4' })
+  session_ids?: string[];
+
+  @ApiPropertyOptional({ enum: MEMORY_TYPES })
+  @IsOptional()
+  @IsIn(MEMORY_TYPES)
+  memory_type?: MemoryType;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_MEMORY_PAGE, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_MEMORY_PAGE)
+  limit?: number;
+}

@@ -1,0 +1,316 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { MemoryRepository, type MemoryWriteOutcome, type StoredMemory } from '@app/redis';
+import { actingAs, isAgentOnly, type Principal } from '../auth/principal';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import {
+  ConflictError,
+  InvalidRequestError,
+  PayloadTooLargeError,
+  ResourceNotFoundError,
+  VersionMismatchError,
+} from '../common/errors/domain-errors';
+import { decodeCursor, encodeCursor, queryFingerprint } from '../common/pagination/cursor';
+import type { CreateMemoryDto } from './dto/create-memory.dto';
+import type {
+  CrossAgentMemoryQueryDto,
+  ListAgentMemoryQueryDto,
+  SessionMemoryQueryDto,
+} from './dto/memory-queries.dto';
+import { MAX_MEMORY_PAGE } from './dto/memory-fields';
+import type {
+  AgentMemoryListDto,
+  CreatedMemoryDto,
+  CrossAgentMemoryDto,
+  DeletedMemoryDto,
+  MemoryRecordDto,
+  SessionMemoryDto,
+  UpdatedMemoryDto,
+} from './dto/memory-responses.dto';
+import type { UpdateMemoryDto } from './dto/update-memory.dto';
+
+const DEFAULT_PAGE_SIZE = 20;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Agent memory on top of MemoryRepository: validation that needs config, agent isolation, mapping
+ * and errors.
+ *
+ * Isolation (Security issue): an agent-only token reaches /agents/{agent_id}/... only for its own
+ * id (404 otherwise, so other agents' ids cannot be probed), and its cross-agent queries return its
+ * own records plus `shared` records of sessions where it has memory itself. No principal (a route
+ * without the guard) counts as privileged, like the rest of the API.
+ */
+@Injectable()
+export class MemoryService {
+  private readonly limits: AppConfig['memory'];
+
+  constructor(
+    private readonly memory: MemoryRepository,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.limits = config.memory;
+  }
+
+  async create(
+    tenant: string,
+    agentId: string,
+    input: CreateMemoryDto,
+    caller?: Principal,
+  ): Promise<CreatedMemoryDto & { version: number }> {
+    this.assertOwnAgent(agentId, caller);
+    this.assertSize(input.memory_data);
+    const memoryId = randomUUID();
+    const outcome = await this.memory.create(
+      tenant,
+      {
+        memoryId,
+        agentId,
+        sessionId: input.session_id,
+        memoryType: input.memory_type,
+        data: input.memory_data,
+        createdBy: actingAs(caller, input.created_by),
+        ttlSeconds: this.limits.defaultTtlSeconds,
+      },
+      this.limits.maxPayloadBytes,
+    );
+    switch (outcome.kind) {
+      case 'session_not_found':
+        throw new ResourceNotFoundError('session', input.session_id);
+      case 'exists':
+        throw new ConflictError(
+          `agent ${agentId} already has memory ${outcome.memoryId} in session ${input.session_id}; use PUT or PATCH`,
+        );
+      case 'created':
+        return {
+          memory_id: memoryId,
+          agent_id: agentId,
+          session_id: input.session_id,
+          created_at: iso(outcome.createdAt),
+          version: 1,
+        };
+    }
+  }
+
+  async get(
+    tenant: string,
+    agentId: string,
+    sessionId: string,
+    caller?: Principal,
+  ): Promise<MemoryRecordDto> {
+    this.assertOwnAgent(agentId, caller);
+    const record = await this.memory.get(tenant, agentId, sessionId);
+    if (!record) throw this.notFound(agentId, sessionId);
+    return toMemoryDto(record);
+  }
+
+  async replace(
+    tenant: string,
+    agentId: string,
+    sessionId: string,
+    input: UpdateMemoryDto,
+    expectedVersion: number | undefined,
+    caller?: Principal,
+  ): Promise<UpdatedMemoryDto> {
+    this.assertOwnAgent(agentId, caller);
+    if (input.memory_data === undefined && input.memory_type === undefined) {
+      throw InvalidRequestError.field('body', 'give at least one of memory_data, memory_type');
+    }
+    if (input.memory_data !== undefined) this.assertSize(input.memory_data);
+    const outcome = await this.memory.replace(
+      tenant,
+      agentId,
+      sessionId,
+      {
+        data: input.memory_data,
+        memoryType: input.memory_type,
+        updatedBy: this.updatedBy(caller, input.updated_by),
+      },
+      { expectedVersion, maxDataBytes: this.limits.maxPayloadBytes },
+    );
+    return this.expectUpdated(outcome, agentId, sessionId, expectedVersion);
+  }
+
+  async mergePatch(
+    tenant: string,
+    agentId: string,
+    sessionId: string,
+    patch: Record<string, unknown>,
+    expectedVersion: number | undefined,
+    caller?: Principal,
+  ): Promise<UpdatedMemoryDto> {
+    this.assertOwnAgent(agentId, caller);
+    const outcome = await this.memory.mergePatch(
+      tenant,
+      agentId,
+      sessionId,
+      patch,
+      this.updatedBy(caller, undefined),
+      { expectedVersion, maxDataBytes: this.limits.maxPayloadBytes },
+    );
+    return this.expectUpdated(outcome, agentId, sessionId, expectedVersion);
+  }
+
+  async delete(
+    tenant: string,
+    agentId: string,
+    sessionId: string,
+    expectedVersion: number | undefined,
+    caller?: Principal,
+  ): Promise<DeletedMemoryDto> {
+    this.assertOwnAgent(agentId, caller);
+    const outcome = await this.memory.delete(tenant, agentId, sessionId, expectedVersion);
+    if (outcome.kind === 'version_mismatch') {
+      throw new VersionMismatchError(expectedVersion ?? 0, outcome.currentVersion);
+    }
+    if (!outcome.existed) throw this.notFound(agentId, sessionId);
+    return { deleted: true, deleted_at: iso(outcome.deletedAt) };
+  }
+
+  async listByAgent(
+    tenant: string,
+    agentId: string,
+    query: ListAgentMemoryQueryDto,
+    caller?: Principal,
+  ): Promise<AgentMemoryListDto> {
+    this.assertOwnAgent(agentId, caller);
+    if (query.cursor !== undefined && query.offset !== undefined) {
+      throw InvalidRequestError.field('offset', 'cannot be combined with cursor');
+    }
+    const createdFrom =
+      query.created_after === undefined ? undefined : Date.parse(query.created_after);
+    const fingerprint = queryFingerprint({
+      agent_id: agentId,
+      memory_type: query.memory_type,
+      created_after: createdFrom,
+    });
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, fingerprint);
+    const page = await this.memory.listByAgent(tenant, agentId, {
+      memoryType: query.memory_type,
+      createdFrom,
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      offset: query.offset ?? 0,
+      after: after && { createdAt: after.score, sessionId: after.id },
+    });
+    const last = page.records[page.records.length - 1];
+    return {
+      memory_records: page.records.map(toMemoryDto),
+      total_count: page.totalCount,
+      has_more: page.hasMore,
+      next_cursor:
+        page.hasMore && last
+          ? encodeCursor({ score: last.createdAt, id: last.sessionId }, fingerprint)
+          : null,
+    };
+  }
+
+  async forSession(
+    tenant: string,
+    sessionId: string,
+    query: SessionMemoryQueryDto,
+    caller?: Principal,
+  ): Promise<SessionMemoryDto> {
+    const result = await this.memory.query(tenant, {
+      agentIds: [],
+      sessionIds: [sessionId],
+      memoryType: query.memory_type,
+      limit: query.limit ?? MAX_MEMORY_PAGE,
+      viewer: this.viewer(caller),
+    });
+    return {
+      session_id: sessionId,
+      agent_memories: result.records.map(toMemoryDto),
+      total_agents: result.totalCount,
+    };
+  }
+
+  async acrossAgents(
+    tenant: string,
+    query: CrossAgentMemoryQueryDto,
+    caller?: Principal,
+  ): Promise<CrossAgentMemoryDto> {
+    const agentIds = query.agent_ids ?? [];
+    const sessionIds = (query.session_ids ?? []).map((id) => id.toLowerCase());
+    if (agentIds.length === 0 && sessionIds.length === 0) {
+      throw InvalidRequestError.field('agent_ids', 'give agent_ids, session_ids or both');
+    }
+    const result = await this.memory.query(tenant, {
+      agentIds,
+      sessionIds,
+      memoryType: query.memory_type,
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      viewer: this.viewer(caller),
+    });
+    return { memory_records: result.records.map(toMemoryDto), total_count: result.totalCount };
+  }
+
+  private viewer(caller: Principal | undefined): string | undefined {
+    return caller !== undefined && isAgentOnly(caller) ? caller.sub : undefined;
+  }
+
+  private assertOwnAgent(agentId: string, caller: Principal | undefined): void {
+    // 404, not 403: an agent learns nothing about which other agents have memory.
+    if (caller !== undefined && isAgentOnly(caller) && caller.sub !== agentId) {
+      throw new ResourceNotFoundError('agent', agentId);
+    }
+  }
+
+  private updatedBy(
+    caller: Principal | undefined,
+    claimed: string | undefined,
+  ): string | undefined {
+    if (caller !== undefined && isAgentOnly(caller)) return caller.sub;
+    if (claimed === undefined) return caller?.sub;
+    return actingAs(caller, claimed);
+  }
+
+  private assertSize(data: Record<string, unknown>): void {
+    const bytes = Buffer.byteLength(JSON.stringify(data), 'utf8');
+    if (bytes > this.limits.maxPayloadBytes) {
+      throw new PayloadTooLargeError(['memory_data'], bytes, this.limits.maxPayloadBytes);
+    }
+  }
+
+  private notFound(agentId: string, sessionId: string): ResourceNotFoundError {
+    return new ResourceNotFoundError('memory of agent', `${agentId} in session ${sessionId}`);
+  }
+
+  private expectUpdated(
+    outcome: MemoryWriteOutcome,
+    agentId: string,
+    sessionId: string,
+    expectedVersion: number | undefined,
+  ): UpdatedMemoryDto {
+    switch (outcome.kind) {
+      case 'updated':
+        return {
+          memory_id: outcome.memoryId,
+          updated_at: iso(outcome.updatedAt),
+          version: outcome.version,
+        };
+      case 'not_found':
+        throw this.notFound(agentId, sessionId);
+      case 'version_mismatch':
+        throw new VersionMismatchError(expectedVersion ?? 0, outcome.currentVersion);
+      case 'too_large':
+        throw new PayloadTooLargeError(['memory_data'], outcome.bytes, this.limits.maxPayloadBytes);
+      case 'contended':
+        throw new ConflictError('memory_data kept changing under this merge; retry');
+    }
+  }
+}
+
+export function toMemoryDto(record: StoredMemory): MemoryRecordDto {
+  return {
+    memory_id: record.memoryId,
+    agent_id: record.agentId,
+    session_id: record.sessionId,
+    memory_data: record.data,
+    memory_type: record.memoryType,
+    created_by: record.createdBy,
+    created_at: iso(record.createdAt),
+    updated_at: iso(record.updatedAt),
+    expires_at: iso(record.expiresAt),
+    version: record.version,
+  };
+}
