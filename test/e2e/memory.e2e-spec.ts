@@ -389,6 +389,90 @@ describe('Agent memory API over HTTP', () => {
     });
   });
 
+  describe('Idempotency-Key', () => {
+    it('returns the first response to a retried memory create instead of a 409', async () => {
+      const sessionId = await newSession();
+      const body = {
+        session_id: sessionId,
+        memory_data: { a: 1 },
+        memory_type: 'working',
+        created_by: 'o',
+      };
+      const first = await t.http
+        .post('/api/v1/agents/a1/memory')
+        .set('Idempotency-Key', 'create-a1-1')
+        .send(body)
+        .expect(201);
+      const retry = await t.http
+        .post('/api/v1/agents/a1/memory')
+        .set('Idempotency-Key', 'create-a1-1')
+        .send({ ...body, memory_data: { a: 1 } })
+        .expect(201);
+      expect(retry.body).toEqual(first.body);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.headers.location).toBe(first.headers.location);
+      expect(retry.headers.etag).toBe('"1"');
+
+      await t.http
+        .post('/api/v1/agents/a1/memory')
+        .set('Idempotency-Key', 'create-a1-1')
+        .send({ ...body, memory_data: { a: 2 } })
+        .expect(422);
+      await t.http.post('/api/v1/agents/a1/memory').send(body).expect(409);
+      await t.http
+        .post('/api/v1/agents/a1/memory')
+        .set('Idempotency-Key', 'bad key!')
+        .send(body)
+        .expect(400);
+    });
+
+    it('does not create a duplicate session on a retried POST /sessions', async () => {
+      const send = () =>
+        t.http
+          .post('/api/v1/sessions')
+          .set('Idempotency-Key', 'session-create-1')
+          .send({ session_config: { a: 1 }, created_by: 'u' })
+          .expect(201);
+      const first = await send();
+      const retry = await send();
+      expect(retry.body.session_id).toBe(first.body.session_id);
+      expect((await t.http.get('/api/v1/sessions').expect(200)).body.total_count).toBe(1);
+    });
+
+    it('lets a retry run again when the first attempt failed', async () => {
+      const sessionId = randomUUID();
+      const body = {
+        session_id: sessionId,
+        memory_data: {},
+        memory_type: 'working',
+        created_by: 'o',
+      };
+      await t.http
+        .post('/api/v1/agents/a1/memory')
+        .set('Idempotency-Key', 'k-fail')
+        .send(body)
+        .expect(404);
+      await t.http
+        .post('/api/v1/agents/a1/memory')
+        .set('Idempotency-Key', 'k-fail')
+        .send(body)
+        .expect(404);
+    });
+
+    it('keeps keys per tenant', async () => {
+      const other = t.as({ sub: 'orchestrator-1', roles: ['orchestrator'], tenant: 'other' });
+      const send = (agent: typeof other) =>
+        agent
+          .post('/api/v1/sessions')
+          .set('Idempotency-Key', 'shared-key')
+          .send({ session_config: {}, created_by: 'u' })
+          .expect(201);
+      const mine = await send(t.http);
+      const theirs = await send(other);
+      expect(theirs.body.session_id).not.toBe(mine.body.session_id);
+    });
+  });
+
   describe('agent isolation (agent-only tokens)', () => {
     const agentA = () => t.as({ sub: 'agent-a', roles: ['agent'] });
 

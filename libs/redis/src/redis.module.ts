@@ -17,6 +17,8 @@ import { RedisSessionRepository } from './sessions/redis-session.repository';
 import { SessionRepository } from './sessions/session.repository';
 import { MemoryRepository } from './memory/memory.repository';
 import { RedisMemoryRepository } from './memory/redis-memory.repository';
+import { IdempotencyRepository } from './idempotency/idempotency.repository';
+import { RedisIdempotencyRepository } from './idempotency/redis-idempotency.repository';
 import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
 
 @Module({
@@ -59,11 +61,12 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
     },
     { provide: SessionRepository, useClass: RedisSessionRepository },
     { provide: MemoryRepository, useClass: RedisMemoryRepository },
+    { provide: IdempotencyRepository, useClass: RedisIdempotencyRepository },
     { provide: CacheRepository, useClass: RedisCacheRepository },
     RedisHealthProbe,
     RedisThrottlerStorage,
   ],
-  exports: [SessionRepository, MemoryRepository, CacheRepository, RedisHealthProbe, RedisThrottlerStorage],
+  exports: [SessionRepository, MemoryRepository, IdempotencyRepository, CacheRepository, RedisHealthProbe, RedisThrottlerStorage],
 })
 export class RedisModule extends ConfigurableRedisModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(

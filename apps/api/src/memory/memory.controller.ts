@@ -16,6 +16,7 @@ import { etagOf, IfMatchVersion } from '../common/http/if-match.decorator';
 import { Tenant } from '../common/http/tenant.decorator';
 import { UuidParamPipe } from '../common/http/uuid-param.pipe';
 import { ApiProblems } from '../common/swagger/api-problems.decorator';
+import { Idempotent } from '../common/idempotency/idempotent.decorator';
 import { AgentIdParamPipe } from './agent-id-param.pipe';
 import { CreateMemoryDto } from './dto/create-memory.dto';
 import { AGENT_ID_PATTERN, EXAMPLE_AGENT_ID, EXAMPLE_SESSION_ID } from './dto/memory-fields';
@@ -54,6 +55,7 @@ export class MemoryController {
 
   @Post()
   @RequirePermissions('memory:write')
+  @Idempotent()
   @AgentIdParam()
   @ApiOperation({
     summary: "Create an agent's memory for a session",

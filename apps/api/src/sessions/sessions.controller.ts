@@ -26,6 +26,7 @@ import { etagOf, IfMatchVersion } from '../common/http/if-match.decorator';
 import { Tenant } from '../common/http/tenant.decorator';
 import { UuidParamPipe } from '../common/http/uuid-param.pipe';
 import { ApiProblems } from '../common/swagger/api-problems.decorator';
+import { Idempotent } from '../common/idempotency/idempotent.decorator';
 import { BatchCreateSessionsDto, SessionIdsDto } from './dto/batch-sessions.dto';
 import { CreateSessionDto } from './dto/create-session.dto';
 import { ListSessionsQueryDto } from './dto/list-sessions.query';
@@ -63,6 +64,7 @@ export class SessionsController {
 
   @Post()
   @RequirePermissions('sessions:create')
+  @Idempotent()
   @ApiOperation({ summary: 'Create a session' })
   @ApiCreatedResponse({
     type: CreatedSessionDto,
