@@ -28,6 +28,7 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'DELETE /api/v1/agents/:agent_id/memory/:session_id': 'memory:delete',
   'GET /api/v1/memory/sessions/:session_id': 'memory:read',
   'GET /api/v1/memory/agents': 'memory:read',
+  'POST /api/v1/admin/reencrypt': 'admin:maintenance',
 
   'POST /api/v1/cache/invalidate': 'cache:invalidate',
   'POST /api/v1/cache/batch-get': 'cache:read',

@@ -9,6 +9,7 @@ import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { MemoryModule } from './memory/memory.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
 import { CacheModule } from './cache/cache.module';
 import { REQUEST_ID_HEADER } from './common/http/request-id';
 
@@ -51,6 +52,7 @@ export class AppModule {
         HealthModule,
         SessionsModule,
         MemoryModule,
+        MaintenanceModule,
         CacheModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

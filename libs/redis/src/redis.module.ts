@@ -19,6 +19,7 @@ import { MemoryRepository } from './memory/memory.repository';
 import { RedisMemoryRepository } from './memory/redis-memory.repository';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { RedisIdempotencyRepository } from './idempotency/redis-idempotency.repository';
+import { PayloadReencryptor } from './maintenance/payload-reencryptor';
 import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
 
 @Module({
@@ -62,11 +63,12 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
     { provide: SessionRepository, useClass: RedisSessionRepository },
     { provide: MemoryRepository, useClass: RedisMemoryRepository },
     { provide: IdempotencyRepository, useClass: RedisIdempotencyRepository },
+    PayloadReencryptor,
     { provide: CacheRepository, useClass: RedisCacheRepository },
     RedisHealthProbe,
     RedisThrottlerStorage,
   ],
-  exports: [SessionRepository, MemoryRepository, IdempotencyRepository, CacheRepository, RedisHealthProbe, RedisThrottlerStorage],
+  exports: [SessionRepository, MemoryRepository, IdempotencyRepository, PayloadReencryptor, CacheRepository, RedisHealthProbe, RedisThrottlerStorage],
 })
 export class RedisModule extends ConfigurableRedisModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
