@@ -6,13 +6,6 @@ export { parseRedisUrl, redactRedisUrl, InvalidRedisUrlError } from './connectio
 export { TENANT_PATTERN } from './keys/redis-key-builder';
 export * from './sessions/session.repository';
 export * from './memory/memory.repository';
-export {
-  AGENT_ID_PATTERN,
-  AGENT_ID_RULE,
-  MEMORY_TYPES,
-  type MemoryType,
-} from './keys/memory-keyspace';
-export * from './memory/memory.repository';
 export * from './idempotency/idempotency.repository';
 export {
   PayloadReencryptor,
