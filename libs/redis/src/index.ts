@@ -19,7 +19,12 @@ export {
   type MemoryType,
 } from './keys/memory-keyspace';
 export * from './cache/cache.repository';
-export { compileCacheGlob, InvalidCacheGlobError, MAX_GLOB_WILDCARDS, type CacheGlob } from './cache/cache-glob';
+export {
+  compileCacheGlob,
+  InvalidCacheGlobError,
+  MAX_GLOB_WILDCARDS,
+  type CacheGlob,
+} from './cache/cache-glob';
 export { CACHE_KEY_PATTERN, CACHE_KEY_RULE } from './keys/cache-keyspace';
 export { jsonByteLength } from './payload-codec';
 export { parseKeyRing, InvalidEncryptionKeyError, type EncryptionKey } from './codecs/key-ring';

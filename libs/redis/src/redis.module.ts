@@ -1,4 +1,10 @@
-import { Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { createRedisClient, type RedisClient } from './connection/redis-client.factory';
 import { redactRedisUrl } from './connection/redis-url';
 import { RedisKeyBuilder } from './keys/redis-key-builder';
@@ -68,9 +74,20 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
     RedisHealthProbe,
     RedisThrottlerStorage,
   ],
-  exports: [SessionRepository, MemoryRepository, IdempotencyRepository, PayloadReencryptor, CacheRepository, RedisHealthProbe, RedisThrottlerStorage],
+  exports: [
+    SessionRepository,
+    MemoryRepository,
+    IdempotencyRepository,
+    PayloadReencryptor,
+    CacheRepository,
+    RedisHealthProbe,
+    RedisThrottlerStorage,
+  ],
 })
-export class RedisModule extends ConfigurableRedisModule implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RedisModule
+  extends ConfigurableRedisModule
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
   constructor(
     @Inject(REDIS_CLIENT) private readonly client: RedisClient,
     @Inject(REDIS_MODULE_OPTIONS) private readonly options: RedisModuleOptions,

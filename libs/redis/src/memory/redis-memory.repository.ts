@@ -170,10 +170,7 @@ export class RedisMemoryRepository extends MemoryRepository {
           : await storeCall(() => this.redis.hmget(dataKey, ...nested.map(([key]) => key)));
       const merged = nested.map(([key, value], i): [string, unknown] => [
         key,
-        applyMergePatch(
-          current[i] == null ? undefined : this.codec.decode(current[i]),
-          value,
-        ),
+        applyMergePatch(current[i] == null ? undefined : this.codec.decode(current[i]), value),
       ]);
       const outcome = await this.write(tenant, agentId, sessionId, guards, {
         replace: false,

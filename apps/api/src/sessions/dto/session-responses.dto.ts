@@ -132,6 +132,9 @@ export class BatchDeletedSessionsDto {
   @ApiProperty({ type: [String], format: 'uuid', example: [] })
   missing!: string[];
 
-  @ApiProperty({ description: 'Agent memory records of the deleted sessions, all together.', example: 5 })
+  @ApiProperty({
+    description: 'Agent memory records of the deleted sessions, all together.',
+    example: 5,
+  })
   memory_records_deleted!: number;
 }
