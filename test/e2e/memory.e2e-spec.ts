@@ -389,6 +389,35 @@ describe('Agent memory API over HTTP', () => {
     });
   });
 
+  describe('when the session expires', () => {
+    it('hides its memory from reads, writes, lists and queries at once, then purges it', async () => {
+      const sessionId = await newSession();
+      const other = await newSession();
+      await createMemory('a', sessionId);
+      await createMemory('a', other);
+      // The session's time is up, as Redis would see it; nothing has purged it yet.
+      await raw.pexpire(`${prefix()}session:${sessionId}`, 1);
+      await raw.zadd(`${prefix()}sessions:expiry`, Date.now() - 1000, sessionId);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+      await t.http.get(`/api/v1/agents/a/memory/${sessionId}`).expect(404);
+      await t.http
+        .put(`/api/v1/agents/a/memory/${sessionId}`)
+        .send({ memory_data: { revived: true } })
+        .expect(404);
+      const list = await t.http.get('/api/v1/agents/a/memory').expect(200);
+      expect(list.body.total_count).toBe(1);
+      expect(list.body.memory_records.map((r: { session_id: string }) => r.session_id)).toEqual([
+        other,
+      ]);
+      const bySession = await t.http.get(`/api/v1/memory/sessions/${sessionId}`).expect(200);
+      expect(bySession.body.total_agents).toBe(0);
+      expect((await raw.keys(`${prefix()}memory*`)).filter((k) => k.includes(sessionId))).toEqual(
+        [],
+      );
+    });
+  });
+
   describe('Idempotency-Key', () => {
     it('returns the first response to a retried memory create instead of a 409', async () => {
       const sessionId = await newSession();

@@ -132,7 +132,8 @@ return {'ok', now, expires_at}
 );
 
 /**
- * KEYS[1]=record. One script for PUT (replace) and PATCH (merge):
+ * KEYS[1]=record, KEYS[2]=the session's record (no session, no write). One script for PUT
+ * (replace) and PATCH (merge):
  * ARGV: agent, session, expected version ('' = any), max data bytes, updated_by ('' = keep),
  * memory_type ('' = keep), replace ('1' = drop every stored field first),
  * n_set then (field, value, bytes)*, n_del then field*, n_cas then (field, present '1'|'0', raw)*.
@@ -144,6 +145,7 @@ return {'ok', now, expires_at}
 export const WRITE_MEMORY = script(
   'memory.write',
   `
+if redis.call('EXISTS', KEYS[2]) == 0 then return {'not_found'} end
 local agent, session = ARGV[A + 1], ARGV[A + 2]
 local member = agent .. ':' .. session
 local rec = M_REC .. member
@@ -210,10 +212,15 @@ return {'ok', version, now, expires_at, cur[6]}
 `,
 );
 
-/** KEYS[1]=record. ARGV: agent, session. Returns {} or {record pairs, data pairs}. */
+/**
+ * KEYS[1]=record, KEYS[2]=the session's record. ARGV: agent, session.
+ * Returns {} or {record pairs, data pairs}. Memory of a session that has expired (but was not purged
+ * yet) is already gone for readers: a record never outlives its session.
+ */
 export const GET_MEMORY = script(
   'memory.get',
   `
+if redis.call('EXISTS', KEYS[2]) == 0 then return {} end
 local member = ARGV[A + 1] .. ':' .. ARGV[A + 2]
 local record = redis.call('HGETALL', M_REC .. member)
 if #record == 0 then return {} end

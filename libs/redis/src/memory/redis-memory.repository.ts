@@ -6,6 +6,7 @@ import { encodeKeyPart, RedisKeyBuilder } from '../keys/redis-key-builder';
 import { jsonByteLength, PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
 import { storeCall } from '../store-errors';
+import { PURGE_EXPIRED_SESSIONS } from '../sessions/session.scripts';
 import { applyMergePatch, isJsonObject } from './merge-patch';
 import {
   CREATE_MEMORY,
@@ -110,7 +111,7 @@ export class RedisMemoryRepository extends MemoryRepository {
     const reply = (await storeCall(() =>
       GET_MEMORY.run(
         this.redis,
-        [space.record(agentId, sessionId)],
+        [space.record(agentId, sessionId), this.keys.sessions(tenant).record(sessionId)],
         [...space.scriptLayout(), encodeKeyPart(agentId), sessionId],
       ),
     )) as [Pairs, Pairs] | [];
@@ -223,6 +224,7 @@ export class RedisMemoryRepository extends MemoryRepository {
       query.after?.sessionId ?? '',
       PURGE_BATCH,
     ];
+    await this.purgeExpiredSessions(tenant);
     for (let attempt = 0; attempt < MAX_LIST_ATTEMPTS; attempt++) {
       const reply = (await storeCall(() =>
         LIST_AGENT_MEMORY.run(this.redis, [index], args),
@@ -256,6 +258,7 @@ export class RedisMemoryRepository extends MemoryRepository {
       sessions.length,
       ...sessions,
     ];
+    await this.purgeExpiredSessions(tenant);
     for (let attempt = 0; attempt < MAX_LIST_ATTEMPTS; attempt++) {
       const reply = (await storeCall(() =>
         QUERY_MEMORY.run(this.redis, [space.expiry], args),
@@ -282,6 +285,25 @@ export class RedisMemoryRepository extends MemoryRepository {
     return Number(removed);
   }
 
+  /**
+   * Purges expired sessions, which cascades to their memory, so a list never shows memory of a
+   * session that is gone. Bounded batches; nearly free when nothing has expired.
+   */
+  private async purgeExpiredSessions(tenant: string): Promise<void> {
+    const sessions = this.keys.sessions(tenant);
+    const purgeBatch = () =>
+      storeCall(() =>
+        PURGE_EXPIRED_SESSIONS.run(
+          this.redis,
+          [sessions.expiry],
+          [...sessions.scriptLayout(), PURGE_BATCH],
+        ),
+      );
+    while (Number(await purgeBatch()) === PURGE_BATCH) {
+      // Each batch is its own script call: Redis serves other clients between batches.
+    }
+  }
+
   private async purgeAll(tenant: string): Promise<void> {
     while ((await this.purgeExpired(tenant, PURGE_BATCH)) === PURGE_BATCH) {
       // Each batch is its own script call: Redis serves other clients between batches.
@@ -306,7 +328,7 @@ export class RedisMemoryRepository extends MemoryRepository {
     const reply = (await storeCall(() =>
       WRITE_MEMORY.run(
         this.redis,
-        [space.record(agentId, sessionId)],
+        [space.record(agentId, sessionId), this.keys.sessions(tenant).record(sessionId)],
         [
           ...space.scriptLayout(),
           encodeKeyPart(agentId),
