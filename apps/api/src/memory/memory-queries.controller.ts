@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { RequirePermissions } from '../auth/require-permissions.decorator';
+import { RateLimitClass } from '../throttling/rate-limit.decorator';
 import { Tenant } from '../common/http/tenant.decorator';
 import { UuidParamPipe } from '../common/http/uuid-param.pipe';
 import { ApiProblems } from '../common/swagger/api-problems.decorator';
@@ -37,6 +38,8 @@ export class MemoryQueriesController {
   }
 
   @Get('agents')
+  // Up to 100 agents × 100 sessions per call: counted with the batch routes.
+  @RateLimitClass('bulk')
   @RequirePermissions('memory:read')
   @ApiOperation({
     summary: 'Memory across agents and sessions',
