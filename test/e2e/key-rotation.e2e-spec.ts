@@ -40,6 +40,7 @@ describe('Encryption at rest and key rotation over HTTP', () => {
       const hash = await raw.hgetall(key);
       if (key.includes(':session:')) values.push(hash.config, hash.metadata);
       if (key.includes(':memory:data:')) values.push(...Object.values(hash));
+      if (key.includes(':cache:e:')) values.push(hash.data);
     }
     return values;
   }
@@ -74,8 +75,12 @@ describe('Encryption at rest and key rotation over HTTP', () => {
         created_by: 'o',
       })
       .expect(201);
+    await app.http
+      .post('/api/v1/cache/llm:answer-1')
+      .send({ data: { answer: 'alpha-cache' }, ttl_seconds: 3600 })
+      .expect(201);
     const written = await storedValues();
-    expect(written.length).toBe(4);
+    expect(written.length).toBe(5);
     for (const value of written) expect(value).toMatch(/^v1:(gzip\+)?aes256gcm:a:/);
     expect(written.join()).not.toContain('alpha');
 
@@ -118,7 +123,7 @@ describe('Encryption at rest and key rotation over HTTP', () => {
       reencrypted += step.body.reencrypted as number;
       cursor = step.body.next_cursor as string | null;
     } while (cursor);
-    expect(reencrypted).toBe(4);
+    expect(reencrypted).toBe(5);
     for (const value of await storedValues()) expect(value).toMatch(/^v1:(gzip\+)?aes256gcm:b:/);
 
     // Drop A: everything still reads.
@@ -132,6 +137,8 @@ describe('Encryption at rest and key rotation over HTTP', () => {
       big: 'z'.repeat(3000),
       added: 'beta-memory',
     });
+    const cached = await app.http.get('/api/v1/cache/llm:answer-1').expect(200);
+    expect(cached.body.data).toEqual({ answer: 'alpha-cache' });
     await admin().post('/api/v1/admin/reencrypt').send({ cursor: 'garbage' }).expect(400);
   });
 });

@@ -13,7 +13,9 @@ export interface ReencryptionStep {
   nextCursor: string | null;
 }
 
-type Phase = 'sessions' | 'memory';
+/** The walk's phases, in order: every stored payload lives in one of these record kinds. */
+const PHASES = ['sessions', 'memory', 'cache'] as const;
+type Phase = (typeof PHASES)[number];
 interface Position {
   p: Phase;
   s: number;
@@ -28,12 +30,13 @@ export class InvalidReencryptionCursorError extends Error {
 }
 
 /**
- * Rewrites a tenant's stored payloads (session config/metadata, memory_data fields) with the
+ * Rewrites a tenant's stored payloads (session config/metadata, memory_data fields, cache data) with the
  * codec's current key, in bounded steps. SCAN-free: it walks the tenant's expiry indexes (every live
  * record is in one) in (expires_at, id) order. A write only pushes a record's expires_at forward, so
  * the walk never skips a record; it may see one twice, which is harmless. Each value is replaced
  * only if it still holds what was read (compare-and-set in Lua), so a concurrent write is never
- * undone, and versions do not change (the data did not).
+ * undone, and versions do not change (the data did not). A cache entry whose TTL was shortened
+ * during a walk can move behind the cursor; a second run picks it up.
  */
 @Injectable()
 export class PayloadReencryptor {
@@ -48,7 +51,26 @@ export class PayloadReencryptor {
       cursor === undefined ? { p: 'sessions' as Phase, s: -Infinity, m: '' } : decode(cursor);
     const sessions = this.keys.sessions(tenant);
     const memory = this.keys.memory(tenant);
-    const index = position.p === 'sessions' ? sessions.expiry : memory.expiry;
+    const cache = this.keys.cache(tenant);
+    // Per phase: the index to walk, the hash holding a member's payloads, and which fields to take.
+    const phase = {
+      sessions: {
+        index: sessions.expiry,
+        hash: (member: string) => sessions.record(member),
+        fields: () => ['config', 'metadata'],
+      },
+      memory: {
+        index: memory.expiry,
+        hash: (member: string) => memory.dataPrefix + member,
+        fields: (record: Record<string, string>) => Object.keys(record),
+      },
+      cache: {
+        index: cache.expiry,
+        hash: (member: string) => cache.entry(member),
+        fields: () => ['data'],
+      },
+    }[position.p];
+    const index = phase.index;
     const start = await this.startRank(index, position);
     const page = await storeCall(() =>
       this.redis.zrange(index, String(start), String(start + limit - 1), 'WITHSCORES'),
@@ -59,17 +81,14 @@ export class PayloadReencryptor {
     const members: string[] = [];
     for (let i = 0; i < page.length; i += 2) {
       members.push(page[i]);
-      if (position.p === 'sessions') pipeline.hgetall(sessions.record(page[i]));
-      else pipeline.hgetall(memory.dataPrefix + page[i]);
+      pipeline.hgetall(phase.hash(page[i]));
     }
     const replies = members.length === 0 ? [] : ((await storeCall(() => pipeline.exec())) ?? []);
     replies.forEach(([error, hash], i) => {
       if (error) throw error;
-      const key =
-        position.p === 'sessions' ? sessions.record(members[i]) : memory.dataPrefix + members[i];
+      const key = phase.hash(members[i]);
       const record = hash as Record<string, string>;
-      const names = position.p === 'sessions' ? ['config', 'metadata'] : Object.keys(record);
-      for (const field of names) {
+      for (const field of phase.fields(record)) {
         const value = record[field];
         if (value !== undefined && !this.codec.isCurrent(value)) fields.push({ key, field, value });
       }
@@ -95,8 +114,8 @@ export class PayloadReencryptor {
       };
       return { scanned, reencrypted, nextCursor: encode(position) };
     }
-    const nextCursor =
-      position.p === 'sessions' ? encode({ p: 'memory', s: -Infinity, m: '' }) : null;
+    const next = PHASES[PHASES.indexOf(position.p) + 1];
+    const nextCursor = next === undefined ? null : encode({ p: next, s: -Infinity, m: '' });
     return { scanned, reencrypted, nextCursor };
   }
 
@@ -123,11 +142,15 @@ function decode(cursor: string): Position {
       m?: unknown;
     };
     if (
-      (parsed.p === 'sessions' || parsed.p === 'memory') &&
+      (PHASES as readonly unknown[]).includes(parsed.p) &&
       typeof parsed.m === 'string' &&
       parsed.m.length < 300
     ) {
-      return { p: parsed.p, s: typeof parsed.s === 'number' ? parsed.s : -Infinity, m: parsed.m };
+      return {
+        p: parsed.p as Phase,
+        s: typeof parsed.s === 'number' ? parsed.s : -Infinity,
+        m: parsed.m,
+      };
     }
   } catch {
     // fall through
