@@ -109,4 +109,102 @@ describe('API1 object-level authorization', () => {
       expect(response.body.detail).toMatch(/^session [0-9a-f-]{36} was not found$/);
     }
   });
+
+  describe('agent memory', () => {
+    const agentA = () => t.as({ sub: 'agent-a', roles: ['agent'], tenant: 'acme' });
+
+    beforeEach(async () => {
+      for (const [agent, type] of [
+        ['agent-a', 'working'],
+        ['agent-b', 'working'],
+        ['agent-c', 'shared'],
+      ]) {
+        await acme
+          .post(`/api/v1/agents/${agent}/memory`)
+          .send({
+            session_id: sessionId,
+            memory_data: { owner: agent },
+            memory_type: type,
+            created_by: 'o',
+          })
+          .expect(201);
+      }
+    });
+
+    it('cross-tenant reads of memory find nothing', async () => {
+      await globex.get(`/api/v1/agents/agent-a/memory/${sessionId}`).expect(404);
+      expect(
+        (await globex.get(`/api/v1/memory/sessions/${sessionId}`).expect(200)).body.total_agents,
+      ).toBe(0);
+      const across = await globex
+        .get(`/api/v1/memory/agents?agent_ids=agent-a,agent-b&session_ids=${sessionId}`)
+        .expect(200);
+      expect(across.body).toEqual({ memory_records: [], total_count: 0 });
+      expect((await globex.get('/api/v1/agents/agent-a/memory').expect(200)).body.total_count).toBe(
+        0,
+      );
+    });
+
+    it('cross-tenant writes to memory are 404 and change nothing', async () => {
+      await globex
+        .put(`/api/v1/agents/agent-a/memory/${sessionId}`)
+        .send({ memory_data: { pwned: true } })
+        .expect(404);
+      await globex
+        .patch(`/api/v1/agents/agent-a/memory/${sessionId}`)
+        .set('Content-Type', 'application/merge-patch+json')
+        .send(JSON.stringify({ pwned: true }))
+        .expect(404);
+      await globex.delete(`/api/v1/agents/agent-a/memory/${sessionId}`).expect(404);
+      const own = await acme.get(`/api/v1/agents/agent-a/memory/${sessionId}`).expect(200);
+      expect(own.body).toMatchObject({ memory_data: { owner: 'agent-a' }, version: 1 });
+    });
+
+    it("an agent cannot read or write another agent's memory by id", async () => {
+      await agentA().get(`/api/v1/agents/agent-b/memory/${sessionId}`).expect(404);
+      await agentA()
+        .put(`/api/v1/agents/agent-b/memory/${sessionId}`)
+        .send({ memory_data: { pwned: true } })
+        .expect(404);
+      await agentA()
+        .patch(`/api/v1/agents/agent-b/memory/${sessionId}`)
+        .set('Content-Type', 'application/merge-patch+json')
+        .send(JSON.stringify({ pwned: true }))
+        .expect(404);
+      const untouched = await acme.get(`/api/v1/agents/agent-b/memory/${sessionId}`).expect(200);
+      expect(untouched.body).toMatchObject({ memory_data: { owner: 'agent-b' }, version: 1 });
+    });
+
+    it("an agent's cross-agent queries return its own records and shared ones only", async () => {
+      const bySession = await agentA().get(`/api/v1/memory/sessions/${sessionId}`).expect(200);
+      expect(
+        bySession.body.agent_memories.map((m: { agent_id: string }) => m.agent_id).sort(),
+      ).toEqual(['agent-a', 'agent-c']);
+      const across = await agentA()
+        .get(`/api/v1/memory/agents?agent_ids=agent-a,agent-b,agent-c&session_ids=${sessionId}`)
+        .expect(200);
+      expect(across.body.total_count).toBe(2);
+      expect(JSON.stringify(across.body)).not.toContain('"owner":"agent-b"');
+    });
+  });
+
+  describe('cache', () => {
+    it('cross-tenant cache reads miss and invalidation cannot reach another tenant', async () => {
+      await acme
+        .post('/api/v1/cache/tool:result-1')
+        .send({ data: { v: 1 }, tags: ['t1'] })
+        .expect(201);
+
+      await globex.get('/api/v1/cache/tool:result-1').expect(404);
+      const invalidated = await globex
+        .post('/api/v1/cache/invalidate')
+        .send({ pattern: '*', tags: ['t1'], cache_keys: ['tool:result-1'] })
+        .expect(200);
+      expect(invalidated.body.invalidated_count).toBe(0);
+      await globex.delete('/api/v1/cache/tool:result-1').expect(404);
+      expect((await acme.get('/api/v1/cache/tool:result-1').expect(200)).body.data).toEqual({
+        v: 1,
+      });
+    });
+  });
 });
