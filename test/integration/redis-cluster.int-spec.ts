@@ -62,4 +62,52 @@ describe('on Redis Cluster', () => {
       expect(got.body.missing).toHaveLength(2);
     },
   );
+
+  it.each(['acme', 'globex', 'initech'])('runs memory and cache for tenant %s', async (tenant) => {
+    const http = t.as({ sub: 'orch-1', roles: ['orchestrator'], tenant });
+    const session = await http
+      .post('/api/v1/sessions')
+      .send({ session_config: {}, created_by: 'u' })
+      .expect(201);
+    const sessionId = session.body.session_id as string;
+    for (const agent of ['planner', 'critic']) {
+      await http
+        .post(`/api/v1/agents/${agent}/memory`)
+        .send({
+          session_id: sessionId,
+          memory_data: { a: 1 },
+          memory_type: 'shared',
+          created_by: 'o',
+        })
+        .expect(201);
+    }
+    await http
+      .patch(`/api/v1/agents/planner/memory/${sessionId}`)
+      .set('Content-Type', 'application/merge-patch+json')
+      .send(JSON.stringify({ b: { c: 2 } }))
+      .expect(200);
+    expect(
+      (await http.get(`/api/v1/memory/sessions/${sessionId}`).expect(200)).body.total_agents,
+    ).toBe(2);
+
+    for (let i = 0; i < 30; i++) {
+      await http
+        .post(`/api/v1/cache/llm:${i}`)
+        .send({ data: { i }, tags: [i % 2 ? 'odd' : 'even'] })
+        .expect(201);
+    }
+    const byTag = await http
+      .post('/api/v1/cache/invalidate')
+      .send({ tags: ['odd'] })
+      .expect(200);
+    expect(byTag.body.invalidated_count).toBe(15);
+    const byPattern = await http
+      .post('/api/v1/cache/invalidate')
+      .send({ pattern: 'llm:*' })
+      .expect(200);
+    expect(byPattern.body.invalidated_count).toBe(15);
+
+    const deleted = await http.delete(`/api/v1/sessions/${sessionId}`).expect(200);
+    expect(deleted.body.memory_records_deleted).toBe(2);
+  });
 });
