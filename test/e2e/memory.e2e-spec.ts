@@ -468,6 +468,25 @@ describe('Agent memory API over HTTP', () => {
       expect((await t.http.get('/api/v1/sessions').expect(200)).body.total_count).toBe(1);
     });
 
+    it('never creates twice when duplicates race: the others replay or get 409', async () => {
+      const statuses = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          t.http
+            .post('/api/v1/sessions')
+            .set('Idempotency-Key', 'racing-key')
+            .send({ session_config: { race: true }, created_by: 'u' })
+            .then((response) => ({
+              status: response.status,
+              id: (response.body as { session_id?: string }).session_id,
+            })),
+        ),
+      );
+      expect(statuses.every(({ status }) => status === 201 || status === 409)).toBe(true);
+      const ids = new Set(statuses.filter((r) => r.status === 201).map((r) => r.id));
+      expect(ids.size).toBe(1);
+      expect((await t.http.get('/api/v1/sessions').expect(200)).body.total_count).toBe(1);
+    });
+
     it('lets a retry run again when the first attempt failed', async () => {
       const sessionId = randomUUID();
       const body = {
