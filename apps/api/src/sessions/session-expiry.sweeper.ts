@@ -1,66 +1,27 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { SessionRepository } from '@app/redis';
+import { PeriodicSweeper, purgeInBatches } from '../common/sweeping/periodic-sweeper';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
-/** Batches one tenant may purge per tick, so one huge backlog cannot starve the others. */
-const BATCHES_PER_TENANT = 10;
-const BATCH_SIZE = 500;
-
-/**
- * Removes expired sessions from the indexes of tenants nobody is listing. Lists clean up lazily on
- * their own, so this only bounds how long an idle tenant keeps dead index entries. Idempotent:
- * every replica may run it.
- */
+/** Purges expired sessions (and, by cascade, their memory) from every tenant's indexes. */
 @Injectable()
-export class SessionExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(SessionExpirySweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running = false;
-
+export class SessionExpirySweeper extends PeriodicSweeper {
   constructor(
     private readonly sessions: SessionRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const interval = this.config.sessions.sweepIntervalMs;
-    if (interval <= 0) return;
-    this.timer = setInterval(() => void this.sweep(), interval);
-    this.timer.unref();
+  ) {
+    super();
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
+  protected intervalMs(): number {
+    return this.config.sessions.sweepIntervalMs;
   }
 
-  /** One pass over every tenant; returns how many expired sessions it cleaned up. */
-  async sweep(): Promise<number> {
-    if (this.running) return 0;
-    this.running = true;
-    let removed = 0;
-    try {
-      for await (const tenants of this.sessions.tenants()) {
-        for (const tenant of tenants) {
-          for (let batch = 0; batch < BATCHES_PER_TENANT; batch++) {
-            const count = await this.sessions.purgeExpired(tenant, BATCH_SIZE);
-            removed += count;
-            if (count < BATCH_SIZE) break;
-          }
-        }
-      }
-    } catch (error) {
-      this.logger.warn(
-        `expiry sweep stopped early: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    } finally {
-      this.running = false;
-    }
-    return removed;
+  protected tenants(): AsyncIterable<string[]> {
+    return this.sessions.tenants();
+  }
+
+  protected sweepTenant(tenant: string): Promise<number> {
+    return purgeInBatches((limit) => this.sessions.purgeExpired(tenant, limit));
   }
 }
