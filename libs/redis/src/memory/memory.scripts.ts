@@ -1,4 +1,5 @@
 import { LuaScript } from '../lua-script';
+import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
 
 /*
  * Agent memory writes run as Lua so that a record, its data and size hashes, its four index entries,
@@ -253,42 +254,21 @@ return {'ok', now_ms(), m_remove(member)}
  */
 export const LIST_AGENT_MEMORY = script(
   'memory.list',
-  `
+  `${RANK_PAGE_LUA}
 local now = now_ms()
 if purge_or_retry(now, tonumber(ARGV[A + 8])) then return {'retry'} end
 
-local idx, agent, min, max = KEYS[1], ARGV[A + 1], ARGV[A + 2], ARGV[A + 3]
-local total = redis.call('ZCOUNT', idx, min, max)
-local first = (max == '+inf') and 0 or redis.call('ZCOUNT', idx, '(' .. max, '+inf')
-local last = first + total - 1
-local start
-if ARGV[A + 6] ~= '' then
-  -- Rank of the cursor position even if that record is gone (see session.list).
-  local cursor_id = ARGV[A + 7]
-  local added = redis.call('ZADD', idx, 'NX', ARGV[A + 6], cursor_id)
-  local rank = redis.call('ZREVRANK', idx, cursor_id)
-  if added == 1 then
-    redis.call('ZREM', idx, cursor_id)
-    start = rank
-  else
-    start = rank + 1
-  end
-  if start < first then start = first end
-else
-  start = first + tonumber(ARGV[A + 4])
-end
-local limit = tonumber(ARGV[A + 5])
-local stop = math.min(start + limit - 1, last)
-local out = { 'ok', total, (start + limit - 1 < last) and 1 or 0 }
-if start <= stop then
-  local page = redis.call('ZREVRANGE', idx, start, stop, 'WITHSCORES')
-  for i = 1, #page, 2 do
-    local member = agent .. ':' .. page[i]
-    table.insert(out, page[i])
-    table.insert(out, page[i + 1])
-    table.insert(out, redis.call('HGETALL', M_REC .. member))
-    table.insert(out, redis.call('HGETALL', M_DATA .. member))
-  end
+local agent = ARGV[A + 1]
+-- Newest first.
+local total, has_more, page = rank_page(KEYS[1], ARGV[A + 2], ARGV[A + 3], true,
+  tonumber(ARGV[A + 4]), tonumber(ARGV[A + 5]), ARGV[A + 6], ARGV[A + 7])
+local out = { 'ok', total, has_more }
+for i = 1, #page, 2 do
+  local member = agent .. ':' .. page[i]
+  table.insert(out, page[i])
+  table.insert(out, page[i + 1])
+  table.insert(out, redis.call('HGETALL', M_REC .. member))
+  table.insert(out, redis.call('HGETALL', M_DATA .. member))
 end
 return out
 `,

@@ -1,4 +1,5 @@
 import { LuaScript } from '../lua-script';
+import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
 import { memoryPrelude } from '../memory/memory.scripts';
 
 /*
@@ -182,58 +183,20 @@ return result
  */
 export const LIST_SESSIONS = script(
   'session.list',
-  `
+  `${RANK_PAGE_LUA}
 local now = now_ms()
 local purge_limit = tonumber(ARGV[A + 8])
 if purge_expired(now, purge_limit) == purge_limit then
   if #redis.call('ZRANGE', EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, 1) > 0 then return {'retry'} end
 end
 
-local idx, min, max = KEYS[1], ARGV[A + 1], ARGV[A + 2]
-local desc = ARGV[A + 3] == 'desc'
-local total = redis.call('ZCOUNT', idx, min, max)
-local first
-if desc then
-  first = (max == '+inf') and 0 or redis.call('ZCOUNT', idx, '(' .. max, '+inf')
-else
-  first = (min == '-inf') and 0 or redis.call('ZCOUNT', idx, '-inf', '(' .. min)
-end
-local last = first + total - 1
-
-local start
-if ARGV[A + 6] ~= '' then
-  -- Rank of the cursor position even if that session is gone: insert it for a moment, read its
-  -- rank, take it out again. Nobody can observe the temporary member inside a script.
-  local cursor_id = ARGV[A + 7]
-  local added = redis.call('ZADD', idx, 'NX', ARGV[A + 6], cursor_id)
-  local rank
-  if desc then rank = redis.call('ZREVRANK', idx, cursor_id) else rank = redis.call('ZRANK', idx, cursor_id) end
-  if added == 1 then
-    redis.call('ZREM', idx, cursor_id)
-    start = rank
-  else
-    start = rank + 1
-  end
-  if start < first then start = first end
-else
-  start = first + tonumber(ARGV[A + 4])
-end
-
-local limit = tonumber(ARGV[A + 5])
-local stop = math.min(start + limit - 1, last)
-local out = { 'ok', total, (start + limit - 1 < last) and 1 or 0 }
-if start <= stop then
-  local page
-  if desc then
-    page = redis.call('ZREVRANGE', idx, start, stop, 'WITHSCORES')
-  else
-    page = redis.call('ZRANGE', idx, start, stop, 'WITHSCORES')
-  end
-  for i = 1, #page, 2 do
-    table.insert(out, page[i])
-    table.insert(out, page[i + 1])
-    table.insert(out, redis.call('HGETALL', RECORD .. page[i]))
-  end
+local total, has_more, page = rank_page(KEYS[1], ARGV[A + 1], ARGV[A + 2], ARGV[A + 3] == 'desc',
+  tonumber(ARGV[A + 4]), tonumber(ARGV[A + 5]), ARGV[A + 6], ARGV[A + 7])
+local out = { 'ok', total, has_more }
+for i = 1, #page, 2 do
+  table.insert(out, page[i])
+  table.insert(out, page[i + 1])
+  table.insert(out, redis.call('HGETALL', RECORD .. page[i]))
 end
 return out
 `,
