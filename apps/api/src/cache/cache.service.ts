@@ -30,8 +30,7 @@ import type {
   CacheUpdatedDto,
   CacheWrittenDto,
 } from './dto/cache-responses.dto';
-
-const iso = (ms: number) => new Date(ms).toISOString();
+import { isoTime } from '../common/http/iso-time';
 
 /** The key/value cache on top of CacheRepository: limits that need config, mapping, errors. */
 @Injectable()
@@ -62,10 +61,14 @@ export class CacheService {
     });
     if (outcome.kind === 'exists') {
       throw new ConflictError(
-        `cache entry ${key} already exists (expires at ${iso(outcome.expiresAt)}); only_if_absent=true stored nothing`,
+        `cache entry ${key} already exists (expires at ${isoTime(outcome.expiresAt)}); only_if_absent=true stored nothing`,
       );
     }
-    return { cache_key: key, cached_at: iso(outcome.cachedAt), expires_at: iso(outcome.expiresAt) };
+    return {
+      cache_key: key,
+      cached_at: isoTime(outcome.cachedAt),
+      expires_at: isoTime(outcome.expiresAt),
+    };
   }
 
   async get(tenant: string, key: string): Promise<CacheEntryDto> {
@@ -93,15 +96,15 @@ export class CacheService {
     if (outcome.kind === 'not_found') throw new ResourceNotFoundError('cache entry', key);
     return {
       cache_key: key,
-      updated_at: iso(outcome.updatedAt),
-      expires_at: iso(outcome.expiresAt),
+      updated_at: isoTime(outcome.updatedAt),
+      expires_at: isoTime(outcome.expiresAt),
     };
   }
 
   async delete(tenant: string, key: string): Promise<CacheDeletedDto> {
     const result = await this.cache.delete(tenant, [key]);
     if (result.deleted.length === 0) throw new ResourceNotFoundError('cache entry', key);
-    return { deleted: true, deleted_at: iso(result.deletedAt) };
+    return { deleted: true, deleted_at: isoTime(result.deletedAt) };
   }
 
   async invalidate(tenant: string, input: InvalidateCacheDto): Promise<CacheInvalidatedDto> {
@@ -163,8 +166,8 @@ export function toEntryDto(entry: CacheEntry): CacheEntryDto {
     cache_key: entry.key,
     data: entry.data,
     tags: entry.tags,
-    cached_at: iso(entry.cachedAt),
-    expires_at: iso(entry.expiresAt),
+    cached_at: isoTime(entry.cachedAt),
+    expires_at: isoTime(entry.expiresAt),
     hit: true,
   };
 }

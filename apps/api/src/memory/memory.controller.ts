@@ -3,7 +3,6 @@ import {
   ApiBody,
   ApiConsumes,
   ApiCreatedResponse,
-  ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -15,11 +14,12 @@ import { RequirePermissions } from '../auth/require-permissions.decorator';
 import { etagOf, IfMatchVersion } from '../common/http/if-match.decorator';
 import { Tenant } from '../common/http/tenant.decorator';
 import { UuidParamPipe } from '../common/http/uuid-param.pipe';
+import { ApiIfMatchHeader, ApiSessionIdParam } from '../common/swagger/api-params.decorator';
 import { ApiProblems } from '../common/swagger/api-problems.decorator';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
 import { AgentIdParamPipe } from './agent-id-param.pipe';
 import { CreateMemoryDto } from './dto/create-memory.dto';
-import { AGENT_ID_PATTERN, EXAMPLE_AGENT_ID, EXAMPLE_SESSION_ID } from './dto/memory-fields';
+import { AGENT_ID_PATTERN, EXAMPLE_AGENT_ID } from './dto/memory-fields';
 import { ListAgentMemoryQueryDto } from './dto/memory-queries.dto';
 import {
   AgentMemoryListDto,
@@ -37,15 +37,6 @@ const AgentIdParam = () =>
     name: 'agent_id',
     example: EXAMPLE_AGENT_ID,
     schema: { type: 'string', pattern: AGENT_ID_PATTERN.source },
-  });
-const SessionIdParam = () =>
-  ApiParam({ name: 'session_id', format: 'uuid', example: EXAMPLE_SESSION_ID });
-const IfMatchHeader = () =>
-  ApiHeader({
-    name: 'If-Match',
-    required: false,
-    description:
-      'The ETag (version) you read, e.g. "3". A stale one gets 412 and nothing is written.',
   });
 
 @ApiTags('memory')
@@ -105,7 +96,7 @@ export class MemoryController {
   @Get(':session_id')
   @RequirePermissions('memory:read')
   @AgentIdParam()
-  @SessionIdParam()
+  @ApiSessionIdParam()
   @ApiOperation({ summary: "Read an agent's memory for a session" })
   @ApiOkResponse({ type: MemoryRecordDto, description: 'ETag carries the version.' })
   @ApiProblems(400, 404)
@@ -124,8 +115,8 @@ export class MemoryController {
   @Put(':session_id')
   @RequirePermissions('memory:write')
   @AgentIdParam()
-  @SessionIdParam()
-  @IfMatchHeader()
+  @ApiSessionIdParam()
+  @ApiIfMatchHeader()
   @ApiOperation({ summary: 'Replace memory_data and/or memory_type (resets the TTL)' })
   @ApiOkResponse({ type: UpdatedMemoryDto })
   @ApiProblems(400, 404, 412, 413)
@@ -153,8 +144,8 @@ export class MemoryController {
   @Patch(':session_id')
   @RequirePermissions('memory:write')
   @AgentIdParam()
-  @SessionIdParam()
-  @IfMatchHeader()
+  @ApiSessionIdParam()
+  @ApiIfMatchHeader()
   @ApiOperation({
     summary: 'Merge into memory_data (RFC 7396 JSON merge patch, atomic in Redis)',
     description:
@@ -195,8 +186,8 @@ export class MemoryController {
   @Delete(':session_id')
   @RequirePermissions('memory:delete')
   @AgentIdParam()
-  @SessionIdParam()
-  @IfMatchHeader()
+  @ApiSessionIdParam()
+  @ApiIfMatchHeader()
   @ApiOperation({ summary: "Delete an agent's memory for a session" })
   @ApiOkResponse({ type: DeletedMemoryDto })
   @ApiProblems(400, 404, 412)

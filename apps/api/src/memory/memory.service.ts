@@ -28,9 +28,9 @@ import type {
   UpdatedMemoryDto,
 } from './dto/memory-responses.dto';
 import type { UpdateMemoryDto } from './dto/update-memory.dto';
+import { isoTime } from '../common/http/iso-time';
 
 const DEFAULT_PAGE_SIZE = 20;
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Agent memory on top of MemoryRepository: validation that needs config, agent isolation, mapping
@@ -86,7 +86,7 @@ export class MemoryService {
           memory_id: memoryId,
           agent_id: agentId,
           session_id: input.session_id,
-          created_at: iso(outcome.createdAt),
+          created_at: isoTime(outcome.createdAt),
           version: 1,
         };
     }
@@ -164,7 +164,7 @@ export class MemoryService {
       throw new VersionMismatchError(expectedVersion ?? 0, outcome.currentVersion);
     }
     if (!outcome.existed) throw this.notFound(agentId, sessionId);
-    return { deleted: true, deleted_at: iso(outcome.deletedAt) };
+    return { deleted: true, deleted_at: isoTime(outcome.deletedAt) };
   }
 
   async listByAgent(
@@ -285,7 +285,7 @@ export class MemoryService {
       case 'updated':
         return {
           memory_id: outcome.memoryId,
-          updated_at: iso(outcome.updatedAt),
+          updated_at: isoTime(outcome.updatedAt),
           version: outcome.version,
         };
       case 'not_found':
@@ -308,9 +308,9 @@ export function toMemoryDto(record: StoredMemory): MemoryRecordDto {
     memory_data: record.data,
     memory_type: record.memoryType,
     created_by: record.createdBy,
-    created_at: iso(record.createdAt),
-    updated_at: iso(record.updatedAt),
-    expires_at: iso(record.expiresAt),
+    created_at: isoTime(record.createdAt),
+    updated_at: isoTime(record.updatedAt),
+    expires_at: isoTime(record.expiresAt),
     version: record.version,
   };
 }

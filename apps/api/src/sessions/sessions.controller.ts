@@ -10,27 +10,19 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import {
-  ApiBody,
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { RequirePermissions } from '../auth/require-permissions.decorator';
 import { etagOf, IfMatchVersion } from '../common/http/if-match.decorator';
 import { Tenant } from '../common/http/tenant.decorator';
 import { UuidParamPipe } from '../common/http/uuid-param.pipe';
+import { ApiIfMatchHeader, ApiSessionIdParam } from '../common/swagger/api-params.decorator';
 import { ApiProblems } from '../common/swagger/api-problems.decorator';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
 import { BatchCreateSessionsDto, SessionIdsDto } from './dto/batch-sessions.dto';
 import { CreateSessionDto } from './dto/create-session.dto';
 import { ListSessionsQueryDto } from './dto/list-sessions.query';
-import { EXAMPLE_SESSION_ID } from './dto/session-fields';
 import {
   BatchCreatedSessionsDto,
   BatchDeletedSessionsDto,
@@ -46,16 +38,6 @@ import {
 import { UpdateSessionDto, UpdateSessionStatusDto } from './dto/update-session.dto';
 import { RateLimitClass } from '../throttling/rate-limit.decorator';
 import { SessionsService } from './sessions.service';
-
-const SessionIdParam = () =>
-  ApiParam({ name: 'session_id', format: 'uuid', example: EXAMPLE_SESSION_ID });
-const IfMatchHeader = () =>
-  ApiHeader({
-    name: 'If-Match',
-    required: false,
-    description:
-      'The ETag (version) you read, e.g. "3". A stale one gets 412 and nothing is written.',
-  });
 
 @ApiTags('sessions')
 @Controller('sessions')
@@ -141,7 +123,7 @@ export class SessionsController {
 
   @Get(':session_id')
   @RequirePermissions('sessions:read')
-  @SessionIdParam()
+  @ApiSessionIdParam()
   @ApiOperation({ summary: 'Read a session' })
   @ApiOkResponse({ type: SessionDto, description: 'ETag carries the version.' })
   @ApiProblems(400, 404)
@@ -157,8 +139,8 @@ export class SessionsController {
 
   @Put(':session_id')
   @RequirePermissions('sessions:update')
-  @SessionIdParam()
-  @IfMatchHeader()
+  @ApiSessionIdParam()
+  @ApiIfMatchHeader()
   @ApiOperation({ summary: 'Replace session_config, metadata and/or status' })
   @ApiOkResponse({ type: UpdatedSessionDto })
   @ApiProblems(400, 404, 412, 413)
@@ -176,8 +158,8 @@ export class SessionsController {
 
   @Delete(':session_id')
   @RequirePermissions('sessions:delete')
-  @SessionIdParam()
-  @IfMatchHeader()
+  @ApiSessionIdParam()
+  @ApiIfMatchHeader()
   @ApiOperation({ summary: 'Delete a session' })
   @ApiOkResponse({ type: DeletedSessionDto })
   @ApiProblems(400, 404, 412)
@@ -191,7 +173,7 @@ export class SessionsController {
 
   @Get(':session_id/status')
   @RequirePermissions('sessions:read')
-  @SessionIdParam()
+  @ApiSessionIdParam()
   @ApiOperation({ summary: 'Read only the status' })
   @ApiOkResponse({ type: SessionStatusDto })
   @ApiProblems(400, 404)
@@ -204,8 +186,8 @@ export class SessionsController {
 
   @Put(':session_id/status')
   @RequirePermissions('sessions:update')
-  @SessionIdParam()
-  @IfMatchHeader()
+  @ApiSessionIdParam()
+  @ApiIfMatchHeader()
   @ApiOperation({ summary: 'Change only the status (any orchestrator-defined value)' })
   @ApiOkResponse({ type: StatusUpdatedDto })
   @ApiProblems(400, 404, 412)

@@ -31,9 +31,9 @@ import type {
   UpdatedSessionDto,
 } from './dto/session-responses.dto';
 import type { UpdateSessionDto, UpdateSessionStatusDto } from './dto/update-session.dto';
+import { isoTime } from '../common/http/iso-time';
 
 const DEFAULT_PAGE_SIZE = 20;
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Session CRUD on top of SessionRepository: validation that needs config, mapping, errors. */
 @Injectable()
@@ -67,7 +67,7 @@ export class SessionsService {
     const createdAt = await this.sessions.create(tenant, drafts);
     return drafts.map((draft) => ({
       session_id: draft.id,
-      created_at: iso(createdAt),
+      created_at: isoTime(createdAt),
       status: draft.status,
     }));
   }
@@ -109,7 +109,11 @@ export class SessionsService {
       { expectedVersion, maxPayloadBytes: this.limits.maxPayloadBytes },
     );
     const updated = this.expectUpdated(outcome, sessionId, expectedVersion);
-    return { session_id: sessionId, updated_at: iso(updated.updatedAt), version: updated.version };
+    return {
+      session_id: sessionId,
+      updated_at: isoTime(updated.updatedAt),
+      version: updated.version,
+    };
   }
 
   async updateStatus(
@@ -129,7 +133,7 @@ export class SessionsService {
     return {
       session_id: sessionId,
       status: input.status,
-      updated_at: iso(updated.updatedAt),
+      updated_at: isoTime(updated.updatedAt),
       version: updated.version,
     };
   }
@@ -140,7 +144,7 @@ export class SessionsService {
     return {
       session_id: sessionId,
       status: session.status,
-      last_updated: iso(session.statusUpdatedAt),
+      last_updated: isoTime(session.statusUpdatedAt),
     };
   }
 
@@ -156,7 +160,7 @@ export class SessionsService {
     if (outcome.deleted.length === 0) throw new ResourceNotFoundError('session', sessionId);
     return {
       deleted: true,
-      deleted_at: iso(outcome.deletedAt),
+      deleted_at: isoTime(outcome.deletedAt),
       memory_records_deleted: outcome.memoryRecordsDeleted,
     };
   }
@@ -272,9 +276,9 @@ export function toSessionDto(session: StoredSession): SessionDto {
     metadata: session.metadata,
     status: session.status,
     created_by: session.createdBy,
-    created_at: iso(session.createdAt),
-    updated_at: iso(session.updatedAt),
-    expires_at: iso(session.expiresAt),
+    created_at: isoTime(session.createdAt),
+    updated_at: isoTime(session.updatedAt),
+    expires_at: isoTime(session.expiresAt),
     version: session.version,
   };
 }

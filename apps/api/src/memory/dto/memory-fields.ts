@@ -3,7 +3,7 @@ export { AGENT_ID_PATTERN, AGENT_ID_RULE, MEMORY_TYPES, type MemoryType } from '
 
 export const EXAMPLE_AGENT_ID = 'researcher-1';
 export const EXAMPLE_MEMORY_ID = '9b2e4c1a-7d3f-4e5a-8b6c-0d1e2f3a4b5c';
-export const EXAMPLE_SESSION_ID = '3f1c2a9e-8b7d-4c6e-9f01-23456789abcd';
+export { EXAMPLE_SESSION_ID } from '../../sessions/dto/session-fields';
 export const EXAMPLE_MEMORY_DATA = {
   findings: ['Redis 7.0 has no HEXPIRE'],
   plan: { step: 3, next: 'summarize' },
