@@ -16,7 +16,7 @@ describe('API4 resource consumption', () => {
     const limits = join(dir, 'rate-limits.yaml');
     writeFileSync(
       limits,
-      'window_seconds: 60\nclasses:\n  reads: 5\n  writes: 50\n  bulk: 2\n  invalidation: 2\n  audit_export: 1\n',
+      'window_seconds: 60\nfailed_auth_per_ip: 3\nclasses:\n  reads: 5\n  writes: 50\n  bulk: 2\n  invalidation: 2\n  audit_export: 1\n',
     );
     const env = {
       RATE_LIMITS_CONFIG_PATH: limits,
@@ -122,6 +122,15 @@ describe('API4 resource consumption', () => {
     for (let i = 0; i < 2; i++) await replica.as(claims).get('/api/v1/sessions').expect(200);
     await replica.as(claims).get('/api/v1/sessions').expect(429);
     await t.as(claims).get('/api/v1/sessions').expect(429);
+  });
+
+  it('brakes token guessing: past failed_auth_per_ip from one IP, 429 instead of 401', async () => {
+    const guess = () =>
+      replica.anonymous.get('/api/v1/sessions').set('Authorization', 'Bearer guess.guess.guess');
+    for (let i = 0; i < 3; i++) await guess().expect(401);
+    const braked = await guess().expect(429);
+    expect(Number(braked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(braked.headers['content-type']).toMatch(/application\/problem\+json/);
   });
 
   it('never throttles the public health probes', async () => {

@@ -1,4 +1,8 @@
-import { Injectable, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
+import { RedisThrottlerStorage } from '@app/redis';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { decode, type JwtPayload } from 'jsonwebtoken';
@@ -14,8 +18,41 @@ import { VerifiedTokenCache } from './verified-token.cache';
 export class AuthenticationGuard extends AuthGuard('jwt') {
   private readonly verified = new VerifiedTokenCache();
 
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly counters: RedisThrottlerStorage,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
     super();
+  }
+
+  /**
+   * Unauthenticated callers are limited per client IP: each failed attempt counts, and past
+   * `failed_auth_per_ip` in a window the answer is 429 with Retry-After instead of 401, which
+   * brakes token guessing without touching callers that authenticate.
+   */
+  private async countFailure(
+    context: ExecutionContext,
+    request: AuthenticatedRequest,
+  ): Promise<void> {
+    const { windowSeconds, failedAuthPerIp } = this.config.rateLimits;
+    const windowMs = windowSeconds * 1000;
+    const record = await this.counters.increment(
+      `${this.config.redis.keyPrefix}:rl:failed-auth:ip:${request.ip}`,
+      windowMs,
+      failedAuthPerIp,
+      windowMs,
+      'default',
+    );
+    if (record.isBlocked) {
+      void context
+        .switchToHttp()
+        .getResponse<FastifyReply>()
+        .header('retry-after', record.timeToBlockExpire);
+      throw new ThrottlerException(
+        'Too many failed authentication attempts; retry after Retry-After seconds.',
+      );
+    }
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -34,7 +71,13 @@ export class AuthenticationGuard extends AuthGuard('jwt') {
       attach(request, known);
       return true;
     }
-    const allowed = (await super.canActivate(context)) as boolean;
+    let allowed: boolean;
+    try {
+      allowed = (await super.canActivate(context)) as boolean;
+    } catch (error) {
+      if (error instanceof UnauthorizedException) await this.countFailure(context, request);
+      throw error;
+    }
     if (allowed && token !== undefined && request.principal) {
       this.verified.set(token, request.principal, (decode(token) ?? {}) as JwtPayload);
     }

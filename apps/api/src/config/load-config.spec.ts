@@ -110,6 +110,7 @@ describe('loadConfig', () => {
       expect(config.rateLimits).toEqual({
         windowSeconds: 30,
         limits: { reads: 100, writes: 50, bulk: 5, invalidation: 3, audit_export: 1 },
+        failedAuthPerIp: 60,
       });
     });
 

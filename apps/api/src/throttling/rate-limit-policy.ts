@@ -4,13 +4,19 @@ export type RouteClass = (typeof ROUTE_CLASSES)[number];
 export interface RateLimitPolicy {
   windowSeconds: number;
   limits: Record<RouteClass, number>;
+  /** Failed authentications allowed per client IP and window before 429 (brute-force brake). */
+  failedAuthPerIp: number;
 }
+
+const DEFAULT_FAILED_AUTH_PER_IP = 60;
 
 export class RateLimitConfigError extends Error {}
 
 /** Validates the parsed config/rate-limits.yaml. */
 export function parseRateLimitPolicy(raw: unknown, source: string): RateLimitPolicy {
-  const doc = raw as { window_seconds?: unknown; classes?: Record<string, unknown> } | undefined;
+  const doc = raw as
+    | { window_seconds?: unknown; classes?: Record<string, unknown>; failed_auth_per_ip?: unknown }
+    | undefined;
   const windowSeconds = doc?.window_seconds;
   if (typeof windowSeconds !== 'number' || !Number.isInteger(windowSeconds) || windowSeconds < 1) {
     throw new RateLimitConfigError(`${source}: window_seconds must be a positive integer`);
@@ -31,5 +37,13 @@ export function parseRateLimitPolicy(raw: unknown, source: string): RateLimitPol
     }
     limits[name] = limit;
   }
-  return { windowSeconds, limits };
+  const failedAuthPerIp = doc?.failed_auth_per_ip ?? DEFAULT_FAILED_AUTH_PER_IP;
+  if (
+    typeof failedAuthPerIp !== 'number' ||
+    !Number.isInteger(failedAuthPerIp) ||
+    failedAuthPerIp < 1
+  ) {
+    throw new RateLimitConfigError(`${source}: failed_auth_per_ip must be a positive integer`);
+  }
+  return { windowSeconds, limits, failedAuthPerIp };
 }
