@@ -30,7 +30,10 @@ function start(script: string, args: string[], env: Record<string, string>): Pro
   });
 }
 
-async function requestsPerSecond(url: string, headers: Record<string, string> = {}): Promise<number> {
+async function requestsPerSecond(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<number> {
   const runs: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: SECONDS });
@@ -48,7 +51,10 @@ async function main(): Promise<void> {
   try {
     const dir = mkdtempSync(join(tmpdir(), 'bench-'));
     const limits = join(dir, 'rate-limits.yaml');
-    writeFileSync(limits, 'window_seconds: 60\nclasses:\n  reads: 100000000\n  writes: 100000000\n  bulk: 1000\n  invalidation: 1000\n  audit_export: 10\n');
+    writeFileSync(
+      limits,
+      'window_seconds: 60\nclasses:\n  reads: 100000000\n  writes: 100000000\n  bulk: 1000\n  invalidation: 1000\n  audit_export: 10\n',
+    );
     const apiPort = await freePort();
     children.push(
       await start('api.ts', [], {
@@ -65,22 +71,42 @@ async function main(): Promise<void> {
     const created = await fetch(`http://127.0.0.1:${apiPort}/api/v1/sessions`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ session_config: { agents: ['planner', 'researcher'] }, metadata: { a: 1 }, created_by: 'u' }),
+      body: JSON.stringify({
+        session_config: { agents: ['planner', 'researcher'] },
+        metadata: { a: 1 },
+        created_by: 'u',
+      }),
     });
     const { session_id: id } = (await created.json()) as { session_id: string };
     const barePort = await freePort();
-    children.push(await start('bare-fastify.ts', [String(barePort), redis.url, `masa:{default}:session:${id}`], {}));
+    children.push(
+      await start(
+        'bare-fastify.ts',
+        [String(barePort), redis.url, `masa:{default}:session:${id}`],
+        {},
+      ),
+    );
 
     const bareStatic = await requestsPerSecond(`http://127.0.0.1:${barePort}/static`);
     const bareRedis = await requestsPerSecond(`http://127.0.0.1:${barePort}/session/${id}`);
     const api = await requestsPerSecond(`http://127.0.0.1:${apiPort}/api/v1/sessions/${id}`, auth);
 
-    process.stdout.write(`requests/s, median of ${ROUNDS} × ${SECONDS} s, ${CONNECTIONS} connections\n`);
-    process.stdout.write(`bare Fastify, static JSON           ${bareStatic.toFixed(0).padStart(8)}\n`);
-    process.stdout.write(`bare Fastify, HGETALL of the record ${bareRedis.toFixed(0).padStart(8)}\n`);
+    process.stdout.write(
+      `requests/s, median of ${ROUNDS} × ${SECONDS} s, ${CONNECTIONS} connections\n`,
+    );
+    process.stdout.write(
+      `bare Fastify, static JSON           ${bareStatic.toFixed(0).padStart(8)}\n`,
+    );
+    process.stdout.write(
+      `bare Fastify, HGETALL of the record ${bareRedis.toFixed(0).padStart(8)}\n`,
+    );
     process.stdout.write(`API GET /api/v1/sessions/{id}       ${api.toFixed(0).padStart(8)}\n`);
-    process.stdout.write(`ratio API / bare Fastify + HGETALL  ${(api / bareRedis).toFixed(2).padStart(8)}\n`);
-    process.stdout.write(`ratio API / bare Fastify static     ${(api / bareStatic).toFixed(2).padStart(8)}\n`);
+    process.stdout.write(
+      `ratio API / bare Fastify + HGETALL  ${(api / bareRedis).toFixed(2).padStart(8)}\n`,
+    );
+    process.stdout.write(
+      `ratio API / bare Fastify static     ${(api / bareStatic).toFixed(2).padStart(8)}\n`,
+    );
   } finally {
     for (const child of children) child.kill();
     await redis.dispose();
