@@ -29,8 +29,7 @@ import type {
 } from './dto/memory-responses.dto';
 import type { UpdateMemoryDto } from './dto/update-memory.dto';
 import { isoTime } from '../common/http/iso-time';
-
-const DEFAULT_PAGE_SIZE = 20;
+import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
 
 /**
  * Agent memory on top of MemoryRepository: validation that needs config, agent isolation, mapping

@@ -32,8 +32,7 @@ import type {
 } from './dto/session-responses.dto';
 import type { UpdateSessionDto, UpdateSessionStatusDto } from './dto/update-session.dto';
 import { isoTime } from '../common/http/iso-time';
-
-const DEFAULT_PAGE_SIZE = 20;
+import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
 
 /** Session CRUD on top of SessionRepository: validation that needs config, mapping, errors. */
 @Injectable()

@@ -10,9 +10,9 @@ import {
   IsUUID,
   Matches,
   Max,
-  MaxLength,
   Min,
 } from 'class-validator';
+import { PageQueryDto } from '../../common/pagination/page-query.dto';
 import {
   AGENT_ID_PATTERN,
   AGENT_ID_RULE,
@@ -33,7 +33,7 @@ const commaList = ({ value }: { value: unknown }) =>
     : value;
 
 /** GET /agents/{agent_id}/memory: same paging contract as the session list (newest first). */
-export class ListAgentMemoryQueryDto {
+export class ListAgentMemoryQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: MEMORY_TYPES })
   @IsOptional()
   @IsIn(MEMORY_TYPES)
@@ -46,31 +46,6 @@ export class ListAgentMemoryQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   created_after?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_MEMORY_PAGE, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_MEMORY_PAGE)
-  limit?: number;
-
-  @ApiPropertyOptional({
-    minimum: 0,
-    default: 0,
-    description: 'Skip this many records. Not combinable with cursor.',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000_000)
-  offset?: number;
-
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page, for stable deep paging.' })
-  @IsOptional()
-  @MaxLength(512)
-  cursor?: string;
 }
 
 export class SessionMemoryQueryDto {

@@ -1,18 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
-import {
-  ACTOR_ID_PATTERN,
-  ACTOR_ID_RULE,
-  MAX_PAGE_SIZE,
-  STATUS_PATTERN,
-  STATUS_RULE,
-} from './session-fields';
+import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
+import { PageQueryDto } from '../../common/pagination/page-query.dto';
+import { ACTOR_ID_PATTERN, ACTOR_ID_RULE, STATUS_PATTERN, STATUS_RULE } from './session-fields';
 
 export const SESSION_SORTS = ['created_at', '-created_at'] as const;
 export type SessionSort = (typeof SESSION_SORTS)[number];
 
-export class ListSessionsQueryDto {
+export class ListSessionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'user-42' })
   @IsOptional()
   @Matches(ACTOR_ID_PATTERN, { message: `created_by ${ACTOR_ID_RULE}` })
@@ -47,29 +41,4 @@ export class ListSessionsQueryDto {
   @IsOptional()
   @IsIn(SESSION_SORTS)
   sort?: SessionSort;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit?: number;
-
-  @ApiPropertyOptional({
-    minimum: 0,
-    default: 0,
-    description: 'Skip this many sessions. Not combinable with cursor.',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000_000)
-  offset?: number;
-
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page, for stable deep paging.' })
-  @IsOptional()
-  @MaxLength(512)
-  cursor?: string;
 }

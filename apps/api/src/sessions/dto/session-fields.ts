@@ -9,7 +9,6 @@ export const ACTOR_ID_RULE =
 
 export const DEFAULT_STATUS = 'created';
 export const MIN_SESSION_TTL_SECONDS = 60;
-export const MAX_PAGE_SIZE = 100;
 export const MAX_BATCH_SIZE = 100;
 
 export const EXAMPLE_SESSION_ID = '3f1c2a9e-8b7d-4c6e-9f01-23456789abcd';
