@@ -3,10 +3,10 @@ import { compileCacheGlob } from '@app/redis/cache/cache-glob';
 import type { NewCacheEntry } from '@app/redis/cache/cache.repository';
 import { INVALIDATE_CACHE_PATTERN_STEP } from '@app/redis/cache/cache.scripts';
 import { INVALIDATION_STEP, RedisCacheRepository } from '@app/redis/cache/redis-cache.repository';
-import { createRedisClient, type RedisClient } from '@app/redis/connection/redis-client.factory';
+import type { RedisClient } from '@app/redis/connection/redis-client.factory';
 import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
 import { JsonPayloadCodec, PayloadCodec } from '@app/redis/payload-codec';
-import { RedisServer } from '../support/redis-server';
+import { startRedisHarness, type RedisHarness } from '../support/redis-harness';
 
 const TENANT = 'acme';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -28,26 +28,21 @@ class MarkingCodec extends PayloadCodec {
 }
 
 describe('RedisCacheRepository against a real Redis', () => {
-  let server: RedisServer;
   let client: RedisClient;
   let raw: Redis;
   let repo: RedisCacheRepository;
   const keys = new RedisKeyBuilder('it');
   const space = keys.cache(TENANT);
 
+  let harness: RedisHarness;
+
   beforeAll(async () => {
-    server = await RedisServer.start();
-    client = createRedisClient({ url: server.url, commandTimeoutMs: 2000, connectTimeoutMs: 500 });
-    raw = new Redis(server.port, '127.0.0.1');
+    harness = await startRedisHarness(2000);
+    ({ client, raw } = harness);
     repo = new RedisCacheRepository(client, keys, new MarkingCodec());
-    await new Promise((resolve) => client.once('ready', resolve));
   });
 
-  afterAll(async () => {
-    client.disconnect();
-    raw.disconnect();
-    await server.dispose();
-  });
+  afterAll(() => harness.stop());
 
   beforeEach(async () => {
     await raw.flushall();

@@ -2,21 +2,20 @@ import Redis from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseKeyRing } from '@app/redis/codecs/key-ring';
 import { LayeredPayloadCodec } from '@app/redis/codecs/layered-payload-codec';
-import { createRedisClient, type RedisClient } from '@app/redis/connection/redis-client.factory';
+import type { RedisClient } from '@app/redis/connection/redis-client.factory';
 import type { MemoryType } from '@app/redis/keys/memory-keyspace';
 import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
 import type { NewMemory } from '@app/redis/memory/memory.repository';
 import { RedisMemoryRepository } from '@app/redis/memory/redis-memory.repository';
 import { JsonPayloadCodec } from '@app/redis/payload-codec';
 import { RedisSessionRepository } from '@app/redis/sessions/redis-session.repository';
-import { RedisServer } from '../support/redis-server';
+import { startRedisHarness, type RedisHarness } from '../support/redis-harness';
 
 const TENANT = 'acme';
 const GUARDS = { maxDataBytes: 4096 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('RedisMemoryRepository against a real Redis', () => {
-  let server: RedisServer;
   let client: RedisClient;
   let raw: Redis;
   let repo: RedisMemoryRepository;
@@ -24,20 +23,16 @@ describe('RedisMemoryRepository against a real Redis', () => {
   const keys = new RedisKeyBuilder('it');
   const space = keys.memory(TENANT);
 
+  let harness: RedisHarness;
+
   beforeAll(async () => {
-    server = await RedisServer.start();
-    client = createRedisClient({ url: server.url, commandTimeoutMs: 1000, connectTimeoutMs: 500 });
-    raw = new Redis(server.port, '127.0.0.1');
+    harness = await startRedisHarness(1000);
+    ({ client, raw } = harness);
     repo = new RedisMemoryRepository(client, keys, new JsonPayloadCodec());
     sessions = new RedisSessionRepository(client, keys, new JsonPayloadCodec());
-    await new Promise((resolve) => client.once('ready', resolve));
   });
 
-  afterAll(async () => {
-    client.disconnect();
-    raw.disconnect();
-    await server.dispose();
-  });
+  afterAll(() => harness.stop());
 
   beforeEach(async () => {
     await raw.flushall();

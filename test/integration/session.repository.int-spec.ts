@@ -1,12 +1,13 @@
 import Redis from 'ioredis';
-import { createRedisClient, type RedisClient } from '@app/redis/connection/redis-client.factory';
+import type { RedisClient } from '@app/redis/connection/redis-client.factory';
 import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
 import { JsonPayloadCodec } from '@app/redis/payload-codec';
 import { RedisSessionRepository } from '@app/redis/sessions/redis-session.repository';
 import type { NewSession, StoredSession } from '@app/redis/sessions/session.repository';
 import { StoreUnavailableError } from '@app/redis/store-errors';
 import { randomUUID } from 'node:crypto';
-import { RedisServer } from '../support/redis-server';
+import type { RedisServer } from '../support/redis-server';
+import { startRedisHarness, type RedisHarness } from '../support/redis-harness';
 
 const TENANT = 'acme';
 const LIMITS = { maxPayloadBytes: 1024 };
@@ -33,19 +34,15 @@ describe('RedisSessionRepository against a real Redis', () => {
   const keys = new RedisKeyBuilder('it');
   const space = keys.sessions(TENANT);
 
+  let harness: RedisHarness;
+
   beforeAll(async () => {
-    server = await RedisServer.start();
-    client = createRedisClient({ url: server.url, commandTimeoutMs: 500, connectTimeoutMs: 500 });
-    raw = new Redis(server.port, '127.0.0.1');
+    harness = await startRedisHarness(500);
+    ({ server, client, raw } = harness);
     repo = new RedisSessionRepository(client, keys, new JsonPayloadCodec());
-    await new Promise((resolve) => client.once('ready', resolve));
   });
 
-  afterAll(async () => {
-    client.disconnect();
-    raw.disconnect();
-    await server.dispose();
-  });
+  afterAll(() => harness.stop());
 
   beforeEach(async () => {
     await raw.flushall();
