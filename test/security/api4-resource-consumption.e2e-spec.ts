@@ -9,11 +9,13 @@ describe('API4 resource consumption', () => {
   let redis: RedisServer;
   let t: TestApp;
   let replica: TestApp;
+  let limitsFile: string;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
     const dir = mkdtempSync(join(tmpdir(), 'limits-'));
     const limits = join(dir, 'rate-limits.yaml');
+    limitsFile = limits;
     writeFileSync(
       limits,
       'window_seconds: 60\nfailed_auth_per_ip: 3\nclasses:\n  reads: 5\n  writes: 50\n  bulk: 2\n  invalidation: 2\n  audit_export: 1\n',
@@ -131,6 +133,26 @@ describe('API4 resource consumption', () => {
     const braked = await guess().expect(429);
     expect(Number(braked.headers['retry-after'])).toBeGreaterThan(0);
     expect(braked.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
+
+  it('behind a trusted proxy, counts failed authentications per forwarded client IP', async () => {
+    const proxied = await startTestApp(redis.url, {
+      RATE_LIMITS_CONFIG_PATH: limitsFile,
+      REDIS_KEY_PREFIX: 'proxied',
+      TRUST_PROXY: 'true',
+    });
+    try {
+      const guess = (ip: string) =>
+        proxied.anonymous
+          .get('/api/v1/sessions')
+          .set('X-Forwarded-For', ip)
+          .set('Authorization', 'Bearer guess.guess.guess');
+      for (let i = 0; i < 3; i++) await guess('203.0.113.1').expect(401);
+      await guess('203.0.113.1').expect(429);
+      await guess('203.0.113.2').expect(401);
+    } finally {
+      await proxied.close();
+    }
   });
 
   it('never throttles the public health probes', async () => {

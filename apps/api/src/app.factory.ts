@@ -20,6 +20,7 @@ export const API_PREFIX = 'api/v1';
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
     genReqId: assignRequestId,
     requestIdHeader: false,
     // Invalid or hostile JSON (`__proto__`, `constructor.prototype`) is refused by the parser.

@@ -7,7 +7,13 @@ import type { EncryptionKey } from '@app/redis';
 export interface AppConfig {
   env: AppEnv;
   version: string;
-  http: { host: string; port: number; bodyLimitBytes: number };
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    /** Fastify's trustProxy: false, true, a hop count or a list of addresses/CIDRs. */
+    trustProxy: boolean | number | string[];
+  };
   redis: { url: string; keyPrefix: string; commandTimeoutMs: number; connectTimeoutMs: number };
   sessions: {
     defaultTtlSeconds: number;

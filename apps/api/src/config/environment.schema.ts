@@ -114,6 +114,13 @@ export class EnvironmentVariables {
   @Max(64 * 1024 * 1024)
   BODY_LIMIT = 1024 * 1024;
 
+  /**
+   * Which proxies to believe for the client IP (per-IP rate limits, logs): `false` (default, the
+   * socket address), `true` (any), a hop count, or comma-separated addresses/CIDRs.
+   */
+  @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/)
+  TRUST_PROXY = 'false';
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

@@ -67,7 +67,12 @@ describe('loadConfig', () => {
       const config = loadConfig(env(), tempDir());
       expect(config.env).toBe('development');
       expect(config.version).toBe('9.9.9-spec');
-      expect(config.http).toEqual({ host: '0.0.0.0', port: 3000, bodyLimitBytes: 1024 * 1024 });
+      expect(config.http).toEqual({
+        host: '0.0.0.0',
+        port: 3000,
+        bodyLimitBytes: 1024 * 1024,
+        trustProxy: false,
+      });
       expect(config.redis).toEqual({
         url: DEVELOPMENT_REDIS_URL,
         keyPrefix: 'masa',
@@ -421,5 +426,23 @@ describe('loadConfig error messages', () => {
     const config = loadConfig(env(), dir);
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.logging.level).toBe('warn');
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['true', true],
+    ['2', 2],
+    ['10.0.0.0/8,127.0.0.1', ['10.0.0.0/8', '127.0.0.1']],
+  ])('reads %j as %j', (value, expected) => {
+    expect(loadConfig(env({ TRUST_PROXY: value }), tempDir()).http.trustProxy).toEqual(expected);
+  });
+
+  it('refuses anything else, naming the variable', () => {
+    expect(
+      configError(() => loadConfig(env({ TRUST_PROXY: 'yes please' }), tempDir())).message,
+    ).toContain('TRUST_PROXY');
   });
 });

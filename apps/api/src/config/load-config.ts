@@ -64,7 +64,12 @@ export function loadConfig(
   return {
     env: env.APP_ENV,
     version: env.APP_VERSION ?? readPackageVersion(),
-    http: { host: env.HOST, port: env.PORT, bodyLimitBytes: env.BODY_LIMIT },
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      bodyLimitBytes: env.BODY_LIMIT,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    },
     redis: {
       url: env.REDIS_URL ?? DEVELOPMENT_REDIS_URL,
       keyPrefix: env.REDIS_KEY_PREFIX,
@@ -121,6 +126,13 @@ function loadKeyRing(raw: string | undefined): EncryptionKey[] {
   } catch (error) {
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',');
 }
 
 /** Reads and validates one policy file; any problem is a ConfigError naming the file. */
