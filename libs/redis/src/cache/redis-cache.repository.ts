@@ -6,6 +6,7 @@ import { RedisKeyBuilder } from '../keys/redis-key-builder';
 import { PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
 import { storeCall } from '../store-errors';
+import { TenantRegistry } from '../tenant-registry';
 import {
   CacheRepository,
   type CacheDeleteResult,
@@ -40,12 +41,15 @@ const TAG_TRIM_LIMIT = 500;
 
 @Injectable()
 export class RedisCacheRepository extends CacheRepository {
+  private readonly registry: TenantRegistry;
+
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     private readonly keys: RedisKeyBuilder,
     private readonly codec: PayloadCodec,
   ) {
     super();
+    this.registry = new TenantRegistry(redis, keys);
   }
 
   async set(tenant: string, entry: NewCacheEntry): Promise<CacheSetOutcome> {
@@ -65,10 +69,7 @@ export class RedisCacheRepository extends CacheRepository {
         ],
       ),
     )) as [string, number, number?];
-    // Outside the script on purpose: the registry lives in another slot. Losing this write only
-    // delays background sweeping for this tenant; reads and invalidations clean up lazily anyway.
-    if (reply[0] === 'ok')
-      await storeCall(() => this.redis.sadd(this.keys.tenantRegistry(), tenant));
+    if (reply[0] === 'ok') await this.registry.add(tenant);
     switch (reply[0]) {
       case 'ok':
         return { kind: 'stored', cachedAt: reply[1], expiresAt: reply[2]! };
@@ -193,15 +194,8 @@ export class RedisCacheRepository extends CacheRepository {
     return { cursor: String(next), removed: Number(removed) };
   }
 
-  async *tenants(): AsyncIterable<string[]> {
-    let cursor = '0';
-    do {
-      const [next, batch] = await storeCall(() =>
-        this.redis.sscan(this.keys.tenantRegistry(), cursor, 'COUNT', 100),
-      );
-      cursor = next;
-      if (batch.length > 0) yield batch;
-    } while (cursor !== '0');
+  tenants(): AsyncIterable<string[]> {
+    return this.registry.list();
   }
 
   /** Steps through the tag index until it is empty; each step looks at INVALIDATION_STEP members. */

@@ -6,7 +6,8 @@ import { encodeKeyPart, RedisKeyBuilder } from '../keys/redis-key-builder';
 import { jsonByteLength, PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
 import { storeCall } from '../store-errors';
-import { PURGE_EXPIRED_SESSIONS } from '../sessions/session.scripts';
+import { drainInBatches } from '../bounded-drain';
+import { purgeExpiredSessions } from '../sessions/session-purge';
 import { applyMergePatch, isJsonObject } from './merge-patch';
 import {
   CREATE_MEMORY,
@@ -287,27 +288,18 @@ export class RedisMemoryRepository extends MemoryRepository {
 
   /**
    * Purges expired sessions, which cascades to their memory, so a list never shows memory of a
-   * session that is gone. Bounded batches; nearly free when nothing has expired.
+   * session that is gone. Nearly free when nothing has expired.
    */
-  private async purgeExpiredSessions(tenant: string): Promise<void> {
+  private purgeExpiredSessions(tenant: string): Promise<void> {
     const sessions = this.keys.sessions(tenant);
-    const purgeBatch = () =>
-      storeCall(() =>
-        PURGE_EXPIRED_SESSIONS.run(
-          this.redis,
-          [sessions.expiry],
-          [...sessions.scriptLayout(), PURGE_BATCH],
-        ),
-      );
-    while (Number(await purgeBatch()) === PURGE_BATCH) {
-      // Each batch is its own script call: Redis serves other clients between batches.
-    }
+    return drainInBatches(
+      (limit) => purgeExpiredSessions(this.redis, sessions, limit),
+      PURGE_BATCH,
+    );
   }
 
-  private async purgeAll(tenant: string): Promise<void> {
-    while ((await this.purgeExpired(tenant, PURGE_BATCH)) === PURGE_BATCH) {
-      // Each batch is its own script call: Redis serves other clients between batches.
-    }
+  private purgeAll(tenant: string): Promise<void> {
+    return drainInBatches((limit) => this.purgeExpired(tenant, limit), PURGE_BATCH);
   }
 
   private async write(

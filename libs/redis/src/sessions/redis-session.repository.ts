@@ -1,16 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { RedisClient } from '../connection/redis-client.factory';
-import { encodeKeyPart, RedisKeyBuilder, type SessionKeyspace } from '../keys/redis-key-builder';
+import { encodeKeyPart, RedisKeyBuilder } from '../keys/redis-key-builder';
 import { jsonByteLength, PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
 import { storeCall } from '../store-errors';
-import {
-  CREATE_SESSIONS,
-  DELETE_SESSIONS,
-  LIST_SESSIONS,
-  PURGE_EXPIRED_SESSIONS,
-  UPDATE_SESSION,
-} from './session.scripts';
+import { drainInBatches } from '../bounded-drain';
+import { TenantRegistry } from '../tenant-registry';
+import { purgeExpiredSessions } from './session-purge';
+import { CREATE_SESSIONS, DELETE_SESSIONS, LIST_SESSIONS, UPDATE_SESSION } from './session.scripts';
 import {
   SessionRepository,
   type DeleteOutcome,
@@ -32,12 +29,15 @@ type RawRecord = string[];
 
 @Injectable()
 export class RedisSessionRepository extends SessionRepository {
+  private readonly registry: TenantRegistry;
+
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     private readonly keys: RedisKeyBuilder,
     private readonly codec: PayloadCodec,
   ) {
     super();
+    this.registry = new TenantRegistry(redis, keys);
   }
 
   async create(tenant: string, sessions: NewSession[]): Promise<number> {
@@ -59,9 +59,7 @@ export class RedisSessionRepository extends SessionRepository {
     const createdAt = await storeCall(() =>
       CREATE_SESSIONS.run(this.redis, [space.all], [...space.scriptLayout(), ...args]),
     );
-    // Outside the script on purpose: the registry lives in another slot. Losing this write only
-    // delays background sweeping for this tenant; lists clean up lazily regardless.
-    await storeCall(() => this.redis.sadd(this.keys.tenantRegistry(), tenant));
+    await this.registry.add(tenant);
     return Number(createdAt);
   }
 
@@ -175,7 +173,10 @@ export class RedisSessionRepository extends SessionRepository {
         LIST_SESSIONS.run(this.redis, [index], args),
       )) as unknown[];
       if (reply[0] === 'retry') {
-        await this.purgeAll(space);
+        await drainInBatches(
+          (limit) => purgeExpiredSessions(this.redis, space, limit),
+          PURGE_BATCH,
+        );
         continue;
       }
       const sessions: StoredSession[] = [];
@@ -188,33 +189,12 @@ export class RedisSessionRepository extends SessionRepository {
     throw new Error('session list kept finding expired sessions to purge; giving up');
   }
 
-  async purgeExpired(tenant: string, limit: number): Promise<number> {
-    const space = this.keys.sessions(tenant);
-    return this.purgeBatch(space, limit);
+  purgeExpired(tenant: string, limit: number): Promise<number> {
+    return purgeExpiredSessions(this.redis, this.keys.sessions(tenant), limit);
   }
 
-  async *tenants(): AsyncIterable<string[]> {
-    let cursor = '0';
-    do {
-      const [next, batch] = await storeCall(() =>
-        this.redis.sscan(this.keys.tenantRegistry(), cursor, 'COUNT', 100),
-      );
-      cursor = next;
-      if (batch.length > 0) yield batch;
-    } while (cursor !== '0');
-  }
-
-  private async purgeAll(space: SessionKeyspace): Promise<void> {
-    while ((await this.purgeBatch(space, PURGE_BATCH)) === PURGE_BATCH) {
-      // Each batch is its own script call: Redis serves other clients between batches.
-    }
-  }
-
-  private async purgeBatch(space: SessionKeyspace, limit: number): Promise<number> {
-    const removed = await storeCall(() =>
-      PURGE_EXPIRED_SESSIONS.run(this.redis, [space.expiry], [...space.scriptLayout(), limit]),
-    );
-    return Number(removed);
+  tenants(): AsyncIterable<string[]> {
+    return this.registry.list();
   }
 
   private toSession(id: string, raw: Record<string, string>): StoredSession | null {
