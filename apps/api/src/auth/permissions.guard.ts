@@ -9,19 +9,19 @@ import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Permission } from './permissions';
 import type { AuthenticatedRequest } from './principal';
-import { isAllowed, type RolePermissions } from './rbac-policy';
+import { compileGrants, isAllowed, type RoleGrants } from './rbac-policy';
 import { PERMISSIONS_KEY, PUBLIC_KEY } from './require-permissions.decorator';
 
 /** Global, after authentication: the caller's roles must grant what the route declares. */
 @Injectable()
 export class PermissionsGuard implements CanActivate {
-  private readonly policy: RolePermissions;
+  private readonly grants: RoleGrants;
 
   constructor(
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.policy = config.auth.rolePermissions;
+    this.grants = compileGrants(config.auth.rolePermissions);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -35,7 +35,7 @@ export class PermissionsGuard implements CanActivate {
     // A route without a declaration is closed, never open (the start-up check also refuses it).
     if (!required || required.length === 0 || !principal)
       throw new ForbiddenException('Access denied.');
-    if (!isAllowed(this.policy, principal.roles, required)) {
+    if (!isAllowed(this.grants, principal.roles, required)) {
       throw new ForbiddenException(`Requires ${required.join(' and ')}.`);
     }
     return true;

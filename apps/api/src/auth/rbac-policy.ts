@@ -32,13 +32,23 @@ export function parseRbacPolicy(raw: unknown, source: string): RolePermissions {
   return policy;
 }
 
-/** Deny unless one of the caller's roles grants every required permission (or `*`). */
+/** Each role's permissions as a set, built once from the policy (the guard runs per request). */
+export type RoleGrants = Record<Role, ReadonlySet<Permission>>;
+
+export function compileGrants(policy: RolePermissions): RoleGrants {
+  const grants = {} as Record<Role, ReadonlySet<Permission>>;
+  for (const role of ROLES) grants[role] = new Set(policy[role]);
+  return grants;
+}
+
+/** Deny unless the caller's roles together grant every required permission (or `*`). */
 export function isAllowed(
-  policy: RolePermissions,
+  grants: RoleGrants,
   roles: readonly Role[],
   required: readonly Permission[],
 ): boolean {
-  const granted = new Set(roles.flatMap((role) => policy[role] ?? []));
-  if (granted.has('*')) return true;
-  return required.length > 0 && required.every((permission) => granted.has(permission));
+  const grantedByAnyRole = (permission: Permission) =>
+    roles.some((role) => grants[role]?.has(permission) ?? false);
+  if (grantedByAnyRole('*')) return true;
+  return required.length > 0 && required.every(grantedByAnyRole);
 }
