@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { RedisSentinelGroup } from '../support/redis-sentinel';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -25,8 +26,15 @@ describe('on Redis Sentinel', () => {
       .send({ session_config: { a: 1 }, created_by: 'u' })
       .expect(201);
     const id = created.body.session_id as string;
-    // Give the replica the write before the primary dies (asynchronous replication).
-    await new Promise((r) => setTimeout(r, 300));
+    // Replication is asynchronous: wait until the replica holds the session before the primary
+    // dies, so the test proves failover handling rather than racing the replication stream.
+    const replica = new Redis(group.replicaPort, '127.0.0.1');
+    const key = `${t.config.redis.keyPrefix}:{default}:session:${id}`;
+    for (let i = 0; i < 100 && (await replica.exists(key)) === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await replica.exists(key)).toBe(1);
+    replica.disconnect();
 
     group.killPrimary();
     await group.awaitFailover();
