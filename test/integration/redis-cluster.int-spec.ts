@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { ConsistencyChecker } from '@app/redis/consistency/consistency-checker';
+import { createRedisClient } from '@app/redis/connection/redis-client.factory';
+import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
 import { RedisCluster } from '../support/redis-cluster';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -109,5 +112,28 @@ describe('on Redis Cluster', () => {
 
     const deleted = await http.delete(`/api/v1/sessions/${sessionId}`).expect(200);
     expect(deleted.body.memory_records_deleted).toBe(2);
+  });
+
+  it('leaves every tenant consistent, checked node by node (npm run check:consistency)', async () => {
+    const client = createRedisClient({
+      url: cluster.url,
+      commandTimeoutMs: 5000,
+      connectTimeoutMs: 2000,
+    });
+    try {
+      await new Promise((resolve) => client.once('ready', resolve));
+      const checker = new ConsistencyChecker(client, new RedisKeyBuilder(t.config.redis.keyPrefix));
+      const tenants = await checker.tenants();
+      // The tests above wrote to tenants on different slots, hence different masters.
+      expect(tenants).toEqual(
+        expect.arrayContaining(['acme', 'default', 'globex', 'initech', 'umbrella']),
+      );
+      const reports = await Promise.all(tenants.map((tenant) => checker.checkTenant(tenant)));
+      expect(reports.flatMap((report) => report.violations)).toEqual([]);
+      // Five tenants kept two of their three sessions each; memory sessions were deleted.
+      expect(reports.reduce((n, report) => n + report.sessions, 0)).toBe(10);
+    } finally {
+      client.disconnect();
+    }
   });
 });

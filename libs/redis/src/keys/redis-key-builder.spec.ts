@@ -89,6 +89,24 @@ describe('RedisKeyBuilder', () => {
     });
   });
 
+  describe('tenantOf (offline tools reading the keyspace)', () => {
+    it('reads the tenant back from any of its keys', () => {
+      expect(builder.tenantOf(builder.sessions('acme').record('s1'))).toBe('acme');
+      expect(builder.tenantOf(builder.cache('t-2').entry('a:b'))).toBe('t-2');
+    });
+
+    it('ignores keys that are not tenant-scoped or carry an invalid tenant', () => {
+      expect(builder.tenantOf(builder.tenantRegistry())).toBeUndefined();
+      expect(builder.tenantOf('other:{acme}:session:1')).toBeUndefined();
+      expect(builder.tenantOf('masa:{ACME}:x')).toBeUndefined();
+      expect(builder.tenantOf('masa:{acme')).toBeUndefined();
+    });
+
+    it('scans only keys of this prefix that carry a hash tag', () => {
+      expect(builder.tenantKeysPattern()).toBe('masa:{*}:*');
+    });
+  });
+
   describe('validation', () => {
     it.each([
       ['braces', 'ac{me}'],

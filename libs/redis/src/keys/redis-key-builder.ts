@@ -116,6 +116,20 @@ export class RedisKeyBuilder {
     return new CacheKeyspace(this.tenantPrefix(tenant));
   }
 
+  /** SCAN pattern matching every tenant-scoped key (offline tools only: never on a request path). */
+  tenantKeysPattern(): string {
+    return `${this.prefix}:{*}:*`;
+  }
+
+  /** The tenant whose hash tag a key carries, or undefined for a key that is not tenant-scoped. */
+  tenantOf(key: string): string | undefined {
+    const head = `${this.prefix}:{`;
+    if (!key.startsWith(head)) return undefined;
+    const end = key.indexOf('}:', head.length);
+    const tenant = end < 0 ? '' : key.slice(head.length, end);
+    return TENANT_PATTERN.test(tenant) ? tenant : undefined;
+  }
+
   /** SET of tenants that have stored data, walked by the background expiry sweeper. */
   tenantRegistry(): string {
     return `${this.prefix}:tenants`;
