@@ -131,7 +131,7 @@ redis.call('ZADD', M_SESSION .. session, now, agent)
 redis.call('ZADD', M_SESSION .. session .. M_TYPE .. mtype, now, agent)
 redis.call('HSET', M_MEMBERS, member, mtype)
 expire_all(member, expires_at)
-audit_append({ resource_ids = { ARGV[A + 4] }, agent_id = ARGV[A + 5], session_id = session,
+audit_append({ resource_ids = { ARGV[A + 5] .. '/' .. session }, memory_id = ARGV[A + 4],
   memory_type = mtype, version = 1, created_at = now })
 return {'ok', now, expires_at}
 `,
@@ -214,8 +214,7 @@ end
 redis.call('HSET', rec, unpack(fields))
 local version = redis.call('HINCRBY', rec, 'version', 1)
 expire_all(member, expires_at)
-audit_append({ resource_ids = { cur[6] }, session_id = session, version = version, updated_at = now,
-  data_bytes = bytes })
+audit_append({ memory_id = cur[6], version = version, updated_at = now, data_bytes = bytes })
 return {'ok', version, now, expires_at, cur[6]}
 `,
 );
@@ -252,7 +251,7 @@ end
 local memory_id = redis.call('HGET', M_REC .. member, 'memory_id')
 local now, removed = now_ms(), m_remove(member)
 if removed == 1 then
-  audit_append({ resource_ids = { memory_id }, session_id = ARGV[A + 2], deleted_at = now })
+  audit_append({ memory_id = memory_id, deleted_at = now })
 end
 return {'ok', now, removed}
 `,
