@@ -96,7 +96,7 @@ export class AuditRecorder {
     const record: AuditRecordBody = {
       operation: route.operation,
       resource_type: route.resourceType,
-      resource_id: resourceIdOf(request.params as Record<string, string> | undefined),
+      resource_id: resourceIdOf(identifyingParams(request)),
       user_id: principal?.sub ?? null,
       tenant: principal?.tenant ?? request.tenant ?? DEFAULT_TENANT,
       roles: principal?.roles ?? [],
@@ -147,6 +147,18 @@ export class AuditRecorder {
     const record = this.body(request, route, { status, error, responseData });
     await this.writer.append(record.tenant, JSON.stringify(record));
   }
+}
+
+/** Path parameters, plus the session_id a memory create carries in its body. */
+function identifyingParams(request: AuditedRequest): Record<string, string> {
+  const params = { ...((request.params ?? {}) as Record<string, string>) };
+  const body = request.body as Record<string, unknown> | undefined;
+  if (params.agent_id !== undefined && params.session_id === undefined) {
+    if (body && typeof body === 'object' && typeof body.session_id === 'string') {
+      params.session_id = body.session_id;
+    }
+  }
+  return params;
 }
 
 function problemText(problem: Record<string, unknown> | undefined, status: number): string {
