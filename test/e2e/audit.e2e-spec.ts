@@ -486,7 +486,7 @@ describe('Audit trail over HTTP', () => {
       // Approximate trimming removes whole stream nodes (100 entries by default): the newest
       // record stays, most old ones are gone, none newer than the cut-off was touched.
       expect(left.length).toBeLessThan(60);
-      expect(JSON.parse(left[left.length - 1][1][5] as string)).toMatchObject({
+      expect(JSON.parse(left[left.length - 1][1][5])).toMatchObject({
         operation: 'create',
       });
     });
