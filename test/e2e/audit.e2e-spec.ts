@@ -516,4 +516,54 @@ describe('Audit trail over HTTP', () => {
       expect(records.map((r) => r.status_code)).toContain(401);
     });
   });
+
+  describe('with AUDIT_READS=true and AUDIT_STDOUT=true', () => {
+    let reads: TestApp;
+
+    beforeAll(async () => {
+      reads = await startTestApp(redis.url, {
+        AUDIT_READS: 'true',
+        AUDIT_STDOUT: 'true',
+        AUDIT_PII_MASKING: 'false',
+        AUDIT_SWEEP_INTERVAL_MS: '0',
+      });
+    });
+
+    afterAll(() => reads.close());
+
+    it('records reads too and writes every record as one JSON line on stdout', async () => {
+      const lines: string[] = [];
+      const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        if (typeof chunk === 'string' && chunk.startsWith('{"audit":')) lines.push(chunk);
+        return true;
+      });
+      let sessionId: string;
+      try {
+        const created = await reads.http
+          .post('/api/v1/sessions')
+          .send({ session_config: {}, metadata: { mail: 'a@b.io' }, created_by: 'u' })
+          .expect(201);
+        sessionId = created.body.session_id as string;
+        await reads.http.get(`/api/v1/sessions/${sessionId}`).expect(200);
+        await reads.http.get('/api/v1/sessions').expect(200);
+      } finally {
+        spy.mockRestore();
+      }
+      const records = (
+        await reads.as(ADMIN).get('/api/v1/audit').query({ limit: '100' }).expect(200)
+      ).body.audit_records as Rec[];
+      expect(records.map((r) => `${r.operation} ${r.resource_id ?? '-'}`)).toEqual([
+        'list -',
+        `read ${sessionId}`,
+        `create ${sessionId}`,
+      ]);
+      // Masking off: the address stays readable.
+      expect(records[2].request_data).toMatchObject({ metadata: { mail: 'a@b.io' } });
+      expect(records[1].response_data).toMatchObject({ session_id: sessionId });
+      expect(lines).toHaveLength(3);
+      const logged = lines.map((line) => (JSON.parse(line) as { audit: Rec }).audit);
+      expect(logged.map((r) => r.operation)).toEqual(['create', 'read', 'list']);
+      expect(logged.every((r) => r.tenant === 'default')).toBe(true);
+    });
+  });
 });
