@@ -60,10 +60,12 @@ describe('Audit completeness', () => {
 
     it(`${N} concurrent writes of every kind leave exactly ${N} records each, with the right ids`, async () => {
       await raw.flushall();
-      const ok = (status: number) => (response: { status: number; text: string }) => {
-        if (response.status !== status) throw new Error(`${response.status}: ${response.text}`);
-        return response;
-      };
+      const ok =
+        (status: number) =>
+        <R extends { status: number; text: string }>(response: R): R => {
+          if (response.status !== status) throw new Error(`${response.status}: ${response.text}`);
+          return response;
+        };
       const created = await parallel(N, (i) =>
         t.http
           .post('/api/v1/sessions')
@@ -253,11 +255,11 @@ describe('Audit completeness', () => {
       const writers = Array.from({ length: 32 }, () => writer());
       while (acknowledged.length < 200) await new Promise((resolve) => setTimeout(resolve, 5));
       child.kill('SIGKILL');
-      await new Promise((resolve) => child!.once('exit', resolve));
+      await new Promise((resolve) => child!.once('exit', () => resolve(undefined)));
       stop = true;
       await Promise.all(writers);
 
-      const stored = await raw.zrange('masa:{default}:sessions', 0, -1);
+      const stored = await raw.zrange('masa:{default}:sessions', '0', '-1');
       const audited = new Set(
         (await raw.xrange('masa:{default}:audit', '-', '+')).flatMap(([, fields]) => {
           const out = JSON.parse(fields[fields.indexOf('out') + 1]) as { resource_ids: string[] };

@@ -105,7 +105,8 @@ export class AuditRecorder {
       route: request.routeOptions?.url ?? request.url,
       ip_address: request.ip ?? null,
       user_agent: typeof userAgent === 'string' ? userAgent.slice(0, MAX_USER_AGENT) : null,
-      request_data: state.requestData !== undefined ? state.requestData : this.requestData(request),
+      // Sanitized once, when the first record of the request is built (reads rarely need it).
+      request_data: (state.requestData ??= this.requestData(request)),
       success: outcome.status < 400,
       status_code: outcome.status,
       error: outcome.error,

@@ -34,7 +34,6 @@ export class AuditInterceptor implements NestInterceptor {
 
     const state = this.recorder.stateOf(request);
     state.route = route;
-    state.requestData = this.recorder.requestData(request);
     const status =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       (request.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
