@@ -368,6 +368,18 @@ describe('Audit trail over HTTP', () => {
       });
     });
 
+    it('does not mistake records appended during the walk for tampering', async () => {
+      await seed(3);
+      const results = await Promise.all([
+        ...Array.from({ length: 5 }, () => verify()),
+        ...Array.from({ length: 20 }, () => newSession()),
+        ...Array.from({ length: 5 }, () => verify()),
+      ]);
+      for (const result of results.slice(0, 5).concat(results.slice(25))) {
+        expect(result).toMatchObject({ verified: true, first_break: null });
+      }
+    });
+
     it('detects an edited record', async () => {
       await seed(5);
       await rewrite((fields, i) =>

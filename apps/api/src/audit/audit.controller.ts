@@ -57,7 +57,7 @@ export class AuditController {
 
   @Get('verify')
   @RequirePermissions('audit:verify')
-  @RateLimitClass('audit_export')
+  @RateLimitClass('bulk')
   @ApiOperation({
     summary: 'Verify the hash chain over a range',
     description:

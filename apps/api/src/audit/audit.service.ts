@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AUDIT_GENESIS, AuditRepository, type StoredAuditEntry } from '@app/redis';
+import { AUDIT_GENESIS, AuditRepository, type AuditHead, type StoredAuditEntry } from '@app/redis';
 import { InvalidRequestError } from '../common/errors/domain-errors';
 import { decodeCursor, encodeCursor, queryFingerprint } from '../common/pagination/cursor';
 import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
@@ -161,7 +161,7 @@ export class AuditService {
     if (!firstBreak && complete && end === '+') {
       const head = await this.repository.head(tenant);
       const tip = last ?? previous;
-      if (head && (!tip || head.seq !== tip.seq || head.hash !== tip.hash || head.id !== tip.id)) {
+      if (head && !(await this.headFollows(tenant, head, tip))) {
         firstBreak = {
           event_id: tip?.id ?? head.id,
           sequence: tip?.seq ?? head.seq,
@@ -201,6 +201,22 @@ export class AuditService {
       next_after: firstBreak === null && !complete && last ? last.id : null,
       seals_checked: sealsChecked,
     };
+  }
+
+  /**
+   * True when the head is the walk's last record, or a later one: records appended while the walk
+   * ran move the head on, which is not tampering as long as they really follow the last record.
+   */
+  private async headFollows(
+    tenant: string,
+    head: AuditHead,
+    tip: StoredAuditEntry | undefined,
+  ): Promise<boolean> {
+    if (!tip) return false;
+    if (head.seq === tip.seq) return head.hash === tip.hash && head.id === tip.id;
+    if (head.seq < tip.seq) return false;
+    const [next] = await this.repository.range(tenant, { start: `(${tip.id}`, end: '+' }, 1, 'asc');
+    return next !== undefined && next.seq === tip.seq + 1 && next.prev === tip.hash;
   }
 
   private range(query: AuditRangeQueryDto): { start: string; end: string } {

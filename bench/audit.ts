@@ -1,17 +1,61 @@
 /**
- * npm run bench:audit-memory — Redis memory taken by the audit trail per million records.
- * Appends AUDIT_BENCH_RECORDS typical records (a session create by an orchestrator, the shape the
- * write scripts append) through the production append script into a private redis-server, then
- * reads MEMORY USAGE of the stream (exact: SAMPLES 0) and scales it.
+ * npm run bench:audit — what the audit trail costs, on a private redis-server:
+ * 1. the write path: RedisSessionRepository.create() of one session, sequentially, without an
+ *    audit frame (no record) and with one (record appended by the same script), alternating rounds;
+ * 2. memory: AUDIT_BENCH_RECORDS typical records (a session create by an orchestrator, the shape
+ *    the write scripts append) through the production append script, then MEMORY USAGE of the
+ *    stream (exact: SAMPLES 0), scaled to a million.
  */
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import { auditScope } from '../libs/redis/src/audit/audit-scope';
 import { APPEND_AUDIT_RECORD } from '../libs/redis/src/audit/audit.lua';
+import { createRedisClient } from '../libs/redis/src/connection/redis-client.factory';
 import { RedisKeyBuilder } from '../libs/redis/src/keys/redis-key-builder';
+import { JsonPayloadCodec } from '../libs/redis/src/payload-codec';
+import { RedisSessionRepository } from '../libs/redis/src/sessions/redis-session.repository';
 import { RedisServer } from '../test/support/redis-server';
 
 const RECORDS = Number(process.env.AUDIT_BENCH_RECORDS ?? 100_000);
 const PIPELINE = 500;
+const WRITES = Number(process.env.AUDIT_BENCH_WRITES ?? 2000);
+const ROUNDS = 5;
+
+/** Mean microseconds per create, median over ROUNDS alternating rounds, without and with a record. */
+async function writeCost(url: string): Promise<[number, number]> {
+  const client = createRedisClient({ url, commandTimeoutMs: 5000, connectTimeoutMs: 1000 });
+  await new Promise((resolve) => client.once('ready', resolve));
+  const repo = new RedisSessionRepository(client, new RedisKeyBuilder('w'), new JsonPayloadCodec());
+  const { rec } = record();
+  const frame = { committed: 0, record: () => rec };
+  const session = () => ({
+    id: randomUUID(),
+    config: { agents: ['planner', 'researcher'] },
+    metadata: { project: 'p-17' },
+    status: 'created',
+    createdBy: 'orchestrator-1',
+    ttlSeconds: 3600,
+  });
+  const round = async (audited: boolean) => {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < WRITES; i++) {
+      const create = () => repo.create('acme', [session()]);
+      await (audited ? auditScope.run(frame, create) : create());
+    }
+    return Number(process.hrtime.bigint() - started) / 1000 / WRITES;
+  };
+  await round(false); // warm-up: scripts loaded, JIT warm
+  await round(true);
+  const plain: number[] = [];
+  const audited: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    plain.push(await round(false));
+    audited.push(await round(true));
+  }
+  client.disconnect();
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return [median(plain), median(audited)];
+}
 
 function record(): { rec: string; out: string } {
   const id = randomUUID();
@@ -46,6 +90,15 @@ async function main(): Promise<void> {
   const server = await RedisServer.start();
   const redis = new Redis(server.port, '127.0.0.1');
   try {
+    const [plain, audited] = await writeCost(server.url);
+    process.stdout.write(
+      `session create, sequential, µs per write (median of ${ROUNDS} × ${WRITES})\n`,
+    );
+    process.stdout.write(`without a record                ${plain.toFixed(0)}\n`);
+    process.stdout.write(`with its audit record           ${audited.toFixed(0)}\n`);
+    process.stdout.write(`ratio                           ${(audited / plain).toFixed(2)}\n\n`);
+    await redis.flushall();
+
     const space = new RedisKeyBuilder('masa').audit('acme');
     await redis.script('LOAD', APPEND_AUDIT_RECORD.source);
     const before = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
