@@ -147,6 +147,7 @@ describe('Audit trail over HTTP', () => {
         await t.http.post(`/api/v1/cache/${key}`).send({ data: 1 }).expect(201);
       }
       await t.http.post('/api/v1/cache/invalidate').send({ pattern: 'k*' }).expect(200);
+      await t.as(ADMIN).post('/api/v1/admin/reencrypt').send({}).expect(200);
       await t.http.post('/api/v1/sessions/batch-delete').send({ session_ids: ids }).expect(200);
 
       const records = await trail();
@@ -154,6 +155,7 @@ describe('Audit trail over HTTP', () => {
       expect(byOp('batch_create')[0].resource_ids.sort()).toEqual([...ids].sort());
       expect(byOp('invalidate')[0].resource_ids.sort()).toEqual(['k1', 'k2']);
       expect(byOp('batch_delete')[0].resource_ids.sort()).toEqual([...ids].sort());
+      expect(byOp('reencrypt')[0]).toMatchObject({ resource_type: 'admin', user_id: 'admin-1' });
       // Filtering by one id finds the batch records that touched it.
       const touched = await trail({ resource_id: ids[1] });
       expect(touched.map((r) => r.operation).sort()).toEqual(['batch_create', 'batch_delete']);

@@ -11,9 +11,9 @@ import { traceIdOf, type AuditRecordBody } from './audit-record';
 import { sanitizePayload } from './audit-sanitizer';
 import { AuditWriter } from './audit-writer';
 
-/** The frame a request's write scripts read, plus the last record they were handed. */
+/** The frame a request's write scripts read, plus the records they committed. */
 export interface RequestAuditFrame extends AuditFrame {
-  last?: string;
+  records: string[];
 }
 
 /** What the audit layer keeps on a request between its hooks and the interceptor. */
@@ -122,7 +122,7 @@ export class AuditRecorder {
     const route = state.route ?? auditedRoute(request.method, request.routeOptions?.url);
     if (!route) return;
     if (state.frame && state.frame.committed > 0) {
-      if (state.frame.last) this.writer.committed(state.frame.last);
+      for (const record of state.frame.records) this.writer.committed(record);
       return;
     }
     const status = reply.statusCode;

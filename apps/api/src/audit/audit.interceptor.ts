@@ -39,10 +39,9 @@ export class AuditInterceptor implements NestInterceptor {
       (request.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
     const frame: RequestAuditFrame = {
       committed: 0,
-      record: () => {
-        frame.last = JSON.stringify(this.recorder.body(request, route, { status, error: null }));
-        return frame.last;
-      },
+      records: [],
+      record: () => JSON.stringify(this.recorder.body(request, route, { status, error: null })),
+      onCommit: (record) => frame.records.push(record),
     };
     state.frame = frame;
     return new Observable((subscriber) =>

@@ -11,6 +11,8 @@ export interface AuditFrame {
   record(): string;
   /** How many records write scripts have committed for this request. */
   committed: number;
+  /** Told each record a write script committed (e.g. to copy it to a log). */
+  onCommit?(record: string): void;
 }
 
 /** Carries the current request's {@link AuditFrame} through every await down to the repositories. */
@@ -27,11 +29,14 @@ export interface AuditArgs {
 export function auditArgs(keys: RedisKeyBuilder, tenant: string): AuditArgs {
   const space = keys.audit(tenant);
   const frame = auditScope.getStore();
+  const record = frame === undefined ? '' : frame.record();
   return {
     keys: [space.stream, space.head],
-    record: frame === undefined ? '' : frame.record(),
+    record,
     committed: () => {
-      if (frame) frame.committed += 1;
+      if (!frame) return;
+      frame.committed += 1;
+      frame.onCommit?.(record);
     },
   };
 }
