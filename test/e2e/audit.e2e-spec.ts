@@ -286,6 +286,15 @@ describe('Audit trail over HTTP', () => {
         .get('/api/v1/audit')
         .query({ limit: '1', operation: 'create', cursor: cursorOfOtherFilters })
         .expect(400);
+      const forged = Buffer.from(
+        JSON.stringify({
+          v: 1,
+          s: 1,
+          i: 'not-an-id',
+          q: JSON.parse(Buffer.from(cursorOfOtherFilters, 'base64url').toString()).q,
+        }),
+      ).toString('base64url');
+      await t.as(ADMIN).get('/api/v1/audit').query({ limit: '1', cursor: forged }).expect(400);
     });
 
     it('lets admin and analyst read, only admin verify, and shows each tenant only its own trail', async () => {

@@ -49,7 +49,13 @@ export class AuditService {
     });
     const { start, end: rangeEnd } = this.range(query);
     let end = rangeEnd;
-    if (query.cursor !== undefined) end = `(${decodeCursor(query.cursor, fingerprint).id}`;
+    if (query.cursor !== undefined) {
+      const { id } = decodeCursor(query.cursor, fingerprint);
+      if (!/^\d{1,20}-\d{1,20}$/.test(id)) {
+        throw InvalidRequestError.field('cursor', 'is not a cursor returned by this API');
+      }
+      end = `(${id}`;
+    }
 
     const records: AuditRecordView[] = [];
     let scanned = 0;
