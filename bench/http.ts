@@ -5,6 +5,7 @@
  * private redis-server. Reads GET /api/v1/sessions/{id} with a real JWT (auth, RBAC, a rate-limit
  * hit in Redis, validation, the repository's HGETALL, logging at "warn") against a bare Fastify
  * route doing the same HGETALL, and a bare static route. Medians of ROUNDS runs; read the ratios.
+ * POST /api/v1/sessions is measured too: the write path (Lua create script, audit append).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -33,10 +34,17 @@ function start(script: string, args: string[], env: Record<string, string>): Pro
 async function requestsPerSecond(
   url: string,
   headers: Record<string, string> = {},
+  write?: { method: 'POST'; body: string },
 ): Promise<number> {
   const runs: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: SECONDS });
+    const result = await autocannon({
+      url,
+      headers,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      ...write,
+    });
     if (result.non2xx > 0 || result.errors > 0) {
       throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
     }
@@ -90,6 +98,14 @@ async function main(): Promise<void> {
     const bareStatic = await requestsPerSecond(`http://127.0.0.1:${barePort}/static`);
     const bareRedis = await requestsPerSecond(`http://127.0.0.1:${barePort}/session/${id}`);
     const api = await requestsPerSecond(`http://127.0.0.1:${apiPort}/api/v1/sessions/${id}`, auth);
+    const create = await requestsPerSecond(
+      `http://127.0.0.1:${apiPort}/api/v1/sessions`,
+      { ...auth, 'content-type': 'application/json' },
+      {
+        method: 'POST',
+        body: JSON.stringify({ session_config: { agents: ['planner'] }, created_by: 'u' }),
+      },
+    );
 
     process.stdout.write(
       `requests/s, median of ${ROUNDS} × ${SECONDS} s, ${CONNECTIONS} connections\n`,
@@ -101,6 +117,7 @@ async function main(): Promise<void> {
       `bare Fastify, HGETALL of the record ${bareRedis.toFixed(0).padStart(8)}\n`,
     );
     process.stdout.write(`API GET /api/v1/sessions/{id}       ${api.toFixed(0).padStart(8)}\n`);
+    process.stdout.write(`API POST /api/v1/sessions           ${create.toFixed(0).padStart(8)}\n`);
     process.stdout.write(
       `ratio API / bare Fastify + HGETALL  ${(api / bareRedis).toFixed(2).padStart(8)}\n`,
     );

@@ -32,8 +32,10 @@ describe('Sessions API over HTTP', () => {
   });
 
   /** Keys holding session data for tenant `default` (rate-limit counters live elsewhere). */
+  /** The tenant's data keys; its audit trail (which records refusals and deletes) aside. */
   async function storedSessionKeys(): Promise<string[]> {
-    return raw.keys(`${t.config.redis.keyPrefix}:{default}:*`);
+    const keys = await raw.keys(`${t.config.redis.keyPrefix}:{default}:*`);
+    return keys.filter((key) => !/:audit(:|$)/.test(key));
   }
 
   async function createSession(body: Record<string, unknown> = {}) {

@@ -114,6 +114,45 @@ describe('on Redis Cluster', () => {
     expect(deleted.body.memory_records_deleted).toBe(2);
   });
 
+  it.each(['acme', 'globex', 'initech'])(
+    'appends audit records in the tenant slot and verifies the chain for tenant %s',
+    async (tenant) => {
+      const http = t.as({ sub: 'orch-a', roles: ['orchestrator'], tenant });
+      const admin = t.as({ sub: 'admin-a', roles: ['admin'], tenant });
+      const created = await http
+        .post('/api/v1/sessions')
+        .send({ session_config: {}, created_by: 'u' })
+        .expect(201);
+      const id = created.body.session_id as string;
+      await http
+        .put(`/api/v1/sessions/${id}`)
+        .send({ metadata: { m: 1 } })
+        .expect(200);
+      await http.post('/api/v1/cache/audited').send({ data: 1 }).expect(201);
+      await http.delete(`/api/v1/sessions/${id}`).expect(200);
+      await t.anonymous.delete(`/api/v1/sessions/${id}`).expect(401);
+
+      const trail = await admin
+        .get('/api/v1/audit')
+        .query({ user_id: 'orch-a', limit: '100' })
+        .expect(200);
+      const records = trail.body.audit_records as {
+        operation: string;
+        resource_id: string;
+        committed_with_change: boolean;
+      }[];
+      expect(records.filter((r) => r.resource_id === id).map((r) => r.operation)).toEqual([
+        'delete',
+        'update',
+        'create',
+      ]);
+      expect(records.every((r) => r.committed_with_change)).toBe(true);
+      const verify = await admin.get('/api/v1/audit/verify').expect(200);
+      expect(verify.body).toMatchObject({ verified: true, first_break: null });
+      expect(verify.body.records_checked).toBeGreaterThanOrEqual(4);
+    },
+  );
+
   it('leaves every tenant consistent, checked node by node (npm run check:consistency)', async () => {
     const client = createRedisClient({
       url: cluster.url,

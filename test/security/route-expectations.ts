@@ -37,6 +37,10 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/cache/:cache_key': 'cache:read',
   'PUT /api/v1/cache/:cache_key': 'cache:write',
   'DELETE /api/v1/cache/:cache_key': 'cache:delete',
+
+  'GET /api/v1/audit': 'audit:read',
+  'GET /api/v1/audit/export': 'audit:read',
+  'GET /api/v1/audit/verify': 'audit:verify',
 };
 
 /** The default role policy as the Security issue states it (config/rbac.yaml must match). */
@@ -55,7 +59,14 @@ export const DEFAULT_POLICY: Record<string, string[]> = {
     'cache:delete',
     'cache:invalidate',
   ],
-  analyst: ['sessions:read', 'memory:read', 'analytics:read', 'metrics:read', 'health:read'],
+  analyst: [
+    'sessions:read',
+    'memory:read',
+    'analytics:read',
+    'metrics:read',
+    'health:read',
+    'audit:read',
+  ],
   agent: ['sessions:read', 'memory:read', 'memory:write', 'cache:read'],
 };
 

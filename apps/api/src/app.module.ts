@@ -12,6 +12,7 @@ import { MemoryModule } from './memory/memory.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { CacheModule } from './cache/cache.module';
 import { REQUEST_ID_HEADER } from './common/http/request-id';
+import { AuditModule } from './audit/audit.module';
 
 @Module({})
 export class AppModule {
@@ -54,6 +55,7 @@ export class AppModule {
         MemoryModule,
         MaintenanceModule,
         CacheModule,
+        AuditModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

@@ -30,3 +30,6 @@ export { jsonByteLength } from './payload-codec';
 export { parseKeyRing, InvalidEncryptionKeyError, type EncryptionKey } from './codecs/key-ring';
 export { PayloadDecodeError } from './codecs/payload-decode.error';
 export { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
+export * from './audit/audit.repository';
+export { auditScope, type AuditFrame } from './audit/audit-scope';
+export { AUDIT_GENESIS } from './audit/audit.lua';

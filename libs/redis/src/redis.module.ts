@@ -27,6 +27,8 @@ import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { RedisIdempotencyRepository } from './idempotency/redis-idempotency.repository';
 import { PayloadReencryptor } from './maintenance/payload-reencryptor';
 import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
+import { AuditRepository } from './audit/audit.repository';
+import { RedisAuditRepository } from './audit/redis-audit.repository';
 
 @Module({
   providers: [
@@ -73,6 +75,7 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
     { provide: CacheRepository, useClass: RedisCacheRepository },
     RedisHealthProbe,
     RedisThrottlerStorage,
+    { provide: AuditRepository, useClass: RedisAuditRepository },
   ],
   exports: [
     SessionRepository,
@@ -82,6 +85,7 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
     CacheRepository,
     RedisHealthProbe,
     RedisThrottlerStorage,
+    AuditRepository,
   ],
 })
 export class RedisModule

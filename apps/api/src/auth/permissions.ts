@@ -12,6 +12,7 @@ export const PERMISSIONS = [
   'cache:delete',
   'cache:invalidate',
   'audit:read',
+  'audit:verify',
   'metrics:read',
   'analytics:read',
   'health:read',

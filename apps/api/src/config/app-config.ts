@@ -43,6 +43,16 @@ export interface AppConfig {
   };
   rateLimits: RateLimitPolicy;
   cors: { origins: string[] };
+  audit: {
+    reads: boolean;
+    stdout: boolean;
+    piiMasking: boolean;
+    maxPayloadBytes: number;
+    retentionDays: number;
+    sweepIntervalMs: number;
+    sealKey?: string;
+    sealIntervalMs: number;
+  };
 }
 
 /** DI token for {@link AppConfig}. */

@@ -196,4 +196,51 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   CORS_ORIGINS?: string;
+  /** Also record successful reads (GET, batch-get) in the audit trail. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  AUDIT_READS = false;
+
+  /** Also write every audit record as one JSON line on stdout, for log shippers. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  AUDIT_STDOUT = false;
+
+  /** Mask e-mail addresses, phone and card numbers inside audited payloads. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  AUDIT_PII_MASKING = true;
+
+  /** Audited request/response data larger than this (bytes of JSON) is truncated with a marker. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(256)
+  @Max(1024 * 1024)
+  AUDIT_MAX_PAYLOAD_BYTES = 8192;
+
+  /** Records older than this are trimmed by time (XTRIM MINID). The plan asks for 7 years. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AUDIT_RETENTION_DAYS = 2557;
+
+  /** How often the retention sweeper trims; 0 turns it off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  AUDIT_SWEEP_INTERVAL_MS = 3600000;
+
+  /**
+   * Key of the audit seal (HMAC-SHA256 checkpoints over each tenant's chain head), at least 32
+   * characters. Keep it out of Redis. Unset = no seals (the hash chain still detects edits).
+   */
+  @IsOptional()
+  @MinLength(32)
+  AUDIT_SEAL_KEY?: string;
+
+  /** How often a tenant's chain head is sealed when it has new records. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  AUDIT_SEAL_INTERVAL_MS = 60000;
 }

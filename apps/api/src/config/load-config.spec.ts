@@ -446,3 +446,29 @@ describe('TRUST_PROXY', () => {
     ).toContain('TRUST_PROXY');
   });
 });
+
+describe('AUDIT_*', () => {
+  it('defaults to writes only, PII masking on, 8 KiB payloads, 7 years, no seal', () => {
+    expect(loadConfig(env(), tempDir()).audit).toEqual({
+      reads: false,
+      stdout: false,
+      piiMasking: true,
+      maxPayloadBytes: 8192,
+      retentionDays: 2557,
+      sweepIntervalMs: 3600000,
+      sealKey: undefined,
+      sealIntervalMs: 60000,
+    });
+  });
+
+  it('reads the flags and refuses a seal key shorter than 32 characters', () => {
+    const audit = loadConfig(
+      env({ AUDIT_READS: 'true', AUDIT_PII_MASKING: 'false', AUDIT_RETENTION_DAYS: '30' }),
+      tempDir(),
+    ).audit;
+    expect(audit).toMatchObject({ reads: true, piiMasking: false, retentionDays: 30 });
+    expect(
+      configError(() => loadConfig(env({ AUDIT_SEAL_KEY: 'short' }), tempDir())).message,
+    ).toContain('AUDIT_SEAL_KEY');
+  });
+});

@@ -116,6 +116,16 @@ export function loadConfig(
         .map((origin) => origin.trim())
         .filter((origin) => origin.length > 0),
     },
+    audit: {
+      reads: env.AUDIT_READS,
+      stdout: env.AUDIT_STDOUT,
+      piiMasking: env.AUDIT_PII_MASKING,
+      maxPayloadBytes: env.AUDIT_MAX_PAYLOAD_BYTES,
+      retentionDays: env.AUDIT_RETENTION_DAYS,
+      sweepIntervalMs: env.AUDIT_SWEEP_INTERVAL_MS,
+      sealKey: env.AUDIT_SEAL_KEY,
+      sealIntervalMs: env.AUDIT_SEAL_INTERVAL_MS,
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { auditedScript } from '../audit/audit.lua';
 import { LuaScript } from '../lua-script';
 
 /*
@@ -87,12 +88,14 @@ end
 `;
 
 const script = (name: string, body: string) => new LuaScript(name, PRELUDE + body);
+/** A write: KEYS and ARGV start with the audit stream, head and record (see AUDIT_PRELUDE). */
+const audited = (name: string, body: string) => auditedScript(name, PRELUDE + body);
 
 /**
  * KEYS[1]=entry. ARGV: cache_key, data, ttl_ms, only_if_absent ('1'|'0'), tags (comma-joined).
  * Returns {'ok', cached_at, expires_at} | {'exists', expires_at}.
  */
-export const SET_CACHE_ENTRY = script(
+export const SET_CACHE_ENTRY = audited(
   'cache.set',
   `
 local e, key, data = KEYS[1], ARGV[A + 1], ARGV[A + 2]
@@ -122,6 +125,7 @@ for tag in pairs(carried) do
   redis.call('SADD', TAGS, tag)
   trim_tag(tag, now, WRITE_TRIM)
 end
+audit_append({ resource_ids = { key }, cached_at = now, expires_at = expires_at })
 return {'ok', now, expires_at}
 `,
 );
@@ -155,7 +159,7 @@ return out
  * KEYS[1]=entry. ARGV: cache_key, has_data ('1'|'0'), data, ttl_ms ('' = keep the expiry).
  * Returns {'ok', updated_at, expires_at} | {'not_found'}.
  */
-export const UPDATE_CACHE_ENTRY = script(
+export const UPDATE_CACHE_ENTRY = audited(
   'cache.update',
   `
 local e, key = KEYS[1], ARGV[A + 1]
@@ -172,6 +176,7 @@ redis.call('HSET', e, unpack(fields))
 redis.call('PEXPIREAT', e, expires_at)
 redis.call('ZADD', EXPIRY, expires_at, key)
 for _, tag in ipairs(split(cur[2])) do redis.call('ZADD', TAG .. tag, expires_at, key) end
+audit_append({ resource_ids = { key }, updated_at = now, expires_at = expires_at })
 return {'ok', now, expires_at}
 `,
 );
@@ -180,12 +185,17 @@ return {'ok', now, expires_at}
  * KEYS[1]=key index. ARGV: cache_keys... Deletes each entry with its index members.
  * Returns {now, flag per key (1 = a live entry was deleted)}.
  */
-export const DELETE_CACHE_ENTRIES = script(
+export const DELETE_CACHE_ENTRIES = audited(
   'cache.delete',
   `
 local now = now_ms()
-local out = { now }
-for i = A + 1, #ARGV do table.insert(out, unlink(ARGV[i], now)) end
+local out, deleted = { now }, {}
+for i = A + 1, #ARGV do
+  local removed = unlink(ARGV[i], now)
+  table.insert(out, removed)
+  if removed == 1 then table.insert(deleted, ARGV[i]) end
+end
+if #deleted > 0 then audit_append({ resource_ids = deleted, deleted_at = now }) end
 return out
 `,
 );
@@ -196,7 +206,7 @@ return out
  * Every member looked at leaves the index, so repeated calls make progress.
  * Returns {members looked at, deleted cache_keys...}.
  */
-export const INVALIDATE_CACHE_TAG = script(
+export const INVALIDATE_CACHE_TAG = audited(
   'cache.invalidate-tag',
   `
 local tk, tag, limit = KEYS[1], ARGV[A + 1], tonumber(ARGV[A + 2])
@@ -211,6 +221,9 @@ for _, key in ipairs(members) do
   redis.call('ZREM', tk, key)
 end
 if redis.call('EXISTS', tk) == 0 then redis.call('SREM', TAGS, tag) end
+if #out > 1 then
+  audit_append({ resource_ids = { unpack(out, 2) }, tag = tag, deleted_at = now })
+end
 return out
 `,
 );
@@ -222,7 +235,7 @@ return out
  * disturb the walk: the caller continues after the last key looked at.
  * Returns {last key looked at ('' when the range is exhausted), deleted cache_keys...}.
  */
-export const INVALIDATE_CACHE_PATTERN_STEP = script(
+export const INVALIDATE_CACHE_PATTERN_STEP = audited(
   'cache.invalidate-pattern',
   `
 local glob, limit = ARGV[A + 3], tonumber(ARGV[A + 4])
@@ -231,6 +244,9 @@ local page = redis.call('ZRANGE', INDEX, ARGV[A + 1], ARGV[A + 2], 'BYLEX', 'LIM
 local out = { #page < limit and '' or page[#page] }
 for _, key in ipairs(page) do
   if glob_match(key, glob) and unlink(key, now) == 1 then table.insert(out, key) end
+end
+if #out > 1 then
+  audit_append({ resource_ids = { unpack(out, 2) }, pattern = glob, deleted_at = now })
 end
 return out
 `,

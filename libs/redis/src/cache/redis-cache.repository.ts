@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { auditArgs } from '../audit/audit-scope';
 import type { RedisClient } from '../connection/redis-client.factory';
 import type { CacheKeyspace } from '../keys/cache-keyspace';
 import type { CacheGlob } from './cache-glob';
@@ -55,11 +56,13 @@ export class RedisCacheRepository extends CacheRepository {
   async set(tenant: string, entry: NewCacheEntry): Promise<CacheSetOutcome> {
     const space = this.keys.cache(tenant);
     for (const tag of entry.tags) space.tag(tag); // validates every tag before anything is written
+    const audit = auditArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       SET_CACHE_ENTRY.run(
         this.redis,
-        [space.entry(entry.key)],
+        [...audit.keys, space.entry(entry.key)],
         [
+          audit.record,
           ...space.scriptLayout(),
           entry.key,
           this.codec.encode(entry.data),
@@ -69,7 +72,10 @@ export class RedisCacheRepository extends CacheRepository {
         ],
       ),
     )) as [string, number, number?];
-    if (reply[0] === 'ok') await this.registry.add(tenant);
+    if (reply[0] === 'ok') {
+      audit.committed();
+      await this.registry.add(tenant);
+    }
     switch (reply[0]) {
       case 'ok':
         return { kind: 'stored', cachedAt: reply[1], expiresAt: reply[2]! };
@@ -112,11 +118,13 @@ export class RedisCacheRepository extends CacheRepository {
   ): Promise<CacheUpdateOutcome> {
     const space = this.keys.cache(tenant);
     const hasData = changes.data !== undefined;
+    const audit = auditArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       UPDATE_CACHE_ENTRY.run(
         this.redis,
-        [space.entry(key)],
+        [...audit.keys, space.entry(key)],
         [
+          audit.record,
           ...space.scriptLayout(),
           key,
           hasData ? '1' : '0',
@@ -128,16 +136,24 @@ export class RedisCacheRepository extends CacheRepository {
     if (reply[0] === 'not_found') return { kind: 'not_found' };
     if (reply[0] !== 'ok')
       throw new Error(`unexpected reply from ${UPDATE_CACHE_ENTRY.name}: ${String(reply[0])}`);
+    audit.committed();
     return { kind: 'updated', updatedAt: reply[1]!, expiresAt: reply[2]! };
   }
 
   async delete(tenant: string, keys: string[]): Promise<CacheDeleteResult> {
     const space = this.keys.cache(tenant);
     for (const key of keys) space.entry(key);
+    const audit = auditArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
-      DELETE_CACHE_ENTRIES.run(this.redis, [space.index], [...space.scriptLayout(), ...keys]),
+      DELETE_CACHE_ENTRIES.run(
+        this.redis,
+        [...audit.keys, space.index],
+        [audit.record, ...space.scriptLayout(), ...keys],
+      ),
     )) as number[];
-    return { deletedAt: reply[0], deleted: keys.filter((_, i) => reply[i + 1] === 1) };
+    const deleted = keys.filter((_, i) => reply[i + 1] === 1);
+    if (deleted.length > 0) audit.committed();
+    return { deletedAt: reply[0], deleted };
   }
 
   async invalidate(
@@ -158,9 +174,9 @@ export class RedisCacheRepository extends CacheRepository {
       record((await this.delete(tenant, keys.slice(i, i + INVALIDATION_STEP))).deleted);
     }
     for (const tag of new Set(selection.tags ?? [])) {
-      await this.invalidateTag(space, tag, record);
+      await this.invalidateTag(tenant, space, tag, record);
     }
-    if (selection.pattern) await this.invalidatePattern(space, selection.pattern, record);
+    if (selection.pattern) await this.invalidatePattern(tenant, space, selection.pattern, record);
     return result;
   }
 
@@ -199,16 +215,24 @@ export class RedisCacheRepository extends CacheRepository {
   }
 
   /** Steps through the tag index until it is empty; each step looks at INVALIDATION_STEP members. */
-  private async invalidateTag(space: CacheKeyspace, tag: string, record: (keys: string[]) => void) {
+  private async invalidateTag(
+    tenant: string,
+    space: CacheKeyspace,
+    tag: string,
+    record: (keys: string[]) => void,
+  ) {
     const tagKey = space.tag(tag);
     for (;;) {
+      // Each step that deletes something appends its own record (same request_id).
+      const audit = auditArgs(this.keys, tenant);
       const [seen, ...deleted] = (await storeCall(() =>
         INVALIDATE_CACHE_TAG.run(
           this.redis,
-          [tagKey],
-          [...space.scriptLayout(), tag, INVALIDATION_STEP],
+          [...audit.keys, tagKey],
+          [audit.record, ...space.scriptLayout(), tag, INVALIDATION_STEP],
         ),
       )) as [number, ...string[]];
+      if (deleted.length > 0) audit.committed();
       record(deleted);
       if (seen < INVALIDATION_STEP) return;
     }
@@ -219,6 +243,7 @@ export class RedisCacheRepository extends CacheRepository {
    * lexicographic order, one bounded Lua step per INVALIDATION_STEP keys.
    */
   private async invalidatePattern(
+    tenant: string,
     space: CacheKeyspace,
     glob: CacheGlob,
     record: (keys: string[]) => void,
@@ -227,13 +252,15 @@ export class RedisCacheRepository extends CacheRepository {
     let from = glob.prefix === '' ? '-' : `[${glob.prefix}`;
     const to = glob.prefix === '' ? '+' : `(${glob.prefix}\x7f`;
     for (;;) {
+      const audit = auditArgs(this.keys, tenant);
       const [last, ...deleted] = (await storeCall(() =>
         INVALIDATE_CACHE_PATTERN_STEP.run(
           this.redis,
-          [space.index],
-          [...space.scriptLayout(), from, to, glob.pattern, INVALIDATION_STEP],
+          [...audit.keys, space.index],
+          [audit.record, ...space.scriptLayout(), from, to, glob.pattern, INVALIDATION_STEP],
         ),
       )) as [string, ...string[]];
+      if (deleted.length > 0) audit.committed();
       record(deleted);
       if (last === '') return;
       from = `(${last}`;

@@ -1,3 +1,4 @@
+import { AuditKeyspace } from './audit-keyspace';
 import { CacheKeyspace } from './cache-keyspace';
 
 import { MemoryKeyspace } from './memory-keyspace';
@@ -114,6 +115,10 @@ export class RedisKeyBuilder {
 
   cache(tenant: string): CacheKeyspace {
     return new CacheKeyspace(this.tenantPrefix(tenant));
+  }
+
+  audit(tenant: string): AuditKeyspace {
+    return new AuditKeyspace(this.tenantPrefix(tenant));
   }
 
   /** SCAN pattern matching every tenant-scoped key (offline tools only: never on a request path). */

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { auditArgs } from '../audit/audit-scope';
 import type { RedisClient } from '../connection/redis-client.factory';
 import { RedisKeyBuilder } from '../keys/redis-key-builder';
 import { REPLACE_IF_UNCHANGED } from '../memory/memory.scripts';
@@ -100,9 +101,13 @@ export class PayloadReencryptor {
       for (const { key, field, value } of fields) {
         args.push(key, field, value, this.codec.encode(this.codec.decode(value)));
       }
+      const audit = auditArgs(this.keys, tenant);
       reencrypted = Number(
-        await storeCall(() => REPLACE_IF_UNCHANGED.run(this.redis, [index], args)),
+        await storeCall(() =>
+          REPLACE_IF_UNCHANGED.run(this.redis, [...audit.keys, index], [audit.record, ...args]),
+        ),
       );
+      if (reencrypted > 0) audit.committed();
     }
 
     const scanned = members.length;

@@ -1,3 +1,4 @@
+import { auditedScript } from '../audit/audit.lua';
 import { LuaScript } from '../lua-script';
 import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
 
@@ -97,13 +98,15 @@ end
 `;
 
 const script = (name: string, body: string) => new LuaScript(name, PRELUDE + body);
+/** A write: KEYS and ARGV start with the audit stream, head and record (see AUDIT_PRELUDE). */
+const audited = (name: string, body: string) => auditedScript(name, PRELUDE + body);
 
 /**
  * KEYS[1]=record. ARGV: agent (encoded), session, session record key, memory_id, agent_id,
  * memory_type, created_by, ttl_ms, data_bytes, n, then n (field, value, bytes).
  * Returns {'ok', created_at, expires_at} | {'session_not_found'} | {'exists', memory_id}.
  */
-export const CREATE_MEMORY = script(
+export const CREATE_MEMORY = audited(
   'memory.create',
   `
 local agent, session = ARGV[A + 1], ARGV[A + 2]
@@ -128,6 +131,8 @@ redis.call('ZADD', M_SESSION .. session, now, agent)
 redis.call('ZADD', M_SESSION .. session .. M_TYPE .. mtype, now, agent)
 redis.call('HSET', M_MEMBERS, member, mtype)
 expire_all(member, expires_at)
+audit_append({ resource_ids = { ARGV[A + 5] .. '/' .. session }, memory_id = ARGV[A + 4],
+  memory_type = mtype, version = 1, created_at = now })
 return {'ok', now, expires_at}
 `,
 );
@@ -143,7 +148,7 @@ return {'ok', now, expires_at}
  * Returns {'ok', version, updated_at, expires_at, memory_id} | {'not_found'} |
  * {'version_mismatch', v} | {'too_large', bytes} | {'conflict', field}.
  */
-export const WRITE_MEMORY = script(
+export const WRITE_MEMORY = audited(
   'memory.write',
   `
 if redis.call('EXISTS', KEYS[2]) == 0 then return {'not_found'} end
@@ -209,6 +214,7 @@ end
 redis.call('HSET', rec, unpack(fields))
 local version = redis.call('HINCRBY', rec, 'version', 1)
 expire_all(member, expires_at)
+audit_append({ memory_id = cur[6], version = version, updated_at = now, data_bytes = bytes })
 return {'ok', version, now, expires_at, cur[6]}
 `,
 );
@@ -233,7 +239,7 @@ return { record, redis.call('HGETALL', M_DATA .. member) }
  * KEYS[1]=record. ARGV: agent, session, expected version ('' = any).
  * Returns {'ok', deleted_at, 1|0} | {'version_mismatch', v}.
  */
-export const DELETE_MEMORY = script(
+export const DELETE_MEMORY = audited(
   'memory.delete',
   `
 local member = ARGV[A + 1] .. ':' .. ARGV[A + 2]
@@ -242,7 +248,12 @@ if expected ~= '' then
   local version = redis.call('HGET', M_REC .. member, 'version')
   if version and version ~= expected then return {'version_mismatch', tonumber(version)} end
 end
-return {'ok', now_ms(), m_remove(member)}
+local memory_id = redis.call('HGET', M_REC .. member, 'memory_id')
+local now, removed = now_ms(), m_remove(member)
+if removed == 1 then
+  audit_append({ memory_id = memory_id, deleted_at = now })
+end
+return {'ok', now, removed}
 `,
 );
 
@@ -400,7 +411,7 @@ return m_purge_expired(now_ms(), tonumber(ARGV[A + 1]))
  * Writes `new` only where the field still holds `old`, so a concurrent write is never undone.
  * Returns how many fields were rewritten.
  */
-export const REPLACE_IF_UNCHANGED = new LuaScript(
+export const REPLACE_IF_UNCHANGED = auditedScript(
   'payload.replace-if-unchanged',
   `
 local n, done = tonumber(ARGV[1]), 0
@@ -411,6 +422,7 @@ for i = 0, n - 1 do
     done = done + 1
   end
 end
+if done > 0 then audit_append({ fields_reencrypted = done }) end
 return done
 `,
 );

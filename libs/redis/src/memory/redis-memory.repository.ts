@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
+import { auditArgs } from '../audit/audit-scope';
 import type { RedisClient } from '../connection/redis-client.factory';
 import type { MemoryType } from '../keys/memory-keyspace';
 import { encodeKeyPart, RedisKeyBuilder } from '../keys/redis-key-builder';
@@ -75,11 +76,13 @@ export class RedisMemoryRepository extends MemoryRepository {
     if (bytes > maxDataBytes)
       throw new RangeError('memory_data exceeds the limit; check before create');
     const fields = this.encodeFields(Object.entries(memory.data));
+    const audit = auditArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       CREATE_MEMORY.run(
         this.redis,
-        [space.record(memory.agentId, memory.sessionId)],
+        [...audit.keys, space.record(memory.agentId, memory.sessionId)],
         [
+          audit.record,
           ...space.scriptLayout(),
           encodeKeyPart(memory.agentId),
           memory.sessionId,
@@ -97,6 +100,7 @@ export class RedisMemoryRepository extends MemoryRepository {
     )) as [string, ...(string | number)[]];
     switch (reply[0]) {
       case 'ok':
+        audit.committed();
         return { kind: 'created', createdAt: Number(reply[1]), expiresAt: Number(reply[2]) };
       case 'session_not_found':
         return { kind: 'session_not_found' };
@@ -194,11 +198,13 @@ export class RedisMemoryRepository extends MemoryRepository {
     expectedVersion?: number,
   ): Promise<MemoryDeleteOutcome> {
     const space = this.keys.memory(tenant);
+    const audit = auditArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       DELETE_MEMORY.run(
         this.redis,
-        [space.record(agentId, sessionId)],
+        [...audit.keys, space.record(agentId, sessionId)],
         [
+          audit.record,
           ...space.scriptLayout(),
           encodeKeyPart(agentId),
           sessionId,
@@ -208,6 +214,7 @@ export class RedisMemoryRepository extends MemoryRepository {
     )) as [string, number, number?];
     if (reply[0] === 'version_mismatch')
       return { kind: 'version_mismatch', currentVersion: reply[1] };
+    if (reply[2] === 1) audit.committed();
     return { kind: 'deleted', deletedAt: reply[1], existed: reply[2] === 1 };
   }
 
@@ -317,11 +324,17 @@ export class RedisMemoryRepository extends MemoryRepository {
     },
   ): Promise<MemoryWriteOutcome | 'conflict'> {
     const space = this.keys.memory(tenant);
+    const audit = auditArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       WRITE_MEMORY.run(
         this.redis,
-        [space.record(agentId, sessionId), this.keys.sessions(tenant).record(sessionId)],
         [
+          ...audit.keys,
+          space.record(agentId, sessionId),
+          this.keys.sessions(tenant).record(sessionId),
+        ],
+        [
+          audit.record,
           ...space.scriptLayout(),
           encodeKeyPart(agentId),
           sessionId,
@@ -341,6 +354,7 @@ export class RedisMemoryRepository extends MemoryRepository {
     )) as [string, ...(string | number)[]];
     switch (reply[0]) {
       case 'ok':
+        audit.committed();
         return {
           kind: 'updated',
           version: Number(reply[1]),

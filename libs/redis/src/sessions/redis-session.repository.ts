@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { auditArgs } from '../audit/audit-scope';
 import type { RedisClient } from '../connection/redis-client.factory';
 import { encodeKeyPart, RedisKeyBuilder } from '../keys/redis-key-builder';
 import { jsonByteLength, PayloadCodec } from '../payload-codec';
@@ -56,9 +57,15 @@ export class RedisSessionRepository extends SessionRepository {
         jsonByteLength(session.metadata),
       );
     }
+    const audit = auditArgs(this.keys, tenant);
     const createdAt = await storeCall(() =>
-      CREATE_SESSIONS.run(this.redis, [space.all], [...space.scriptLayout(), ...args]),
+      CREATE_SESSIONS.run(
+        this.redis,
+        [...audit.keys, space.all],
+        [audit.record, ...space.scriptLayout(), ...args],
+      ),
     );
+    audit.committed();
     await this.registry.add(tenant);
     return Number(createdAt);
   }
@@ -95,11 +102,13 @@ export class RedisSessionRepository extends SessionRepository {
     const space = this.keys.sessions(tenant);
     const payloadArgs = (value: Record<string, unknown> | undefined) =>
       value === undefined ? ['0', '', 0] : ['1', this.codec.encode(value), jsonByteLength(value)];
+    const audit = auditArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       UPDATE_SESSION.run(
         this.redis,
-        [space.record(sessionId)],
+        [...audit.keys, space.record(sessionId)],
         [
+          audit.record,
           ...space.scriptLayout(),
           sessionId,
           guards.expectedVersion === undefined ? '' : String(guards.expectedVersion),
@@ -113,6 +122,7 @@ export class RedisSessionRepository extends SessionRepository {
     )) as [string, ...number[]];
     switch (reply[0]) {
       case 'ok':
+        audit.committed();
         return { kind: 'updated', version: reply[1], updatedAt: reply[2], expiresAt: reply[3] };
       case 'not_found':
         return { kind: 'not_found' };
@@ -131,11 +141,13 @@ export class RedisSessionRepository extends SessionRepository {
     expectedVersion?: number,
   ): Promise<DeleteOutcome> {
     const space = this.keys.sessions(tenant);
+    const audit = auditArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       DELETE_SESSIONS.run(
         this.redis,
-        [space.all],
+        [...audit.keys, space.all],
         [
+          audit.record,
           ...space.scriptLayout(),
           expectedVersion === undefined ? '' : String(expectedVersion),
           ...sessionIds,
@@ -145,6 +157,7 @@ export class RedisSessionRepository extends SessionRepository {
     if (reply[0] === 'version_mismatch')
       return { kind: 'version_mismatch', currentVersion: reply[1] };
     const flags = reply.slice(3) as number[];
+    if (flags.includes(1) || reply[2] > 0) audit.committed();
     return {
       kind: 'deleted',
       deletedAt: reply[1],

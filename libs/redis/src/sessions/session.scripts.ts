@@ -1,3 +1,4 @@
+import { auditedScript } from '../audit/audit.lua';
 import { LuaScript } from '../lua-script';
 import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
 import { memoryPrelude } from '../memory/memory.scripts';
@@ -69,16 +70,20 @@ end
 `;
 
 const script = (name: string, body: string) => new LuaScript(name, PRELUDE + body);
+/** A write: KEYS and ARGV start with the audit stream, head and record (see AUDIT_PRELUDE). */
+const audited = (name: string, body: string) => auditedScript(name, PRELUDE + body);
 
 /** KEYS[1]=all-index. ARGV: count, then per session 9 fields. Returns created_at (ms). */
-export const CREATE_SESSIONS = script(
+export const CREATE_SESSIONS = audited(
   'session.create',
   `
 local now = now_ms()
 local count = tonumber(ARGV[A + 1])
+local ids = {}
 for i = 0, count - 1 do
   local o = A + 2 + i * 9
   local id, creator_key, created_by, status = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
+  table.insert(ids, id)
   local config, metadata, ttl_ms = ARGV[o + 4], ARGV[o + 5], tonumber(ARGV[o + 6])
   local key = RECORD .. id
   local expires_at = now + ttl_ms
@@ -91,6 +96,7 @@ for i = 0, count - 1 do
   add_to_indexes(id, creator_key, status, now)
   redis.call('ZADD', EXPIRY, expires_at, id)
 end
+audit_append({ resource_ids = ids, version = 1, created_at = now })
 return now
 `,
 );
@@ -101,7 +107,7 @@ return now
  * status_updated_by ('' = keep).
  * Returns {'ok', version, updated_at, expires_at} | {'not_found'} | {'version_mismatch', v} | {'too_large', bytes}.
  */
-export const UPDATE_SESSION = script(
+export const UPDATE_SESSION = audited(
   'session.update',
   `
 local key, id = KEYS[1], ARGV[A + 1]
@@ -143,6 +149,8 @@ redis.call('HSET', key, unpack(fields))
 local version = redis.call('HINCRBY', key, 'version', 1)
 redis.call('PEXPIREAT', key, expires_at)
 redis.call('ZADD', EXPIRY, expires_at, id)
+audit_append({ resource_ids = { id }, version = version, updated_at = now,
+  status = status ~= '' and status or nil, previous_status = status ~= '' and cur[2] or nil })
 return {'ok', version, now, expires_at}
 `,
 );
@@ -153,7 +161,7 @@ return {'ok', version, now, expires_at}
  * Returns {'ok', deleted_at, memory records deleted, flag per id (1 deleted, 0 missing)} |
  * {'version_mismatch', v}.
  */
-export const DELETE_SESSIONS = script(
+export const DELETE_SESSIONS = audited(
   'session.delete',
   `
 local expected = ARGV[A + 1]
@@ -162,6 +170,7 @@ if expected ~= '' then
   if version and version ~= expected then return {'version_mismatch', tonumber(version)} end
 end
 local result = { 'ok', now_ms(), 0 }
+local deleted = {}
 for i = A + 2, #ARGV do
   local id = ARGV[i]
   local existed = redis.call('DEL', RECORD .. id)
@@ -169,6 +178,10 @@ for i = A + 2, #ARGV do
   remove_from_indexes(id)
   result[3] = result[3] + m_cascade(id)
   table.insert(result, existed)
+  if existed == 1 then table.insert(deleted, id) end
+end
+if #deleted > 0 or result[3] > 0 then
+  audit_append({ resource_ids = deleted, memory_records_deleted = result[3], deleted_at = result[2] })
 end
 return result
 `,

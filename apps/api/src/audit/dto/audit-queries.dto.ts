@@ -1,0 +1,96 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../common/pagination/page-query.dto';
+
+const PLAIN = /^[A-Za-z0-9._:@/-]{1,256}$/;
+const PLAIN_RULE = 'must be 1-256 characters of A-Z a-z 0-9 . _ : @ / -';
+
+/** A time window on the records' commit time. */
+export class AuditRangeQueryDto {
+  @ApiPropertyOptional({
+    description: 'Inclusive lower bound on timestamp (ISO 8601).',
+    example: '2026-11-01T00:00:00Z',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({
+    description: 'Exclusive upper bound on timestamp (ISO 8601).',
+    example: '2026-12-01T00:00:00Z',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+}
+
+export class AuditListQueryDto extends AuditRangeQueryDto {
+  @ApiPropertyOptional({ example: 'session' })
+  @IsOptional()
+  @Matches(/^[a-z_]{1,32}$/, { message: 'resource_type must be 1-32 characters of a-z _' })
+  resource_type?: string;
+
+  @ApiPropertyOptional({
+    description: "Matches the record's resource_id or any of its resource_ids (batches).",
+    example: '3f1c2a9e-8b7d-4c6e-9f01-23456789abcd',
+  })
+  @IsOptional()
+  @Matches(PLAIN, { message: `resource_id ${PLAIN_RULE}` })
+  resource_id?: string;
+
+  @ApiPropertyOptional({ description: 'The caller (token subject).', example: 'orchestrator-1' })
+  @IsOptional()
+  @Matches(PLAIN, { message: `user_id ${PLAIN_RULE}` })
+  user_id?: string;
+
+  @ApiPropertyOptional({ example: 'create' })
+  @IsOptional()
+  @Matches(/^[a-z_]{1,32}$/, { message: 'operation must be 1-32 characters of a-z _' })
+  operation?: string;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'] })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  success?: 'true' | 'false';
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page.' })
+  @IsOptional()
+  @MaxLength(512)
+  cursor?: string;
+}
+
+export const DEFAULT_VERIFY_LIMIT = 10_000;
+export const MAX_VERIFY_LIMIT = 100_000;
+
+export class AuditVerifyQueryDto extends AuditRangeQueryDto {
+  @ApiPropertyOptional({
+    description: 'Continue after this event_id (next_after of a call that was not complete).',
+    example: '1764641243000-0',
+  })
+  @IsOptional()
+  @Matches(/^\d{1,20}-\d{1,20}$/, { message: 'after must be an event_id' })
+  after?: string;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_VERIFY_LIMIT,
+    default: DEFAULT_VERIFY_LIMIT,
+    description:
+      'Most records checked by one call; continue from next_from when complete is false.',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_VERIFY_LIMIT)
+  limit?: number;
+}

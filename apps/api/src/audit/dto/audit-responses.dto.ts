@@ -1,0 +1,95 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export class AuditRecordDto {
+  @ApiProperty({ example: '1764641243000-0', description: 'Stream entry id; orders the trail.' })
+  event_id!: string;
+  @ApiProperty({ example: 42, description: "Position in the tenant's hash chain (1, 2, 3...)." })
+  sequence!: number;
+  @ApiProperty({ example: '2026-12-02T02:07:23.000Z' })
+  timestamp!: string;
+  @ApiProperty({ example: 'create' })
+  operation!: string;
+  @ApiProperty({ example: 'session' })
+  resource_type!: string;
+  @ApiProperty({ type: String, nullable: true })
+  resource_id!: string | null;
+  @ApiProperty({ type: [String], description: 'Every id a batch touched.' })
+  resource_ids!: string[];
+  @ApiProperty({ type: String, nullable: true, example: 'orchestrator-1' })
+  user_id!: string | null;
+  @ApiProperty({ example: 'default' })
+  tenant!: string;
+  @ApiProperty({ type: [String], example: ['orchestrator'] })
+  roles!: string[];
+  @ApiProperty()
+  request_id!: string;
+  @ApiProperty({ example: 'POST' })
+  method!: string;
+  @ApiProperty({ example: '/api/v1/sessions' })
+  route!: string;
+  @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
+  ip_address!: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  user_agent!: string | null;
+  @ApiProperty({ description: 'Sanitized request payload (secrets redacted, PII masked, capped).' })
+  request_data!: unknown;
+  @ApiProperty({ description: 'What the write committed (ids, version) or the sanitized answer.' })
+  response_data!: unknown;
+  @ApiProperty()
+  success!: boolean;
+  @ApiProperty({ example: 201 })
+  status_code!: number;
+  @ApiProperty({ type: String, nullable: true })
+  error!: string | null;
+  @ApiProperty({ example: 3.2 })
+  duration_ms!: number;
+  @ApiProperty({ type: String, nullable: true, description: 'From the W3C traceparent header.' })
+  trace_id!: string | null;
+  @ApiProperty({ description: 'Appended by the write script itself, atomically with the change.' })
+  committed_with_change!: boolean;
+  @ApiProperty()
+  prev_hash!: string;
+  @ApiProperty()
+  hash!: string;
+}
+
+export class AuditPageDto {
+  @ApiProperty({ type: [AuditRecordDto] })
+  audit_records!: AuditRecordDto[];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Pass as cursor for the next page; null at the end. A filtered page may hold fewer than ' +
+      'limit records (each page scans a bounded number of entries) and still have a next_cursor.',
+  })
+  next_cursor!: string | null;
+}
+
+export class AuditBreakDto {
+  @ApiProperty()
+  event_id!: string;
+  @ApiProperty()
+  sequence!: number;
+  @ApiProperty({
+    enum: ['hash_mismatch', 'chain_broken', 'sequence_gap', 'head_mismatch', 'seal_mismatch'],
+  })
+  reason!: string;
+}
+
+export class AuditVerificationDto {
+  @ApiProperty()
+  verified!: boolean;
+  @ApiProperty()
+  records_checked!: number;
+  @ApiProperty({ type: AuditBreakDto, nullable: true })
+  first_break!: AuditBreakDto | null;
+  @ApiProperty({
+    description: 'False when limit stopped the walk; continue with after=next_after.',
+  })
+  complete!: boolean;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Last event_id checked.' })
+  next_after!: string | null;
+  @ApiProperty({ description: 'Keyed checkpoints checked (0 without AUDIT_SEAL_KEY).' })
+  seals_checked!: number;
+}
