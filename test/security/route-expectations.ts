@@ -7,7 +7,7 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/health': null,
   'GET /api/v1/health/live': null,
   'GET /api/v1/health/ready': null,
-  'GET /api/v1/health/detailed': null,
+  'GET /api/v1/health/detailed': 'health:read',
 
   'POST /api/v1/sessions': 'sessions:create',
   'POST /api/v1/sessions/batch': 'sessions:create',

@@ -10,6 +10,7 @@ import { listRoutes } from './auth/route-inventory';
 import type { AppConfig } from './config/app-config';
 import { assignRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import { RequestValidationError } from './common/validation/request-validation.error';
+import { ShutdownState } from './lifecycle/shutdown-state';
 
 export const API_PREFIX = 'api/v1';
 
@@ -38,9 +39,18 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: a text/plain body is a 415, not a string for the validators to puzzle over.
   fastify.removeContentTypeParser(['text/plain']);
+  const shutdown = app.get(ShutdownState);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
+    shutdown.requestStarted();
+    // 'close' fires for finished and aborted responses alike.
+    reply.raw.once('close', () => shutdown.requestFinished());
     done();
+  });
+  // While shutting down, keep-alive clients are asked to reconnect (to another replica).
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (shutdown.draining) void reply.header('connection', 'close');
+    done(null, payload);
   });
 
   if (config.cors.origins.length > 0) {
@@ -80,7 +90,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       exceptionFactory: (errors) => RequestValidationError.fromClassValidator(errors),
     }),
   );
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts installs the graceful shutdown (lifecycle/graceful-shutdown.ts)
+  // so that the listener drains before the modules' shutdown hooks run.
 
   if (config.swagger.enabled) {
     SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app, config), {

@@ -1,6 +1,12 @@
 export { RedisModule } from './redis.module';
 export type { RedisModuleOptions } from './redis.module-definition';
-export { RedisHealthProbe, type RedisHealthReport } from './redis-health.probe';
+export {
+  RedisHealthProbe,
+  REDIS_SLOW_PING_MS,
+  type RedisHealthReport,
+  type RedisMode,
+  type RedisTopology,
+} from './redis-health.probe';
 export { StoreUnavailableError } from './store-errors';
 export { parseRedisUrl, redactRedisUrl, InvalidRedisUrlError } from './connection/redis-url';
 export { TENANT_PATTERN } from './keys/redis-key-builder';

@@ -43,6 +43,8 @@ export interface AppConfig {
   };
   rateLimits: RateLimitPolicy;
   cors: { origins: string[] };
+  /** Graceful shutdown on SIGTERM (see main.ts). */
+  shutdown: { delayMs: number; timeoutMs: number };
 }
 
 /** DI token for {@link AppConfig}. */

@@ -196,4 +196,24 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   CORS_ORIGINS?: string;
+
+  /**
+   * After SIGTERM, how long the API keeps serving with readiness failing, so that load balancers
+   * stop sending it traffic before it stops accepting connections.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(120000)
+  SHUTDOWN_DELAY_MS = 5000;
+
+  /**
+   * Hard bound on the whole shutdown (delay + drain + flush); past it the process exits with 1.
+   * Keep it below Kubernetes' terminationGracePeriodSeconds.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(600000)
+  SHUTDOWN_TIMEOUT_MS = 25000;
 }

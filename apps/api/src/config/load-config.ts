@@ -57,6 +57,9 @@ export function loadConfig(
       'set exactly one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URI (token verification key)',
     );
   }
+  if (env.SHUTDOWN_DELAY_MS >= env.SHUTDOWN_TIMEOUT_MS) {
+    throw new ConfigError('SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS');
+  }
   if (env.APP_ENV === 'production' && env.REDIS_URL === undefined) {
     throw new ConfigError('REDIS_URL is required when APP_ENV=production');
   }
@@ -116,6 +119,7 @@ export function loadConfig(
         .map((origin) => origin.trim())
         .filter((origin) => origin.length > 0),
     },
+    shutdown: { delayMs: env.SHUTDOWN_DELAY_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
   };
 }
 
