@@ -8,6 +8,8 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/health/live': null,
   'GET /api/v1/health/ready': null,
   'GET /api/v1/health/detailed': 'health:read',
+  'GET /admin': null,
+  'GET /admin/assets/:file': null,
 
   'POST /api/v1/sessions': 'sessions:create',
   'POST /api/v1/sessions/batch': 'sessions:create',
@@ -64,6 +66,7 @@ export const PATH_PARAM_VALUES: Record<string, string> = {
   session_id: '3f1c2a9e-8b7d-4c6e-9f01-23456789abcd',
   agent_id: 'agent-under-test',
   cache_key: 'some.cache-key',
+  file: 'dashboard.js',
 };
 
 export function concretePath(path: string): string {

@@ -11,6 +11,7 @@ import type { AppConfig } from './config/app-config';
 import { assignRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import { RequestValidationError } from './common/validation/request-validation.error';
 import { ShutdownState } from './lifecycle/shutdown-state';
+import { UNPREFIXED_ROUTES } from './dashboard/dashboard.routes';
 
 export const API_PREFIX = 'api/v1';
 
@@ -79,7 +80,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     contentSecurityPolicy: false,
   });
 
-  app.setGlobalPrefix(API_PREFIX);
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -13,6 +13,7 @@ import { MaintenanceModule } from './maintenance/maintenance.module';
 import { CacheModule } from './cache/cache.module';
 import { REQUEST_ID_HEADER } from './common/http/request-id';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 
 @Module({})
 export class AppModule {
@@ -56,6 +57,7 @@ export class AppModule {
         MemoryModule,
         MaintenanceModule,
         CacheModule,
+        DashboardModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };
