@@ -33,7 +33,9 @@ const rendered = render();
 if (process.argv.includes('--check')) {
   const current = fs.existsSync(TARGET) ? fs.readFileSync(TARGET, 'utf8') : '';
   if (current !== rendered) {
-    process.stderr.write(`${path.relative(ROOT, TARGET)} is stale: run node scripts/sync-prometheus-rule.js\n`);
+    process.stderr.write(
+      `${path.relative(ROOT, TARGET)} is stale: run node scripts/sync-prometheus-rule.js\n`,
+    );
     process.exit(1);
   }
 } else {
