@@ -105,6 +105,10 @@ describe('Graceful shutdown of the built API (SIGTERM under load)', () => {
   });
 
   it('fails readiness at once, keeps serving through the delay, drains, and exits 0 without failing a request', async () => {
+    // The build carries the dashboard's static files (nest-cli.json assets).
+    for (const path of ['/admin', '/admin/assets/dashboard.js', '/admin/assets/dashboard.css']) {
+      expect(`${path} ${(await call(new Agent(), port, path)).status}`).toBe(`${path} 200`);
+    }
     const token = tokenFor({ sub: 'orchestrator-1', roles: ['orchestrator'], tenant: 'default' });
     const created = await fetch(`http://127.0.0.1:${port}/api/v1/sessions`, {
       method: 'POST',
