@@ -1,4 +1,4 @@
-import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { RedisModule } from '@app/redis';
@@ -11,7 +11,9 @@ import { SessionsModule } from './sessions/sessions.module';
 import { MemoryModule } from './memory/memory.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { CacheModule } from './cache/cache.module';
-import { REQUEST_ID_HEADER } from './common/http/request-id';
+import { pinoParams } from './common/logging/log-serializers';
+import { MetricsModule } from './metrics/metrics.module';
+import { StoreMetricsObserver } from './metrics/store-metrics';
 
 @Module({})
 export class AppModule {
@@ -20,24 +22,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        LoggerModule.forRoot({
-          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
-          pinoHttp: {
-            level: config.logging.level,
-            genReqId: (request) => String(request.headers[REQUEST_ID_HEADER]),
-            // Credentials never reach the logs.
-            redact: {
-              paths: [
-                'req.headers.authorization',
-                'req.headers.cookie',
-                'req.headers["x-api-key"]',
-                'res.headers["set-cookie"]',
-              ],
-              censor: '[redacted]',
-            },
-            autoLogging: { ignore: (request) => (request.url ?? '').startsWith('/api/v1/health') },
-          },
-        }),
+        LoggerModule.forRoot(pinoParams(config.logging.level, config.env === 'development')),
         RedisModule.forRoot({
           url: config.redis.url,
           keyPrefix: config.redis.keyPrefix,
@@ -47,6 +32,7 @@ export class AppModule {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,
           },
+          observer: new StoreMetricsObserver(),
         }),
         AuthModule,
         HealthModule,
@@ -54,6 +40,7 @@ export class AppModule {
         MemoryModule,
         MaintenanceModule,
         CacheModule,
+        MetricsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

@@ -43,6 +43,13 @@ export interface AppConfig {
   };
   rateLimits: RateLimitPolicy;
   cors: { origins: string[] };
+  observability: {
+    metricsToken?: string;
+    tenantLabel: boolean;
+    flushIntervalMs: number;
+    otlpEndpoint?: string;
+    serviceName: string;
+  };
 }
 
 /** DI token for {@link AppConfig}. */

@@ -116,6 +116,13 @@ export function loadConfig(
         .map((origin) => origin.trim())
         .filter((origin) => origin.length > 0),
     },
+    observability: {
+      metricsToken: env.METRICS_TOKEN,
+      tenantLabel: env.METRICS_TENANT_LABEL,
+      flushIntervalMs: env.METRICS_FLUSH_INTERVAL_MS,
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: env.OTEL_SERVICE_NAME,
+    },
   };
 }
 
