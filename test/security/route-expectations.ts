@@ -39,6 +39,9 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/cache/:cache_key': 'cache:read',
   'PUT /api/v1/cache/:cache_key': 'cache:write',
   'DELETE /api/v1/cache/:cache_key': 'cache:delete',
+
+  'GET /api/v1/metrics': 'metrics:read',
+  'GET /api/v1/analytics/usage': 'analytics:read',
 };
 
 /** The default role policy as the Security issue states it (config/rbac.yaml must match). */

@@ -3,7 +3,8 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { AppModule } from './app.module';
 import { assertEveryRouteDeclaresAccess } from './auth/route-access.check';
 import { listRoutes } from './auth/route-inventory';
@@ -12,6 +13,12 @@ import { assignRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import { RequestValidationError } from './common/validation/request-validation.error';
 import { ShutdownState } from './lifecycle/shutdown-state';
 import { UNPREFIXED_ROUTES } from './dashboard/dashboard.routes';
+import { installObservability } from './metrics/http-observability';
+import { collectProcessMetrics } from './metrics/prometheus.metrics';
+import { RequestRollups } from './metrics/request-rollups';
+import { StoreGauges } from './metrics/store-gauges';
+import { observeRedisCommands } from './metrics/store-metrics';
+import { Tracing } from './tracing/tracing';
 
 export const API_PREFIX = 'api/v1';
 
@@ -19,7 +26,15 @@ export const API_PREFIX = 'api/v1';
  * Builds the whole application (used by main.ts, the e2e tests and the OpenAPI export), so what
  * the tests drive is exactly what runs in production. Does not listen.
  */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+export interface AppOverrides {
+  /** Tests: export spans here (synchronously) instead of over OTLP. */
+  spanExporter?: SpanExporter;
+}
+
+export async function createApp(
+  config: AppConfig,
+  overrides: AppOverrides = {},
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
@@ -53,6 +68,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     if (shutdown.draining) void reply.header('connection', 'close');
     done(null, payload);
   });
+  installAppObservability(app, config, overrides);
 
   if (config.cors.origins.length > 0) {
     app.enableCors({
@@ -102,6 +118,40 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     });
   }
   return app;
+}
+
+/** Prometheus metrics, the request log line and (when configured) tracing; see installObservability. */
+function installAppObservability(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  overrides: AppOverrides,
+): void {
+  collectProcessMetrics();
+  const releaseCommands = observeRedisCommands();
+  const { observability } = config;
+  const tracing =
+    observability.otlpEndpoint !== undefined || overrides.spanExporter !== undefined
+      ? new Tracing({
+          serviceName: observability.serviceName,
+          version: config.version,
+          otlpEndpoint: observability.otlpEndpoint,
+          exporter: overrides.spanExporter,
+        })
+      : undefined;
+  const fastify = app.getHttpAdapter().getInstance();
+  installObservability(fastify, {
+    rollups: app.get(RequestRollups),
+    gauges: app.get(StoreGauges),
+    logger: () => PinoLogger.root,
+    metricsToken: observability.metricsToken,
+    tenantLabel: observability.tenantLabel,
+    tracing,
+  });
+  // Ends with the server, after Nest's shutdown hooks flushed the rollups.
+  fastify.addHook('onClose', async () => {
+    releaseCommands();
+    await tracing?.shutdown();
+  });
 }
 
 export function buildOpenApiDocument(

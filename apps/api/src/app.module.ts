@@ -1,4 +1,4 @@
-import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { RedisModule } from '@app/redis';
@@ -11,9 +11,11 @@ import { SessionsModule } from './sessions/sessions.module';
 import { MemoryModule } from './memory/memory.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { CacheModule } from './cache/cache.module';
-import { REQUEST_ID_HEADER } from './common/http/request-id';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { pinoParams } from './common/logging/log-serializers';
+import { MetricsModule } from './metrics/metrics.module';
+import { StoreMetricsObserver } from './metrics/store-metrics';
 
 @Module({})
 export class AppModule {
@@ -23,24 +25,7 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config),
         LifecycleModule,
-        LoggerModule.forRoot({
-          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
-          pinoHttp: {
-            level: config.logging.level,
-            genReqId: (request) => String(request.headers[REQUEST_ID_HEADER]),
-            // Credentials never reach the logs.
-            redact: {
-              paths: [
-                'req.headers.authorization',
-                'req.headers.cookie',
-                'req.headers["x-api-key"]',
-                'res.headers["set-cookie"]',
-              ],
-              censor: '[redacted]',
-            },
-            autoLogging: { ignore: (request) => (request.url ?? '').startsWith('/api/v1/health') },
-          },
-        }),
+        LoggerModule.forRoot(pinoParams(config.logging.level, config.env === 'development')),
         RedisModule.forRoot({
           url: config.redis.url,
           keyPrefix: config.redis.keyPrefix,
@@ -50,6 +35,7 @@ export class AppModule {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,
           },
+          observer: new StoreMetricsObserver(),
         }),
         AuthModule,
         HealthModule,
@@ -58,6 +44,7 @@ export class AppModule {
         MaintenanceModule,
         CacheModule,
         DashboardModule,
+        MetricsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

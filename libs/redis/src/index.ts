@@ -36,3 +36,12 @@ export { jsonByteLength } from './payload-codec';
 export { parseKeyRing, InvalidEncryptionKeyError, type EncryptionKey } from './codecs/key-ring';
 export { PayloadDecodeError } from './codecs/payload-decode.error';
 export { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
+export { instrumentRepository, type StoreObserver } from './observability/store-observer';
+export {
+  subscribeRedisCommands,
+  type RedisCommandEvent,
+  type RedisCommandListener,
+} from './observability/redis-command-channel';
+export { StoreStatisticsReader, type StoreStatistics } from './observability/store-statistics';
+export * from './metrics/request-rollup.repository';
+export { USAGE_RETENTION_DAYS } from './metrics/redis-request-rollup.repository';

@@ -27,6 +27,24 @@ import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { RedisIdempotencyRepository } from './idempotency/redis-idempotency.repository';
 import { PayloadReencryptor } from './maintenance/payload-reencryptor';
 import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
+import { instrumentRepository } from './observability/store-observer';
+import { StoreStatisticsReader } from './observability/store-statistics';
+import { RequestRollupRepository } from './metrics/request-rollup.repository';
+import { RedisRequestRollupRepository } from './metrics/redis-request-rollup.repository';
+
+/** Binds a repository contract to its Redis implementation, wrapped for the store observer. */
+function instrumented<T extends object>(
+  contract: abstract new (...args: never[]) => T,
+  implementation: new (...args: never[]) => T,
+  entity: string,
+) {
+  return {
+    provide: contract,
+    inject: [implementation, REDIS_MODULE_OPTIONS],
+    useFactory: (repository: T, options: RedisModuleOptions) =>
+      instrumentRepository(repository, entity, options.observer),
+  };
+}
 
 @Module({
   providers: [
@@ -66,13 +84,19 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
           encryptionKeys: options.codec?.encryptionKeys ?? [],
         }),
     },
-    { provide: SessionRepository, useClass: RedisSessionRepository },
-    { provide: MemoryRepository, useClass: RedisMemoryRepository },
-    { provide: IdempotencyRepository, useClass: RedisIdempotencyRepository },
+    RedisSessionRepository,
+    RedisMemoryRepository,
+    RedisIdempotencyRepository,
+    RedisCacheRepository,
+    instrumented(SessionRepository, RedisSessionRepository, 'session'),
+    instrumented(MemoryRepository, RedisMemoryRepository, 'memory'),
+    instrumented(IdempotencyRepository, RedisIdempotencyRepository, 'idempotency'),
     PayloadReencryptor,
-    { provide: CacheRepository, useClass: RedisCacheRepository },
+    instrumented(CacheRepository, RedisCacheRepository, 'cache'),
     RedisHealthProbe,
     RedisThrottlerStorage,
+    StoreStatisticsReader,
+    { provide: RequestRollupRepository, useClass: RedisRequestRollupRepository },
   ],
   exports: [
     SessionRepository,
@@ -82,6 +106,8 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
     CacheRepository,
     RedisHealthProbe,
     RedisThrottlerStorage,
+    StoreStatisticsReader,
+    RequestRollupRepository,
   ],
 })
 export class RedisModule

@@ -45,6 +45,13 @@ export interface AppConfig {
   cors: { origins: string[] };
   /** Graceful shutdown on SIGTERM (see main.ts). */
   shutdown: { delayMs: number; timeoutMs: number };
+  observability: {
+    metricsToken?: string;
+    tenantLabel: boolean;
+    flushIntervalMs: number;
+    otlpEndpoint?: string;
+    serviceName: string;
+  };
 }
 
 /** DI token for {@link AppConfig}. */

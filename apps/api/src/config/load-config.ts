@@ -120,6 +120,13 @@ export function loadConfig(
         .filter((origin) => origin.length > 0),
     },
     shutdown: { delayMs: env.SHUTDOWN_DELAY_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
+    observability: {
+      metricsToken: env.METRICS_TOKEN,
+      tenantLabel: env.METRICS_TENANT_LABEL,
+      flushIntervalMs: env.METRICS_FLUSH_INTERVAL_MS,
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: env.OTEL_SERVICE_NAME,
+    },
   };
 }
 
