@@ -21,7 +21,8 @@ describe('Admin dashboard in a browser', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    t = await startTestApp(redis.url);
+    // Rollups reach Redis (and so GET /api/v1/metrics) quickly.
+    t = await startTestApp(redis.url, { METRICS_FLUSH_INTERVAL_MS: '200' });
     await t.app.listen(0, '127.0.0.1');
     base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
     browser = await chromium.launch({
@@ -55,6 +56,8 @@ describe('Admin dashboard in a browser', () => {
     for (let i = 0; i < requests; i++) {
       await t.http.get(`/api/v1/sessions/${created.body.session_id}`).expect(200);
     }
+    await t.http.post('/api/v1/cache/dashboard-test').send({ data: { v: 1 } });
+    await t.http.get('/api/v1/cache/dashboard-test').expect(200);
   }
 
   it('serves the page under a strict CSP, public, with no data before a token is given', async () => {
@@ -80,6 +83,21 @@ describe('Admin dashboard in a browser', () => {
     await expect(
       page.locator('[data-component="redis"] [data-field="topology"]').textContent(),
     ).resolves.toMatch(/^standalone \(master, 0 replicas\)$/);
+
+    // Latency and throughput charts from GET /api/v1/metrics: this minute's p50/p95/p99.
+    await page
+      .locator('#chart-latency[data-points]:not([data-points="0"])')
+      .waitFor({ timeout: 10_000 });
+    expect(await page.locator('#chart-latency path.line').count()).toBe(3);
+    expect(
+      Number(await page.locator('#chart-throughput').getAttribute('data-points')),
+    ).toBeGreaterThan(0);
+    await expect(page.getByTestId('metrics-message').textContent()).resolves.toBe('');
+    await expect(
+      page
+        .locator('[data-component="performance"] [data-field="requests_per_second"]')
+        .textContent(),
+    ).resolves.toMatch(/^\d+\.\d{2}$/);
 
     // The Redis chart draws a line from successive refreshes.
     await page

@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { ShutdownState } from '../../apps/api/src/lifecycle/shutdown-state';
+import { RequestRollups } from '../../apps/api/src/metrics/request-rollups';
 import { RedisServer } from '../support/redis-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -46,6 +47,21 @@ describe('Health endpoints', () => {
   });
 
   it("answers the plan's shape: status, components redis/api/cache and performance_metrics", async () => {
+    // Known traffic: 20 session reads (2xx), 2 cache hits and 1 miss, flushed to the rollups.
+    const created = await t.http
+      .post('/api/v1/sessions')
+      .send({ session_config: {}, created_by: 'health-test' })
+      .expect(201);
+    for (let i = 0; i < 20; i++) await t.http.get(`/api/v1/sessions/${created.body.session_id}`);
+    await t.http
+      .post('/api/v1/cache/health-test')
+      .send({ data: { v: 1 } })
+      .expect(201);
+    await t.http.get('/api/v1/cache/health-test').expect(200);
+    await t.http.get('/api/v1/cache/health-test').expect(200);
+    await t.http.get('/api/v1/cache/health-missing').expect(404);
+    await t.app.get(RequestRollups).flush();
+
     const { body } = await detailed().expect(200);
     expect(body).toMatchObject({
       status: 'healthy',
@@ -71,7 +87,23 @@ describe('Health endpoints', () => {
     // The request asking is itself in flight.
     expect(api.in_flight_requests).toBeGreaterThanOrEqual(1);
     expect(api.rss_bytes).toBeGreaterThan(0);
-    expect('performance_metrics' in body).toBe(true);
+    // Summed over the deployment's rollups for the last 5 minutes (one replica here).
+    expect(body.performance_metrics).toEqual({
+      window_seconds: 300,
+      requests_per_second: expect.any(Number),
+      avg_response_time_ms: expect.any(Number),
+      p95_response_time_ms: expect.any(Number),
+      error_rate: 0,
+    });
+    expect(body.performance_metrics.requests_per_second).toBeGreaterThanOrEqual(25 / 300 - 1e-3);
+    expect(body.performance_metrics.avg_response_time_ms).toBeGreaterThan(0);
+    expect(body.performance_metrics.p95_response_time_ms).toBeGreaterThanOrEqual(
+      body.performance_metrics.avg_response_time_ms * 0.5,
+    );
+    expect(body.performance_metrics_reason).toBeUndefined();
+    // Process-wide counters: other apps in this jest worker may have counted lookups too.
+    expect(body.components.cache.hit_ratio).toBeGreaterThan(0);
+    expect(body.components.cache.hit_ratio).toBeLessThanOrEqual(1);
   });
 
   it('is degraded (200) while Redis answers PING slower than 100 ms', async () => {
@@ -121,6 +153,12 @@ describe('Health endpoints', () => {
       expect(body.components.redis.issues[0]).toMatch(/does not answer/);
       expect(body.components.cache.status).toBe('unhealthy');
       expect(body.components.api.status).toBe('healthy');
+      // The rollups live in Redis too: once the reader's 2 s cache has expired, said so rather
+      // than guessed.
+      await new Promise((r) => setTimeout(r, 2100));
+      const later = (await detailed().expect(503)).body;
+      expect(later.performance_metrics).toBeNull();
+      expect(later.performance_metrics_reason).toMatch(/^metrics rollups unavailable/);
       await t.anonymous.get('/api/v1/health/live').expect(200);
     } finally {
       await redis.restart();

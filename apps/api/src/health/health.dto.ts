@@ -96,6 +96,15 @@ export class CacheComponentDto {
   @ApiProperty({ enum: HEALTH_STATUSES })
   status!: HealthStatus;
 
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'Cache hits / (hits + misses) on this replica since it started; null before any lookup.',
+    example: 0.93,
+  })
+  hit_ratio!: number | null;
+
   @ApiPropertyOptional({ description: 'Redis maxmemory-policy; noeviction is required.' })
   eviction_policy?: string;
 

@@ -13,6 +13,7 @@ import {
   type PerformanceSnapshot,
 } from '../common/observability/performance-snapshot';
 import { ShutdownState } from '../lifecycle/shutdown-state';
+import { apiMetrics } from '../metrics/prometheus.metrics';
 import type {
   ApiComponentDto,
   CacheComponentDto,
@@ -55,14 +56,15 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async detailed(): Promise<DetailedHealthDto> {
-    const [redisReport, performance] = await Promise.all([
+    const [redisReport, performance, hitRatio] = await Promise.all([
       this.probe
         .report()
         .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
       this.performanceMetrics(),
+      cacheHitRatio(),
     ]);
     const redis = this.redisComponent(redisReport);
-    const cache = this.cacheComponent(redisReport);
+    const cache = { ...this.cacheComponent(redisReport), hit_ratio: hitRatio };
     const api = this.apiComponent();
     return {
       status: worst(redis.status, cache.status, api.status),
@@ -101,7 +103,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** The cache lives in Redis: healthy when Redis is, and when Redis will not drop entries. */
-  private cacheComponent(report: RedisHealthReport | Error): CacheComponentDto {
+  private cacheComponent(report: RedisHealthReport | Error): Omit<CacheComponentDto, 'hit_ratio'> {
     if (report instanceof Error) {
       return {
         status: 'unhealthy',
@@ -161,4 +163,19 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown {
       };
     }
   }
+}
+
+/**
+ * Cache lookups answered from the cache on this replica since it started (the counters behind
+ * masa_cache_operations_total); null before the first lookup.
+ */
+async function cacheHitRatio(): Promise<number | null> {
+  const { values } = await apiMetrics().cacheOperations.get();
+  let hits = 0;
+  let misses = 0;
+  for (const { labels, value } of values) {
+    if (labels.result === 'hit') hits += value;
+    else if (labels.result === 'miss') misses += value;
+  }
+  return hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 10_000) / 10_000;
 }

@@ -172,7 +172,9 @@
       add('text', { x: left + 10, y: height / 2 }, 'no data yet');
       return;
     }
-    const xs = all.map((p) => p[0]);
+    // The time axis spans every period reported (empty ones too), so one busy minute sits at its
+    // place in the hour instead of filling the chart.
+    const xs = series.flatMap((s) => s.points.map((p) => p[0]));
     const minX = Math.min(...xs);
     const maxX = Math.max(...xs, minX + 1);
     const maxY = Math.max(...all.map((p) => p[1]), 1e-9) * 1.1;
@@ -188,7 +190,11 @@
       const d = points
         .map((p, j) => (j === 0 ? 'M' : 'L') + x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1))
         .join(' ');
-      add('path', { class: 'line s' + i, d: points.length === 1 ? d + ' l2,0' : d });
+      add('path', { class: 'line s' + i, d });
+      // A lone point has no line to show it: mark sparse series with dots.
+      for (const p of points.length <= 3 ? points : []) {
+        add('circle', { class: 'dot s' + i, cx: x(p[0]).toFixed(1), cy: y(p[1]).toFixed(1), r: 2 });
+      }
       add('text', { class: 'legend s' + i, x: left + 8 + i * 60, y: top - 2 }, s.name);
     });
   }
