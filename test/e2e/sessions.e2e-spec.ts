@@ -615,8 +615,14 @@ describe('Sessions API over HTTP', () => {
       }
       expect(status).toBe(201);
       await t.http.get('/api/v1/health/ready').expect(200);
-      const detailed = await t.http.get('/api/v1/health/detailed').expect(200);
-      expect(detailed.body).toMatchObject({ status: 'healthy', components: { redis: 'healthy' } });
+      const detailed = await t
+        .as({ sub: 'analyst-1', roles: ['analyst'] })
+        .get('/api/v1/health/detailed')
+        .expect(200);
+      expect(detailed.body).toMatchObject({
+        status: 'healthy',
+        components: { redis: { status: 'healthy' } },
+      });
       await raw.ping();
     });
   });

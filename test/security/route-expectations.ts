@@ -7,7 +7,9 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/health': null,
   'GET /api/v1/health/live': null,
   'GET /api/v1/health/ready': null,
-  'GET /api/v1/health/detailed': null,
+  'GET /api/v1/health/detailed': 'health:read',
+  'GET /admin': null,
+  'GET /admin/assets/:file': null,
 
   'POST /api/v1/sessions': 'sessions:create',
   'POST /api/v1/sessions/batch': 'sessions:create',
@@ -41,6 +43,8 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/audit': 'audit:read',
   'GET /api/v1/audit/export': 'audit:read',
   'GET /api/v1/audit/verify': 'audit:verify',
+  'GET /api/v1/metrics': 'metrics:read',
+  'GET /api/v1/analytics/usage': 'analytics:read',
 };
 
 /** The default role policy as the Security issue states it (config/rbac.yaml must match). */
@@ -75,6 +79,7 @@ export const PATH_PARAM_VALUES: Record<string, string> = {
   session_id: '3f1c2a9e-8b7d-4c6e-9f01-23456789abcd',
   agent_id: 'agent-under-test',
   cache_key: 'some.cache-key',
+  file: 'dashboard.js',
 };
 
 export function concretePath(path: string): string {

@@ -76,6 +76,11 @@ export class RedisSentinelGroup {
     this.processes.get('primary')?.kill('SIGKILL');
   }
 
+  /** Kills the replica; the primary notices once the replication link drops. */
+  killReplica(): void {
+    this.processes.get('replica')?.kill('SIGKILL');
+  }
+
   /** Waits until Sentinel names the replica as the new primary. */
   async awaitFailover(): Promise<void> {
     await this.until(

@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { sign, type SignOptions } from 'jsonwebtoken';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
-import { createApp } from '../../apps/api/src/app.factory';
+import { createApp, type AppOverrides } from '../../apps/api/src/app.factory';
 import type { AppConfig } from '../../apps/api/src/config/app-config';
 import { loadConfig } from '../../apps/api/src/config/load-config';
 
@@ -39,6 +39,7 @@ export interface TestApp {
 export async function startTestApp(
   redisUrl: string,
   env: Record<string, string> = {},
+  overrides: AppOverrides = {},
 ): Promise<TestApp> {
   const config = loadConfig({
     APP_ENV: 'test',
@@ -48,7 +49,7 @@ export async function startTestApp(
     JWT_SECRET: TEST_JWT_SECRET,
     ...env,
   });
-  const app = await createApp(config);
+  const app = await createApp(config, overrides);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const server = app.getHttpServer();

@@ -3,13 +3,22 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { AppModule } from './app.module';
 import { assertEveryRouteDeclaresAccess } from './auth/route-access.check';
 import { listRoutes } from './auth/route-inventory';
 import type { AppConfig } from './config/app-config';
 import { assignRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import { RequestValidationError } from './common/validation/request-validation.error';
+import { ShutdownState } from './lifecycle/shutdown-state';
+import { UNPREFIXED_ROUTES } from './dashboard/dashboard.routes';
+import { installObservability } from './metrics/http-observability';
+import { collectProcessMetrics } from './metrics/prometheus.metrics';
+import { RequestRollups } from './metrics/request-rollups';
+import { StoreGauges } from './metrics/store-gauges';
+import { observeRedisCommands } from './metrics/store-metrics';
+import { Tracing } from './tracing/tracing';
 
 export const API_PREFIX = 'api/v1';
 
@@ -17,7 +26,15 @@ export const API_PREFIX = 'api/v1';
  * Builds the whole application (used by main.ts, the e2e tests and the OpenAPI export), so what
  * the tests drive is exactly what runs in production. Does not listen.
  */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+export interface AppOverrides {
+  /** Tests: export spans here (synchronously) instead of over OTLP. */
+  spanExporter?: SpanExporter;
+}
+
+export async function createApp(
+  config: AppConfig,
+  overrides: AppOverrides = {},
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
@@ -38,10 +55,20 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: a text/plain body is a 415, not a string for the validators to puzzle over.
   fastify.removeContentTypeParser(['text/plain']);
+  const shutdown = app.get(ShutdownState);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
+    shutdown.requestStarted();
+    // 'close' fires for finished and aborted responses alike.
+    reply.raw.once('close', () => shutdown.requestFinished());
     done();
   });
+  // While shutting down, keep-alive clients are asked to reconnect (to another replica).
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (shutdown.draining) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  installAppObservability(app, config, overrides);
 
   if (config.cors.origins.length > 0) {
     app.enableCors({
@@ -69,7 +96,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     contentSecurityPolicy: false,
   });
 
-  app.setGlobalPrefix(API_PREFIX);
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -80,7 +107,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       exceptionFactory: (errors) => RequestValidationError.fromClassValidator(errors),
     }),
   );
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts installs the graceful shutdown (lifecycle/graceful-shutdown.ts)
+  // so that the listener drains before the modules' shutdown hooks run.
 
   if (config.swagger.enabled) {
     SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app, config), {
@@ -90,6 +118,40 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     });
   }
   return app;
+}
+
+/** Prometheus metrics, the request log line and (when configured) tracing; see installObservability. */
+function installAppObservability(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  overrides: AppOverrides,
+): void {
+  collectProcessMetrics();
+  const releaseCommands = observeRedisCommands();
+  const { observability } = config;
+  const tracing =
+    observability.otlpEndpoint !== undefined || overrides.spanExporter !== undefined
+      ? new Tracing({
+          serviceName: observability.serviceName,
+          version: config.version,
+          otlpEndpoint: observability.otlpEndpoint,
+          exporter: overrides.spanExporter,
+        })
+      : undefined;
+  const fastify = app.getHttpAdapter().getInstance();
+  installObservability(fastify, {
+    rollups: app.get(RequestRollups),
+    gauges: app.get(StoreGauges),
+    logger: () => PinoLogger.root,
+    metricsToken: observability.metricsToken,
+    tenantLabel: observability.tenantLabel,
+    tracing,
+  });
+  // Ends with the server, after Nest's shutdown hooks flushed the rollups.
+  fastify.addHook('onClose', async () => {
+    releaseCommands();
+    await tracing?.shutdown();
+  });
 }
 
 export function buildOpenApiDocument(

@@ -1,4 +1,4 @@
-import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { RedisModule } from '@app/redis';
@@ -13,6 +13,11 @@ import { MaintenanceModule } from './maintenance/maintenance.module';
 import { CacheModule } from './cache/cache.module';
 import { REQUEST_ID_HEADER } from './common/http/request-id';
 import { AuditModule } from './audit/audit.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { DashboardModule } from './dashboard/dashboard.module';
+import { pinoParams } from './common/logging/log-serializers';
+import { MetricsModule } from './metrics/metrics.module';
+import { StoreMetricsObserver } from './metrics/store-metrics';
 
 @Module({})
 export class AppModule {
@@ -21,24 +26,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        LoggerModule.forRoot({
-          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
-          pinoHttp: {
-            level: config.logging.level,
-            genReqId: (request) => String(request.headers[REQUEST_ID_HEADER]),
-            // Credentials never reach the logs.
-            redact: {
-              paths: [
-                'req.headers.authorization',
-                'req.headers.cookie',
-                'req.headers["x-api-key"]',
-                'res.headers["set-cookie"]',
-              ],
-              censor: '[redacted]',
-            },
-            autoLogging: { ignore: (request) => (request.url ?? '').startsWith('/api/v1/health') },
-          },
-        }),
+        LifecycleModule,
+        LoggerModule.forRoot(pinoParams(config.logging.level, config.env === 'development')),
         RedisModule.forRoot({
           url: config.redis.url,
           keyPrefix: config.redis.keyPrefix,
@@ -48,6 +37,7 @@ export class AppModule {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,
           },
+          observer: new StoreMetricsObserver(),
         }),
         AuthModule,
         HealthModule,
@@ -56,6 +46,8 @@ export class AppModule {
         MaintenanceModule,
         CacheModule,
         AuditModule,
+        DashboardModule,
+        MetricsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

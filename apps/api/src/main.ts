@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/load-config';
 
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await createApp(config);
+  installGracefulShutdown(app, config, new Logger());
   await app.listen(config.http.port, config.http.host);
   new Logger('Bootstrap').log(
     `listening on http://${config.http.host}:${config.http.port} (APP_ENV=${config.env})`,

@@ -1,6 +1,12 @@
 export { RedisModule } from './redis.module';
 export type { RedisModuleOptions } from './redis.module-definition';
-export { RedisHealthProbe, type RedisHealthReport } from './redis-health.probe';
+export {
+  RedisHealthProbe,
+  REDIS_SLOW_PING_MS,
+  type RedisHealthReport,
+  type RedisMode,
+  type RedisTopology,
+} from './redis-health.probe';
 export { StoreUnavailableError } from './store-errors';
 export { parseRedisUrl, redactRedisUrl, InvalidRedisUrlError } from './connection/redis-url';
 export { TENANT_PATTERN } from './keys/redis-key-builder';
@@ -33,3 +39,12 @@ export { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
 export * from './audit/audit.repository';
 export { auditScope, type AuditFrame } from './audit/audit-scope';
 export { AUDIT_GENESIS } from './audit/audit.lua';
+export { instrumentRepository, type StoreObserver } from './observability/store-observer';
+export {
+  subscribeRedisCommands,
+  type RedisCommandEvent,
+  type RedisCommandListener,
+} from './observability/redis-command-channel';
+export { StoreStatisticsReader, type StoreStatistics } from './observability/store-statistics';
+export * from './metrics/request-rollup.repository';
+export { USAGE_RETENTION_DAYS } from './metrics/redis-request-rollup.repository';

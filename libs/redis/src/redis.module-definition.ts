@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { EncryptionKey } from './codecs/key-ring';
 import type { RedisConnectionOptions } from './connection/redis-client.factory';
+import type { StoreObserver } from './observability/store-observer';
 
 export interface RedisModuleOptions extends RedisConnectionOptions {
   /** First segment of every key, so several deployments can share one Redis. */
@@ -10,6 +11,8 @@ export interface RedisModuleOptions extends RedisConnectionOptions {
     compressionMinBytes?: number;
     encryptionKeys?: EncryptionKey[];
   };
+  /** Receives every repository call's timing and outcome (the metrics module); omitted = none. */
+  observer?: StoreObserver;
 }
 
 export const {

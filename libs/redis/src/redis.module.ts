@@ -29,6 +29,24 @@ import { PayloadReencryptor } from './maintenance/payload-reencryptor';
 import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
 import { AuditRepository } from './audit/audit.repository';
 import { RedisAuditRepository } from './audit/redis-audit.repository';
+import { instrumentRepository } from './observability/store-observer';
+import { StoreStatisticsReader } from './observability/store-statistics';
+import { RequestRollupRepository } from './metrics/request-rollup.repository';
+import { RedisRequestRollupRepository } from './metrics/redis-request-rollup.repository';
+
+/** Binds a repository contract to its Redis implementation, wrapped for the store observer. */
+function instrumented<T extends object>(
+  contract: abstract new (...args: never[]) => T,
+  implementation: new (...args: never[]) => T,
+  entity: string,
+) {
+  return {
+    provide: contract,
+    inject: [implementation, REDIS_MODULE_OPTIONS],
+    useFactory: (repository: T, options: RedisModuleOptions) =>
+      instrumentRepository(repository, entity, options.observer),
+  };
+}
 
 @Module({
   providers: [
@@ -68,14 +86,20 @@ import { RedisAuditRepository } from './audit/redis-audit.repository';
           encryptionKeys: options.codec?.encryptionKeys ?? [],
         }),
     },
-    { provide: SessionRepository, useClass: RedisSessionRepository },
-    { provide: MemoryRepository, useClass: RedisMemoryRepository },
-    { provide: IdempotencyRepository, useClass: RedisIdempotencyRepository },
+    RedisSessionRepository,
+    RedisMemoryRepository,
+    RedisIdempotencyRepository,
+    RedisCacheRepository,
+    instrumented(SessionRepository, RedisSessionRepository, 'session'),
+    instrumented(MemoryRepository, RedisMemoryRepository, 'memory'),
+    instrumented(IdempotencyRepository, RedisIdempotencyRepository, 'idempotency'),
     PayloadReencryptor,
-    { provide: CacheRepository, useClass: RedisCacheRepository },
+    instrumented(CacheRepository, RedisCacheRepository, 'cache'),
     RedisHealthProbe,
     RedisThrottlerStorage,
     { provide: AuditRepository, useClass: RedisAuditRepository },
+    StoreStatisticsReader,
+    { provide: RequestRollupRepository, useClass: RedisRequestRollupRepository },
   ],
   exports: [
     SessionRepository,
@@ -86,6 +110,8 @@ import { RedisAuditRepository } from './audit/redis-audit.repository';
     RedisHealthProbe,
     RedisThrottlerStorage,
     AuditRepository,
+    StoreStatisticsReader,
+    RequestRollupRepository,
   ],
 })
 export class RedisModule

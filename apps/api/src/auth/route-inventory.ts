@@ -3,10 +3,11 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { Permission } from './permissions';
 import { PERMISSIONS_KEY, PUBLIC_KEY } from './require-permissions.decorator';
+import { UNPREFIXED_ROUTES } from '../dashboard/dashboard.routes';
 
 export interface RouteInfo {
   method: string;
-  /** Nest path with the global prefix, params as `:name`. */
+  /** Nest path with the global prefix (unless excluded from it), params as `:name`. */
   path: string;
   permissions: Permission[];
   isPublic: boolean;
@@ -45,9 +46,12 @@ export function listRoutes(app: INestApplication, globalPrefix: string): RouteIn
       const targets = [handler, metatype];
       for (const base of basePaths) {
         for (const path of ([] as string[]).concat(paths)) {
+          const unprefixed = UNPREFIXED_ROUTES.some(
+            (route) => route.method === method && join(route.path) === join(base, path),
+          );
           routes.push({
             method: RequestMethod[method],
-            path: join(globalPrefix, base, path),
+            path: unprefixed ? join(base, path) : join(globalPrefix, base, path),
             permissions:
               reflector.getAllAndOverride<Permission[] | undefined>(PERMISSIONS_KEY, targets) ?? [],
             isPublic:

@@ -53,6 +53,15 @@ export interface AppConfig {
     sealKey?: string;
     sealIntervalMs: number;
   };
+  /** Graceful shutdown on SIGTERM (see main.ts). */
+  shutdown: { delayMs: number; timeoutMs: number };
+  observability: {
+    metricsToken?: string;
+    tenantLabel: boolean;
+    flushIntervalMs: number;
+    otlpEndpoint?: string;
+    serviceName: string;
+  };
 }
 
 /** DI token for {@link AppConfig}. */

@@ -243,4 +243,49 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1000)
   AUDIT_SEAL_INTERVAL_MS = 60000;
+
+  /**
+   * After SIGTERM, how long the API keeps serving with readiness failing, so that load balancers
+   * stop sending it traffic before it stops accepting connections.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(120000)
+  SHUTDOWN_DELAY_MS = 5000;
+
+  /**
+   * Hard bound on the whole shutdown (delay + drain + flush); past it the process exits with 1.
+   * Keep it below Kubernetes' terminationGracePeriodSeconds.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(600000)
+  SHUTDOWN_TIMEOUT_MS = 25000;
+
+  /** Bearer token Prometheus must send to GET /metrics; unset = the scrape endpoint is open. */
+  @IsOptional()
+  @MinLength(16)
+  METRICS_TOKEN?: string;
+
+  /** Adds a `tenant` label to the HTTP metrics (bounded only if the tenant count is). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  METRICS_TENANT_LABEL = false;
+
+  /** How often each replica flushes its in-process request rollups to Redis. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  METRICS_FLUSH_INTERVAL_MS = 5000;
+
+  /** OTLP/HTTP collector, e.g. http://otel-collector:4318; unset = tracing off (no cost). */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['https', 'http'] })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  @IsString()
+  OTEL_SERVICE_NAME = 'multi-agent-session-api';
 }

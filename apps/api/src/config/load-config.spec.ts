@@ -241,6 +241,8 @@ describe('loadConfig', () => {
       ['BODY_LIMIT', '100'],
       ['LOG_LEVEL', 'loud'],
       ['JWT_JWKS_URI', 'not a url'],
+      ['SHUTDOWN_DELAY_MS', '-1'],
+      ['SHUTDOWN_TIMEOUT_MS', '10'],
     ])('stops on %s=%j with a ConfigError naming the variable', (name, value) => {
       const overrides: Source = { [name]: value };
       if (name === 'JWT_JWKS_URI') overrides.JWT_SECRET = undefined;
@@ -283,6 +285,21 @@ describe('loadConfig', () => {
         tempDir(),
       );
       expect(config.sessions).toMatchObject({ defaultTtlSeconds: 3600, maxTtlSeconds: 3600 });
+    });
+
+    it('stops when the shutdown delay does not fit in the shutdown timeout', () => {
+      const error = configError(() =>
+        loadConfig(env({ SHUTDOWN_DELAY_MS: '30000', SHUTDOWN_TIMEOUT_MS: '25000' }), tempDir()),
+      );
+      expect(error.message).toBe('SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS');
+    });
+
+    it('reads the shutdown delay and timeout', () => {
+      const config = loadConfig(
+        env({ SHUTDOWN_DELAY_MS: '1500', SHUTDOWN_TIMEOUT_MS: '9000' }),
+        tempDir(),
+      );
+      expect(config.shutdown).toEqual({ delayMs: 1500, timeoutMs: 9000 });
     });
 
     it('stops in production without REDIS_URL', () => {

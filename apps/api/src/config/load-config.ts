@@ -57,6 +57,9 @@ export function loadConfig(
       'set exactly one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URI (token verification key)',
     );
   }
+  if (env.SHUTDOWN_DELAY_MS >= env.SHUTDOWN_TIMEOUT_MS) {
+    throw new ConfigError('SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS');
+  }
   if (env.APP_ENV === 'production' && env.REDIS_URL === undefined) {
     throw new ConfigError('REDIS_URL is required when APP_ENV=production');
   }
@@ -125,6 +128,14 @@ export function loadConfig(
       sweepIntervalMs: env.AUDIT_SWEEP_INTERVAL_MS,
       sealKey: env.AUDIT_SEAL_KEY,
       sealIntervalMs: env.AUDIT_SEAL_INTERVAL_MS,
+    },
+    shutdown: { delayMs: env.SHUTDOWN_DELAY_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
+    observability: {
+      metricsToken: env.METRICS_TOKEN,
+      tenantLabel: env.METRICS_TENANT_LABEL,
+      flushIntervalMs: env.METRICS_FLUSH_INTERVAL_MS,
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: env.OTEL_SERVICE_NAME,
     },
   };
 }

@@ -2,61 +2,33 @@ import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import {
   ApiOkResponse,
   ApiOperation,
-  ApiProperty,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
-import { RedisHealthProbe } from '@app/redis';
-import { Public } from '../auth/require-permissions.decorator';
+import { Public, RequirePermissions } from '../auth/require-permissions.decorator';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { DetailedHealthDto, HealthDto } from './health.dto';
+import { HealthService } from './health.service';
+import { LifecycleHealthIndicator } from './lifecycle.health-indicator';
 import { RedisHealthIndicator } from './redis.health-indicator';
-
-class HealthDto {
-  @ApiProperty({ enum: ['healthy', 'unhealthy'], example: 'healthy' })
-  status!: 'healthy' | 'unhealthy';
-
-  @ApiProperty({ format: 'date-time' })
-  timestamp!: string;
-
-  @ApiProperty({ example: '0.1.0' })
-  version!: string;
-
-  @ApiProperty({ example: 3600 })
-  uptime_seconds!: number;
-}
-
-class ComponentsDto {
-  @ApiProperty({ enum: ['healthy', 'unhealthy'] })
-  redis!: string;
-}
-
-class DetailedHealthDto extends HealthDto {
-  @ApiProperty({ type: ComponentsDto })
-  components!: ComponentsDto;
-
-  @ApiProperty({
-    type: 'object',
-    additionalProperties: true,
-    example: { latency_ms: 0.4, version: '7.0.15' },
-  })
-  redis!: Record<string, unknown>;
-}
 
 /** Liveness, readiness and status pages for operators and orchestrators' probes. */
 @ApiTags('health')
-@Public()
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly redis: RedisHealthIndicator,
-    private readonly probe: RedisHealthProbe,
+    private readonly lifecycle: LifecycleHealthIndicator,
+    private readonly service: HealthService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get()
+  @Public()
   @ApiOperation({ summary: 'Basic health: healthy when the API can reach Redis' })
   @ApiOkResponse({ type: HealthDto })
   @ApiServiceUnavailableResponse({ type: HealthDto })
@@ -64,10 +36,16 @@ export class HealthController {
     const redis = await this.redis.check();
     const healthy = redis.redis.status === 'up';
     void reply.status(healthy ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return this.summary(healthy);
+    return {
+      status: healthy ? 'healthy' : 'unhealthy',
+      timestamp: new Date().toISOString(),
+      version: this.config.version,
+      uptime_seconds: Math.floor(process.uptime()),
+    };
   }
 
   @Get('live')
+  @Public()
   @ApiOperation({ summary: 'Liveness: the process is serving HTTP (does not touch Redis)' })
   @ApiOkResponse({ schema: { example: { status: 'ok' } } })
   live(): { status: 'ok' } {
@@ -75,41 +53,33 @@ export class HealthController {
   }
 
   @Get('ready')
+  @Public()
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: Redis answers; 503 otherwise' })
+  @ApiOperation({
+    summary:
+      'Readiness: Redis answers PING within 1 s and the API is not shutting down; 503 otherwise',
+  })
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.redis.check()]);
+    return this.health.check([() => this.lifecycle.check(), () => this.redis.check()]);
   }
 
   @Get('detailed')
-  @ApiOperation({ summary: 'Detailed health with Redis latency, memory and version' })
+  @RequirePermissions('health:read')
+  // The rate limiter counts in Redis: throttling this route would answer a generic 503 exactly
+  // when the report matters most (Redis down or slow).
+  @SkipThrottle()
+  @ApiOperation({
+    summary: 'Detailed health: status, components (redis, api, cache) and performance_metrics',
+    description:
+      'healthy / degraded / unhealthy by the plan: Redis answering PING in < 100 ms is healthy; ' +
+      'slower, a missing replica or cluster node, or an evicting Redis is degraded (200); Redis ' +
+      'not answering, or the API shutting down, is unhealthy (503).',
+  })
   @ApiOkResponse({ type: DetailedHealthDto })
   @ApiServiceUnavailableResponse({ type: DetailedHealthDto })
   async detailed(@Res({ passthrough: true }) reply: FastifyReply): Promise<DetailedHealthDto> {
-    try {
-      const report = await this.probe.report();
-      return {
-        ...this.summary(true),
-        components: { redis: 'healthy' },
-        redis: {
-          connection: report.connection,
-          latency_ms: Math.round(report.latencyMs * 100) / 100,
-          used_memory_bytes: report.usedMemoryBytes,
-          version: report.version,
-        },
-      };
-    } catch {
-      void reply.status(HttpStatus.SERVICE_UNAVAILABLE);
-      return { ...this.summary(false), components: { redis: 'unhealthy' }, redis: {} };
-    }
-  }
-
-  private summary(healthy: boolean): HealthDto {
-    return {
-      status: healthy ? 'healthy' : 'unhealthy',
-      timestamp: new Date().toISOString(),
-      version: this.config.version,
-      uptime_seconds: Math.floor(process.uptime()),
-    };
+    const report = await this.service.detailed();
+    if (report.status === 'unhealthy') void reply.status(HttpStatus.SERVICE_UNAVAILABLE);
+    return report;
   }
 }

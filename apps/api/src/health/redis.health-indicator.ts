@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { RedisHealthProbe } from '@app/redis';
 
+/** Readiness must answer well within the orchestrator's probe timeout (2 s in deployment/). */
+export const READINESS_PING_TIMEOUT_MS = 1000;
+
 /** Terminus indicator for Redis: up with its round-trip time, or down with the reason. */
 @Injectable()
 export class RedisHealthIndicator {
@@ -13,10 +16,15 @@ export class RedisHealthIndicator {
   async check(key = 'redis'): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check(key);
     try {
-      const latencyMs = await this.probe.ping();
+      const latencyMs = await this.probe.ping(READINESS_PING_TIMEOUT_MS);
       return indicator.up({ latency_ms: Math.round(latencyMs * 100) / 100 });
-    } catch {
-      return indicator.down({ message: 'Redis is unreachable' });
+    } catch (error) {
+      const timedOut = error instanceof Error && /longer than/.test(error.message);
+      return indicator.down({
+        message: timedOut
+          ? `Redis did not answer PING within ${READINESS_PING_TIMEOUT_MS} ms`
+          : 'Redis is unreachable',
+      });
     }
   }
 }

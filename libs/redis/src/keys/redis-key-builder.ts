@@ -139,4 +139,18 @@ export class RedisKeyBuilder {
   tenantRegistry(): string {
     return `${this.prefix}:tenants`;
   }
+
+  /**
+   * HASH of one minute's (or hour's) request rollup, summed by every replica's flushes. One key per
+   * period, so writes move to a new key (and Cluster slot) every period: no global hot key.
+   */
+  requestRollup(granularity: 'm' | 'h', period: number): string {
+    return `${this.prefix}:rollup:{${granularity}${period}}`;
+  }
+
+  /** One tenant's usage of one UTC day (`YYYY-MM-DD`): a HASH of counters and an HLL of users. */
+  usage(tenant: string, day: string): { counters: string; users: string } {
+    const tenantPrefix = this.tenantPrefix(tenant);
+    return { counters: `${tenantPrefix}usage:${day}`, users: `${tenantPrefix}usage:${day}:users` };
+  }
 }

@@ -1,4 +1,8 @@
-import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 
 /** Batches one tenant may purge per tick, so one huge backlog cannot starve the others. */
 export const BATCHES_PER_TENANT = 10;
@@ -19,12 +23,15 @@ export async function purgeInBatches(purge: (limit: number) => Promise<number>):
  * Background clean-up of expired index entries for tenants nobody is reading (reads and lists
  * clean up lazily on their own; this bounds how long an idle tenant keeps dead entries).
  * Idempotent, so every replica may run it; one pass at a time per process; an outage ends the pass
- * early and the next tick tries again.
+ * early and the next tick tries again. On shutdown the pass in progress stops after its current
+ * tenant and is awaited, before Redis is closed (onApplicationShutdown comes after this hook).
  */
-export abstract class PeriodicSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+export abstract class PeriodicSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(this.constructor.name);
   private timer?: NodeJS.Timeout;
   private running = false;
+  private stopping = false;
+  private pass?: Promise<number>;
 
   /** Milliseconds between passes; 0 turns the sweeper off. */
   protected abstract intervalMs(): number;
@@ -39,18 +46,28 @@ export abstract class PeriodicSweeper implements OnApplicationBootstrap, OnAppli
     this.timer.unref();
   }
 
-  onApplicationShutdown(): void {
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
+    await this.pass;
   }
 
   /** One pass over every tenant; returns how many expired entries it removed. */
-  async sweep(): Promise<number> {
-    if (this.running) return 0;
+  sweep(): Promise<number> {
+    if (this.running || this.stopping) return Promise.resolve(0);
+    this.pass = this.run();
+    return this.pass;
+  }
+
+  private async run(): Promise<number> {
     this.running = true;
     let removed = 0;
     try {
       for await (const tenants of this.tenants()) {
-        for (const tenant of tenants) removed += await this.sweepTenant(tenant);
+        for (const tenant of tenants) {
+          if (this.stopping) return removed;
+          removed += await this.sweepTenant(tenant);
+        }
       }
     } catch (error) {
       this.logger.warn(

@@ -1,0 +1,41 @@
+import * as diagnostics from 'node:diagnostics_channel';
+
+/** What ioredis (>= 5.8) publishes for each command on the `ioredis:command` tracing channel. */
+export interface RedisCommandEvent {
+  command: string;
+  database?: number;
+  serverAddress?: string;
+  serverPort?: number;
+  error?: unknown;
+}
+
+/** Called synchronously in the caller's async context (start) and when the reply settles (end). */
+export interface RedisCommandListener<State> {
+  start(event: RedisCommandEvent): State;
+  end(event: RedisCommandEvent, state: State, error: unknown): void;
+}
+
+const STATE = Symbol('masa.redisCommandState');
+type Carrier<State> = RedisCommandEvent & { [STATE]?: State };
+
+/**
+ * Subscribes to ioredis' own command tracing channel instead of wrapping the client: ioredis
+ * publishes one event per command written to a connection (standalone, Sentinel and every Cluster
+ * node alike, pipelines included), and builds nothing when no one listens. Returns the unsubscribe.
+ */
+export function subscribeRedisCommands<State>(listener: RedisCommandListener<State>): () => void {
+  const channel = diagnostics.tracingChannel<unknown, Carrier<State>>('ioredis:command');
+  const handlers = {
+    start(event: Carrier<State>) {
+      event[STATE] = listener.start(event);
+    },
+    end() {},
+    asyncStart() {},
+    asyncEnd(event: Carrier<State>) {
+      listener.end(event, event[STATE] as State, event.error);
+    },
+    error() {},
+  };
+  channel.subscribe(handlers);
+  return () => channel.unsubscribe(handlers);
+}

@@ -1,0 +1,97 @@
+/**
+ * What the repositories report about themselves, implemented by the application's metrics module
+ * (RedisModule options). Calls are synchronous and must be cheap: they run on every operation.
+ */
+export interface StoreObserver {
+  /** One repository call: `entity` (session, memory, cache, idempotency), method name, duration. */
+  operation(entity: string, operation: string, seconds: number, error: string | undefined): void;
+  /** Items in one batch call (create/getMany/delete of several records). */
+  batch(entity: string, operation: string, size: number): void;
+  /** Outcome of a read that can miss: cache lookups report one per key. */
+  lookup(entity: string, operation: string, hits: number, misses: number): void;
+  /** Records a successful create call stored (sessions_created_total). */
+  created(entity: string, count: number): void;
+}
+
+/** Error class name as a bounded label value (never the message, which may carry ids). */
+function errorType(error: unknown): string {
+  return error instanceof Error ? error.name : 'unknown';
+}
+
+function countFound(value: unknown): [number, number] {
+  if (Array.isArray(value)) {
+    let hits = 0;
+    for (const item of value) if (item !== null && item !== undefined) hits++;
+    return [hits, value.length - hits];
+  }
+  return value === null || value === undefined ? [0, 1] : [1, 0];
+}
+
+/**
+ * Wraps every method of a repository instance with timing, error and batch-size reporting. The
+ * wrappers are made once, at start-up, as own properties of the instance; each call then costs two
+ * clock reads and the observer's increments. Async generators (tenant listings) stay unwrapped.
+ */
+export function instrumentRepository<T extends object>(
+  repository: T,
+  entity: string,
+  observer: StoreObserver | undefined,
+): T {
+  if (!observer) return repository;
+  const lookups = new Set(entity === 'cache' ? ['get', 'getMany'] : []);
+  let prototype = Object.getPrototypeOf(repository) as object | null;
+  const seen = new Set<string>();
+  while (prototype && prototype !== Object.prototype) {
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      if (name === 'constructor' || seen.has(name)) continue;
+      seen.add(name);
+      const descriptor = Object.getOwnPropertyDescriptor(prototype, name);
+      const original: unknown = descriptor?.value;
+      if (typeof original !== 'function') continue;
+      if (original.constructor.name === 'AsyncGeneratorFunction') continue;
+      const method = original as (...args: unknown[]) => unknown;
+      const counted = lookups.has(name);
+      const wrapped = function (this: T, ...args: unknown[]): unknown {
+        const started = performance.now();
+        const batch = args[1];
+        if (Array.isArray(batch)) observer.batch(entity, name, batch.length);
+        let result: unknown;
+        try {
+          result = method.apply(this, args);
+        } catch (error) {
+          observer.operation(entity, name, (performance.now() - started) / 1000, errorType(error));
+          throw error;
+        }
+        if (!(result instanceof Promise)) return result;
+        return result.then(
+          (value: unknown) => {
+            observer.operation(entity, name, (performance.now() - started) / 1000, undefined);
+            if (counted) {
+              const [hits, misses] = countFound(value);
+              observer.lookup(entity, name, hits, misses);
+            }
+            if (name === 'create')
+              observer.created(entity, Array.isArray(batch) ? batch.length : 1);
+            return value;
+          },
+          (error: unknown) => {
+            observer.operation(
+              entity,
+              name,
+              (performance.now() - started) / 1000,
+              errorType(error),
+            );
+            throw error;
+          },
+        );
+      };
+      Object.defineProperty(repository, name, {
+        value: wrapped,
+        configurable: true,
+        writable: true,
+      });
+    }
+    prototype = Object.getPrototypeOf(prototype) as object | null;
+  }
+  return repository;
+}
