@@ -12,6 +12,7 @@ import { MemoryModule } from './memory/memory.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { CacheModule } from './cache/cache.module';
 import { REQUEST_ID_HEADER } from './common/http/request-id';
+import { redactRequestRecord } from './common/logging/redact-url';
 
 @Module({})
 export class AppModule {
@@ -35,6 +36,8 @@ export class AppModule {
               ],
               censor: '[redacted]',
             },
+            // ...nor do credentials sent in a URL (`?access_token=`, `?api_key=`).
+            serializers: { req: redactRequestRecord },
             autoLogging: { ignore: (request) => (request.url ?? '').startsWith('/api/v1/health') },
           },
         }),
