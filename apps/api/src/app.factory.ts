@@ -10,6 +10,7 @@ import { listRoutes } from './auth/route-inventory';
 import type { AppConfig } from './config/app-config';
 import { assignRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import { RequestValidationError } from './common/validation/request-validation.error';
+import { ACCEPTED_BODY_TYPES, registerJsonParser } from './common/http/json-body';
 
 export const API_PREFIX = 'api/v1';
 
@@ -31,13 +32,16 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bufferLogs: true,
+    // Bodies are JSON only (see registerJsonParser); Nest's parsers would also read forms.
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   assertEveryRouteDeclaresAccess(listRoutes(app, API_PREFIX));
 
   const fastify = app.getHttpAdapter().getInstance();
-  // JSON only: a text/plain body is a 415, not a string for the validators to puzzle over.
+  // JSON only: a text/plain or form body is a 415, not a string for the validators to puzzle over.
   fastify.removeContentTypeParser(['text/plain']);
+  for (const type of ACCEPTED_BODY_TYPES) registerJsonParser(fastify, type);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
