@@ -77,6 +77,7 @@ describe('Agent memory API over HTTP', () => {
         memory_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         agent_id: 'planner-1',
         session_id: sessionId,
+        version: 1,
         created_at: expect.any(String),
       });
       expect(response.headers.location).toBe(`/api/v1/agents/planner-1/memory/${sessionId}`);

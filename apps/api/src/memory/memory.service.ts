@@ -67,7 +67,7 @@ export class MemoryService {
     agentId: string,
     input: CreateMemoryDto,
     caller?: Principal,
-  ): Promise<CreatedMemoryDto & { version: number }> {
+  ): Promise<CreatedMemoryDto> {
     this.assertOwnAgent(agentId, caller);
     this.assertSize(input.memory_data);
     const memoryId = randomUUID();
@@ -79,7 +79,7 @@ export class MemoryService {
         sessionId: input.session_id,
         memoryType: input.memory_type,
         data: input.memory_data,
-        createdBy: actingAs(caller, input.created_by),
+        createdBy: this.createdBy(caller, input.created_by),
         ttlSeconds: this.limits.defaultTtlSeconds,
       },
       this.limits.maxPayloadBytes,
@@ -337,6 +337,13 @@ export class MemoryService {
     if (caller !== undefined && isAgentOnly(caller)) return caller.sub;
     if (claimed === undefined) return caller?.sub;
     return actingAs(caller, claimed);
+  }
+
+  private createdBy(caller: Principal | undefined, claimed: string | undefined): string {
+    const createdBy = actingAs(caller, claimed);
+    if (createdBy === undefined)
+      throw InvalidRequestError.field('created_by', 'created_by is required');
+    return createdBy;
   }
 
   private assertSize(data: Record<string, unknown>): void {

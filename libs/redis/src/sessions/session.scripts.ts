@@ -99,7 +99,8 @@ return now
  * KEYS[1]=record. ARGV: id, expected version ('' = any), max payload bytes,
  * has_config, config, config_bytes, has_metadata, metadata, metadata_bytes, status ('' = keep),
  * status_updated_by ('' = keep).
- * Returns {'ok', version, updated_at, expires_at} | {'not_found'} | {'version_mismatch', v} | {'too_large', bytes}.
+ * Returns {'ok', version, updated_at, expires_at, status} | {'not_found'} | {'version_mismatch', v} |
+ * {'too_large', bytes}.
  */
 export const UPDATE_SESSION = script(
   'session.update',
@@ -143,7 +144,7 @@ redis.call('HSET', key, unpack(fields))
 local version = redis.call('HINCRBY', key, 'version', 1)
 redis.call('PEXPIREAT', key, expires_at)
 redis.call('ZADD', EXPIRY, expires_at, id)
-return {'ok', version, now, expires_at}
+return {'ok', version, now, expires_at, status ~= '' and status or cur[2]}
 `,
 );
 

@@ -21,6 +21,9 @@ export class CreatedMemoryDto {
 
   @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME })
   created_at!: string;
+
+  @ApiProperty({ description: 'Always 1 for a new record; also sent as ETag.', example: 1 })
+  version!: number;
 }
 
 export class MemoryRecordDto {
@@ -68,7 +71,10 @@ export class UpdatedMemoryDto {
   @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME })
   updated_at!: string;
 
-  @ApiProperty({ example: 3 })
+  @ApiProperty({
+    description: 'The new version, also sent as ETag; send it back in If-Match.',
+    example: 3,
+  })
   version!: number;
 }
 
