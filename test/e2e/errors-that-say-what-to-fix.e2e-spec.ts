@@ -91,7 +91,6 @@ describe('Errors that say what to fix', () => {
     const response = await t.http.post('/api/v1/sessions').send({}).expect(400);
     expect(response.body.errors).toEqual([
       { field: 'session_config', message: 'session_config is required' },
-      { field: 'created_by', message: 'created_by is required' },
     ]);
     const memory = await t.http.post('/api/v1/agents/a/memory').send({}).expect(400);
     expect(memory.body.errors).toEqual(
