@@ -105,7 +105,9 @@ export function buildOpenApiDocument(
     .setDescription(
       'System API (pure data layer) that multi-agent orchestrators call to keep sessions, ' +
         'per-agent memory and a key/value cache in Redis. Errors are RFC 9457 problem+json ' +
-        'with a request_id; every response carries X-Request-Id.',
+        'with a request_id; every response carries X-Request-Id. Request bodies are ' +
+        'application/json (merge patches application/merge-patch+json); any other ' +
+        'Content-Type is a 415 naming the accepted types.',
     )
     .setVersion(config.version)
     .addServer('/', 'This server')
