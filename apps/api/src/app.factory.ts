@@ -115,7 +115,7 @@ export function buildOpenApiDocument(
       type: 'http',
       scheme: 'bearer',
       bearerFormat: 'JWT',
-      description: 'npm run token -- --sub orch-1 --roles orchestrator',
+      description: 'TOKEN=$(npm run -s token -- --sub orch-1 --roles orchestrator)',
     });
   return SwaggerModule.createDocument(app, builder.build());
 }
