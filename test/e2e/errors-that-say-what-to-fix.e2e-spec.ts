@@ -37,6 +37,14 @@ describe('Errors that say what to fix', () => {
     expect(text.body.detail).toMatch(/application\/json/);
   });
 
+  it('still reads JSON sent with a charset parameter', async () => {
+    await t.http
+      .post('/api/v1/sessions')
+      .set('content-type', 'application/json; charset=utf-8')
+      .send(session)
+      .expect(201);
+  });
+
   it('says which key is refused and why when a body has __proto__ or constructor.prototype', async () => {
     const proto = await t.http
       .post('/api/v1/sessions')
