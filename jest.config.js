@@ -37,5 +37,11 @@ module.exports = {
   coverageReporters: ['text-summary', 'text', 'lcov'],
   // Each test file starts its own redis-server; two workers suit the 2-core machines.
   maxWorkers: 2,
+  // A worker that ran an e2e file (a whole Nest app, ts-jest's compiler) needs more than Jest's
+  // default 500 ms to wind down on a loaded 2-core machine, and was then force-killed with "A worker
+  // process has failed to exit gracefully" although nothing stays open (--detectOpenHandles finds
+  // nothing; with a longer grace period every worker exits by itself). A real leak still shows: a
+  // worker that has not exited after 10 s is force-killed with the same warning.
+  workerGracefulExitTimeout: 10000,
   testTimeout: 30000,
 };

@@ -108,7 +108,7 @@ function developmentJwtSecret(appEnv) {
   if (!fs.existsSync(file)) {
     fs.mkdirSync(DATA_DIR, { recursive: true });
     fs.writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-    log('created a development JWT secret in .data/dev-jwt-secret (npm run token uses it)');
+    log('created a development JWT secret in .data/dev-jwt-secret (npm run -s token uses it)');
   }
   return { JWT_SECRET: fs.readFileSync(file, 'utf8').trim() };
 }

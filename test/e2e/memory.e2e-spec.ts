@@ -77,6 +77,7 @@ describe('Agent memory API over HTTP', () => {
         memory_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         agent_id: 'planner-1',
         session_id: sessionId,
+        version: 1,
         created_at: expect.any(String),
       });
       expect(response.headers.location).toBe(`/api/v1/agents/planner-1/memory/${sessionId}`);
@@ -331,14 +332,72 @@ describe('Agent memory API over HTTP', () => {
       await t.http.get('/api/v1/memory/agents?session_ids=nope').expect(400);
     });
 
+    it('pages the memory of a session like every list: limit, offset, cursor, exact total', async () => {
+      const sessionId = await newSession();
+      const agents = ['p1', 'p2', 'p3', 'p4', 'p5'];
+      for (const agent of agents) await createMemory(agent, sessionId);
+      const path = `/api/v1/memory/sessions/${sessionId}`;
+
+      const first = await t.http.get(`${path}?limit=2`).expect(200);
+      expect(first.body).toMatchObject({
+        session_id: sessionId,
+        total_agents: 5,
+        total_count: 5,
+        has_more: true,
+        next_cursor: expect.any(String),
+      });
+      expect(first.body.agent_memories).toHaveLength(2);
+
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor ? `limit=2&cursor=${cursor}` : 'limit=2';
+        const page = await t.http.get(`${path}?${query}`).expect(200);
+        expect(page.body.total_count).toBe(5);
+        seen.push(...page.body.agent_memories.map((m: { agent_id: string }) => m.agent_id));
+        cursor = page.body.next_cursor as string | null;
+      } while (cursor);
+      expect([...seen].sort()).toEqual(agents);
+      expect(new Set(seen).size).toBe(5);
+
+      const last = await t.http.get(`${path}?limit=2&offset=4`).expect(200);
+      expect(last.body).toMatchObject({ total_count: 5, has_more: false, next_cursor: null });
+      expect(last.body.agent_memories.map((m: { agent_id: string }) => m.agent_id)).toEqual([
+        seen[4],
+      ]);
+      await t.http.get(`${path}?cursor=${first.body.next_cursor}&offset=1`).expect(400);
+      // A cursor of another list is refused rather than silently misread.
+      const across = await t.http.get(`/api/v1/memory/agents?agent_ids=p1,p2&limit=1`).expect(200);
+      expect(across.body).toMatchObject({ total_count: 2, has_more: true });
+      await t.http.get(`${path}?cursor=${across.body.next_cursor}`).expect(400);
+      const rest = await t.http
+        .get(`/api/v1/memory/agents?agent_ids=p1,p2&limit=1&cursor=${across.body.next_cursor}`)
+        .expect(200);
+      expect(rest.body).toMatchObject({ total_count: 2, has_more: false, next_cursor: null });
+      expect(rest.body.memory_records[0].agent_id).not.toBe(across.body.memory_records[0].agent_id);
+    });
+
+    it('shows when a record really disappears: its session’s expiry when that comes first', async () => {
+      const short = await t.http
+        .post('/api/v1/sessions')
+        .send({ session_config: {}, created_by: 'user-1', ttl_seconds: 120 })
+        .expect(201);
+      const sessionId = short.body.session_id as string;
+      await createMemory('mortal', sessionId);
+      const session = await t.http.get(`/api/v1/sessions/${sessionId}`).expect(200);
+      const record = await t.http.get(`/api/v1/agents/mortal/memory/${sessionId}`).expect(200);
+      expect(record.body.expires_at).toBe(session.body.expires_at);
+      const listed = await t.http.get(`/api/v1/memory/sessions/${sessionId}`).expect(200);
+      expect(listed.body.agent_memories[0].expires_at).toBe(session.body.expires_at);
+    });
+
     it('never shows another tenant’s records', async () => {
       const sessionId = await newSession();
       await createMemory('a', sessionId);
       const other = t.as({ sub: 'orch-x', roles: ['orchestrator'], tenant: 'other' });
       await other.get(`/api/v1/agents/a/memory/${sessionId}`).expect(404);
-      expect(
-        (await other.get(`/api/v1/memory/sessions/${sessionId}`).expect(200)).body.total_agents,
-      ).toBe(0);
+      // The session is not theirs: 404, like GET /sessions/{id}.
+      await other.get(`/api/v1/memory/sessions/${sessionId}`).expect(404);
       expect((await other.get('/api/v1/agents/a/memory').expect(200)).body.total_count).toBe(0);
     });
   });
@@ -354,9 +413,9 @@ describe('Agent memory API over HTTP', () => {
       const deleted = await t.http.delete(`/api/v1/sessions/${doomed}`).expect(200);
       expect(deleted.body).toMatchObject({ deleted: true, memory_records_deleted: 2 });
       await t.http.get(`/api/v1/agents/a/memory/${doomed}`).expect(404);
-      expect(
-        (await t.http.get(`/api/v1/memory/sessions/${doomed}`).expect(200)).body.total_agents,
-      ).toBe(0);
+      await t.http.get(`/api/v1/sessions/${doomed}`).expect(404);
+      const gone = await t.http.get(`/api/v1/memory/sessions/${doomed}`).expect(404);
+      expect(gone.body.detail).toBe(`session ${doomed} was not found`);
       expect((await t.http.get('/api/v1/agents/a/memory').expect(200)).body.total_count).toBe(1);
       expect((await raw.keys(`${prefix()}memory*`)).filter((key) => key.includes(doomed))).toEqual(
         [],
@@ -410,8 +469,7 @@ describe('Agent memory API over HTTP', () => {
       expect(list.body.memory_records.map((r: { session_id: string }) => r.session_id)).toEqual([
         other,
       ]);
-      const bySession = await t.http.get(`/api/v1/memory/sessions/${sessionId}`).expect(200);
-      expect(bySession.body.total_agents).toBe(0);
+      await t.http.get(`/api/v1/memory/sessions/${sessionId}`).expect(404);
       expect((await raw.keys(`${prefix()}memory*`)).filter((k) => k.includes(sessionId))).toEqual(
         [],
       );
@@ -569,7 +627,14 @@ describe('Agent memory API over HTTP', () => {
         s1view.body.agent_memories.map((m: { agent_id: string }) => m.agent_id).sort(),
       ).toEqual(['agent-a', 'agent-b']);
       const s2view = await agentA().get(`/api/v1/memory/sessions/${s2}`).expect(200);
-      expect(s2view.body).toEqual({ session_id: s2, agent_memories: [], total_agents: 0 });
+      expect(s2view.body).toEqual({
+        session_id: s2,
+        agent_memories: [],
+        total_agents: 0,
+        total_count: 0,
+        has_more: false,
+        next_cursor: null,
+      });
 
       const across = await agentA()
         .get('/api/v1/memory/agents?agent_ids=agent-a,agent-b,agent-c')

@@ -62,6 +62,7 @@ describe('Sessions API over HTTP', () => {
         session_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         created_at: expect.any(String),
         status: 'created',
+        version: 1,
       });
       expect(response.headers.location).toBe(`/api/v1/sessions/${response.body.session_id}`);
       expect(response.headers.etag).toBe('"1"');
@@ -192,6 +193,7 @@ describe('Sessions API over HTTP', () => {
 
       expect(response.body).toEqual({
         session_id: created.session_id,
+        status: 'running',
         updated_at: expect.any(String),
         version: 2,
       });
@@ -267,6 +269,7 @@ describe('Sessions API over HTTP', () => {
       expect(changed.body).toEqual({
         session_id: created.session_id,
         status: 'completed',
+        version: 2,
         updated_at: expect.any(String),
       });
       expect(changed.headers.etag).toBe('"2"');
@@ -473,6 +476,7 @@ describe('Sessions API over HTTP', () => {
         session_id: expect.any(String),
         created_at: expect.any(String),
         status: 'queued',
+        version: 1,
       });
       expect((await t.http.get('/api/v1/sessions?status=queued')).body.total_count).toBe(100);
     });

@@ -70,7 +70,8 @@ describe('RedisMemoryRepository against a real Redis', () => {
   }
 
   it('stores a record with its data hash, indexes, membership and expiry in one step', async () => {
-    const sessionId = await session();
+    // The session outlives the record, so the record's own expiry is the one reported.
+    const sessionId = await session(7200);
     const draft = await create({ sessionId, agentId: 'agent:1', data: { a: 1, b: { c: [1, 2] } } });
 
     const stored = await repo.get(TENANT, 'agent:1', sessionId);
@@ -348,7 +349,7 @@ describe('RedisMemoryRepository against a real Redis', () => {
         limit: 100,
         viewer: 'a',
       });
-      expect(s2view).toEqual({ totalCount: 0, records: [] });
+      expect(s2view).toEqual({ totalCount: 0, hasMore: false, records: [] });
 
       const s1view = await repo.query(TENANT, {
         agentIds: [],
@@ -358,6 +359,74 @@ describe('RedisMemoryRepository against a real Redis', () => {
       });
       expect(pairs(s1view.records)).toEqual(['a@1', 'b@1']);
     });
+
+    it('pages every query by offset and by cursor, with has_more, and the pages add up', async () => {
+      type Query = Parameters<typeof repo.query>[1];
+      const selections: Query[] = [
+        { agentIds: [], sessionIds: [s1], limit: 2 },
+        { agentIds: ['a', 'b', 'c'], sessionIds: [], limit: 2 },
+        { agentIds: ['a', 'b', 'c'], sessionIds: [s1, s2, s3], limit: 2 },
+        { agentIds: ['a', 'b', 'c'], sessionIds: [], limit: 1, viewer: 'a' },
+      ];
+      for (const selection of selections) {
+        const all = await repo.query(TENANT, { ...selection, limit: 100 });
+        expect(all.hasMore).toBe(false);
+
+        const byOffset: typeof all.records = [];
+        for (let offset = 0; ; offset += selection.limit) {
+          const page = await repo.query(TENANT, { ...selection, offset });
+          expect(page.totalCount).toBe(all.totalCount);
+          byOffset.push(...page.records);
+          expect(page.hasMore).toBe(byOffset.length < all.totalCount);
+          if (!page.hasMore) break;
+        }
+        expect(byOffset.map((r) => r.memoryId)).toEqual(all.records.map((r) => r.memoryId));
+
+        const byCursor: typeof all.records = [];
+        let after: Query['after'];
+        for (;;) {
+          const page = await repo.query(TENANT, { ...selection, after });
+          byCursor.push(...page.records);
+          const last = page.records[page.records.length - 1];
+          if (!page.hasMore) break;
+          after = { createdAt: last.createdAt, agentId: last.agentId, sessionId: last.sessionId };
+        }
+        expect(byCursor.map((r) => r.memoryId)).toEqual(all.records.map((r) => r.memoryId));
+      }
+    });
+
+    it('says sessionMissing when the one session required does not exist', async () => {
+      const missing = await repo.query(TENANT, {
+        agentIds: [],
+        sessionIds: [randomUUID()],
+        limit: 10,
+        requireSession: true,
+      });
+      expect(missing.sessionMissing).toBe(true);
+      const present = await repo.query(TENANT, {
+        agentIds: [],
+        sessionIds: [s1],
+        limit: 10,
+        requireSession: true,
+      });
+      expect(present.sessionMissing).toBeUndefined();
+      expect(present.totalCount).toBe(3);
+    });
+  });
+
+  it('reports the session’s expiry when the session dies before the record would', async () => {
+    const sessionId = await session(120);
+    await create({ sessionId, ttlSeconds: 3600 });
+    const stored = await repo.get(TENANT, 'agent-a', sessionId);
+    const sessionExpiry = Number(
+      await raw.hget(`it:{${TENANT}}:session:${sessionId}`, 'expires_at'),
+    );
+    expect(sessionExpiry).toBeGreaterThan(0);
+    expect(stored!.expiresAt).toBe(sessionExpiry);
+    const listed = await repo.listByAgent(TENANT, 'agent-a', { limit: 10, offset: 0 });
+    expect(listed.records[0].expiresAt).toBe(sessionExpiry);
+    const queried = await repo.query(TENANT, { agentIds: [], sessionIds: [sessionId], limit: 10 });
+    expect(queried.records[0].expiresAt).toBe(sessionExpiry);
   });
 
   it('hides expired records from reads, lists and counts, and purges their index entries', async () => {

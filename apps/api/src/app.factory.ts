@@ -19,6 +19,7 @@ import { RequestRollups } from './metrics/request-rollups';
 import { StoreGauges } from './metrics/store-gauges';
 import { observeRedisCommands } from './metrics/store-metrics';
 import { Tracing } from './tracing/tracing';
+import { ACCEPTED_BODY_TYPES, registerJsonParser } from './common/http/json-body';
 
 export const API_PREFIX = 'api/v1';
 
@@ -48,14 +49,17 @@ export async function createApp(
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bufferLogs: true,
+    // Bodies are JSON only (see registerJsonParser); Nest's parsers would also read forms.
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   assertEveryRouteDeclaresAccess(listRoutes(app, API_PREFIX));
 
   const fastify = app.getHttpAdapter().getInstance();
-  // JSON only: a text/plain body is a 415, not a string for the validators to puzzle over.
+  // JSON only: a text/plain or form body is a 415, not a string for the validators to puzzle over.
   fastify.removeContentTypeParser(['text/plain']);
   const shutdown = app.get(ShutdownState);
+  for (const type of ACCEPTED_BODY_TYPES) registerJsonParser(fastify, type);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     shutdown.requestStarted();
@@ -163,7 +167,9 @@ export function buildOpenApiDocument(
     .setDescription(
       'System API (pure data layer) that multi-agent orchestrators call to keep sessions, ' +
         'per-agent memory and a key/value cache in Redis. Errors are RFC 9457 problem+json ' +
-        'with a request_id; every response carries X-Request-Id.',
+        'with a request_id; every response carries X-Request-Id. Request bodies are ' +
+        'application/json (merge patches application/merge-patch+json); any other ' +
+        'Content-Type is a 415 naming the accepted types.',
     )
     .setVersion(config.version)
     .addServer('/', 'This server')
@@ -171,7 +177,7 @@ export function buildOpenApiDocument(
       type: 'http',
       scheme: 'bearer',
       bearerFormat: 'JWT',
-      description: 'npm run token -- --sub orch-1 --roles orchestrator',
+      description: 'TOKEN=$(npm run -s token -- --sub orch-1 --roles orchestrator)',
     });
   return SwaggerModule.createDocument(app, builder.build());
 }

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/load-config';
+import { assertPortAvailable, portErrorOf } from './common/http/port-check';
 
 async function main(): Promise<void> {
   let config;
@@ -15,9 +16,18 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await createApp(config);
-  installGracefulShutdown(app, config, new Logger());
-  await app.listen(config.http.port, config.http.host);
+  const { port, host } = config.http;
+  try {
+    await assertPortAvailable(port, host);
+    const app = await createApp(config);
+    installGracefulShutdown(app, config, new Logger());
+    await app.listen(port, host);
+  } catch (error) {
+    const portError = portErrorOf(error, port, host);
+    if (!portError) throw error;
+    process.stderr.write(`Not starting: ${portError.message}\n`);
+    process.exit(1);
+  }
   new Logger('Bootstrap').log(
     `listening on http://${config.http.host}:${config.http.port} (APP_ENV=${config.env})`,
   );

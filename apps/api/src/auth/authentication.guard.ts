@@ -1,4 +1,10 @@
-import { Inject, Injectable, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  UnauthorizedException,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { RedisThrottlerStorage } from '@app/redis';
@@ -9,6 +15,7 @@ import { decode, type JwtPayload } from 'jsonwebtoken';
 import type { Principal, AuthenticatedRequest } from './principal';
 import { PUBLIC_KEY } from './require-permissions.decorator';
 import { VerifiedTokenCache } from './verified-token.cache';
+import { BearerTokenRefusedError, refusalOf, wwwAuthenticate } from './token-refusal';
 
 /**
  * Global: every route needs a valid bearer token unless it is @Public(). All failures (no token,
@@ -17,6 +24,7 @@ import { VerifiedTokenCache } from './verified-token.cache';
 @Injectable()
 export class AuthenticationGuard extends AuthGuard('jwt') {
   private readonly verified = new VerifiedTokenCache();
+  private readonly logger = new Logger('Auth');
 
   constructor(
     private readonly reflector: Reflector,
@@ -76,6 +84,7 @@ export class AuthenticationGuard extends AuthGuard('jwt') {
       allowed = (await super.canActivate(context)) as boolean;
     } catch (error) {
       if (error instanceof UnauthorizedException) await this.countFailure(context, request);
+      if (error instanceof BearerTokenRefusedError) this.explain(context, request, error);
       throw error;
     }
     if (allowed && token !== undefined && request.principal) {
@@ -84,13 +93,36 @@ export class AuthenticationGuard extends AuthGuard('jwt') {
     return allowed;
   }
 
+  /**
+   * The body stays the same for every failure; the reason goes to WWW-Authenticate (RFC 6750) and
+   * to an info log line with the request id, so "why was I refused?" has an answer.
+   */
+  private explain(
+    context: ExecutionContext,
+    request: AuthenticatedRequest,
+    error: BearerTokenRefusedError,
+  ): void {
+    void context
+      .switchToHttp()
+      .getResponse<FastifyReply>()
+      .header('www-authenticate', wwwAuthenticate(error.refusal));
+    this.logger.log({
+      msg: 'bearer token refused',
+      request_id: String(request.id),
+      reason: error.refusal.description,
+    });
+  }
+
   override handleRequest<TUser = Principal>(
     error: unknown,
     principal: Principal | false,
-    _info: unknown,
+    info: unknown,
     context: ExecutionContext,
   ): TUser {
-    if (error || !principal) throw new UnauthorizedException('A valid bearer token is required.');
+    if (error || !principal) {
+      const { query } = context.switchToHttp().getRequest<AuthenticatedRequest>();
+      throw new BearerTokenRefusedError(refusalOf(error, info, query as Record<string, unknown>));
+    }
     attach(context.switchToHttp().getRequest<AuthenticatedRequest>(), principal);
     return principal as TUser;
   }

@@ -33,9 +33,19 @@ export function actsForOthers(principal: Principal | undefined): boolean {
 
 /**
  * The actor id to record for a write: what the body names when the caller acts for others,
- * otherwise the caller itself (mass-assignment guard).
+ * otherwise the caller itself (mass-assignment guard). Without a claim it is the caller; undefined
+ * only when there is neither (a route without a principal).
  */
-export function actingAs(caller: Principal | undefined, claimed: string): string {
+export function actingAs(caller: Principal | undefined, claimed: string): string;
+export function actingAs(
+  caller: Principal | undefined,
+  claimed: string | undefined,
+): string | undefined;
+export function actingAs(
+  caller: Principal | undefined,
+  claimed: string | undefined,
+): string | undefined {
+  if (claimed === undefined) return caller?.sub;
   return caller === undefined || actsForOthers(caller) ? claimed : caller.sub;
 }
 

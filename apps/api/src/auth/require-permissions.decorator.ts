@@ -13,7 +13,17 @@ export function RequirePermissions(...permissions: [Permission, ...Permission[]]
   return applyDecorators(
     SetMetadata(PERMISSIONS_KEY, permissions),
     ApiBearerAuth(),
-    ApiUnauthorizedResponse({ description: 'Missing or invalid bearer token (problem+json).' }),
+    ApiUnauthorizedResponse({
+      description: 'Missing or invalid bearer token (problem+json); WWW-Authenticate says why.',
+      headers: {
+        'WWW-Authenticate': {
+          description:
+            'RFC 6750, e.g. Bearer realm="api", error="invalid_token", ' +
+            'error_description="the token has expired".',
+          schema: { type: 'string' },
+        },
+      },
+    }),
     ApiForbiddenResponse({ description: `Requires ${permissions.join(' and ')} (problem+json).` }),
   );
 }

@@ -23,11 +23,14 @@ export class MemoryQueriesController {
   @RequirePermissions('memory:read')
   @ApiParam({ name: 'session_id', format: 'uuid', example: EXAMPLE_SESSION_ID })
   @ApiOperation({
-    summary: 'Memory of every agent in a session (newest first)',
-    description: VISIBILITY,
+    summary: 'Memory of every agent in a session (newest first, paged)',
+    description:
+      VISIBILITY +
+      ' Pages like every list: limit, offset or cursor; total_count (= total_agents) is exact. ' +
+      'A session that does not exist (deleted, expired) is a 404.',
   })
   @ApiOkResponse({ type: SessionMemoryDto })
-  @ApiProblems(400)
+  @ApiProblems(400, 404)
   forSession(
     @Tenant() tenant: string,
     @Param('session_id', UuidParamPipe) sessionId: string,

@@ -64,13 +64,13 @@ export class MemoryController {
     @CurrentPrincipal() caller: Principal | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreatedMemoryDto> {
-    const { version, ...created } = await this.memory.create(tenant, agentId, body, caller);
+    const created = await this.memory.create(tenant, agentId, body, caller);
     void reply
       .header(
         'location',
         `/api/v1/agents/${encodeURIComponent(agentId)}/memory/${created.session_id}`,
       )
-      .header('etag', etagOf(version));
+      .header('etag', etagOf(created.version));
     return created;
   }
 

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { MemoryRepository, type MemoryWriteOutcome, type StoredMemory } from '@app/redis';
+import {
+  MemoryRepository,
+  type CrossAgentQuery,
+  type MemoryPosition,
+  type MemoryWriteOutcome,
+  type StoredMemory,
+} from '@app/redis';
 import { actingAs, isAgentOnly, type Principal } from '../auth/principal';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
@@ -10,14 +16,19 @@ import {
   ResourceNotFoundError,
   VersionMismatchError,
 } from '../common/errors/domain-errors';
-import { decodeCursor, encodeCursor, queryFingerprint } from '../common/pagination/cursor';
+import {
+  decodeCursor,
+  encodeCursor,
+  queryFingerprint,
+  type CursorPosition,
+} from '../common/pagination/cursor';
 import type { CreateMemoryDto } from './dto/create-memory.dto';
 import type {
   CrossAgentMemoryQueryDto,
   ListAgentMemoryQueryDto,
   SessionMemoryQueryDto,
 } from './dto/memory-queries.dto';
-import { MAX_MEMORY_PAGE } from './dto/memory-fields';
+import { MAX_QUERY_OFFSET } from './dto/memory-fields';
 import type {
   AgentMemoryListDto,
   CreatedMemoryDto,
@@ -29,7 +40,7 @@ import type {
 } from './dto/memory-responses.dto';
 import type { UpdateMemoryDto } from './dto/update-memory.dto';
 import { isoTime } from '../common/http/iso-time';
-import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
+import { DEFAULT_PAGE_SIZE, type PageQueryDto } from '../common/pagination/page-query.dto';
 
 /**
  * Agent memory on top of MemoryRepository: validation that needs config, agent isolation, mapping
@@ -56,7 +67,7 @@ export class MemoryService {
     agentId: string,
     input: CreateMemoryDto,
     caller?: Principal,
-  ): Promise<CreatedMemoryDto & { version: number }> {
+  ): Promise<CreatedMemoryDto> {
     this.assertOwnAgent(agentId, caller);
     this.assertSize(input.memory_data);
     const memoryId = randomUUID();
@@ -68,7 +79,7 @@ export class MemoryService {
         sessionId: input.session_id,
         memoryType: input.memory_type,
         data: input.memory_data,
-        createdBy: actingAs(caller, input.created_by),
+        createdBy: this.createdBy(caller, input.created_by),
         ttlSeconds: this.limits.defaultTtlSeconds,
       },
       this.limits.maxPayloadBytes,
@@ -209,17 +220,26 @@ export class MemoryService {
     query: SessionMemoryQueryDto,
     caller?: Principal,
   ): Promise<SessionMemoryDto> {
-    const result = await this.memory.query(tenant, {
-      agentIds: [],
-      sessionIds: [sessionId],
-      memoryType: query.memory_type,
-      limit: query.limit ?? MAX_MEMORY_PAGE,
-      viewer: this.viewer(caller),
-    });
+    const page = await this.queryPage(
+      tenant,
+      { list: 'session', session_id: sessionId, memory_type: query.memory_type },
+      {
+        agentIds: [],
+        sessionIds: [sessionId],
+        memoryType: query.memory_type,
+        requireSession: true,
+      },
+      query,
+      caller,
+    );
+    // Like GET /sessions/{id}: a deleted or expired session is a 404, not an empty list.
+    if (page === null) throw new ResourceNotFoundError('session', sessionId);
+    const { memory_records, ...paging } = page;
     return {
       session_id: sessionId,
-      agent_memories: result.records.map(toMemoryDto),
-      total_agents: result.totalCount,
+      agent_memories: memory_records,
+      total_agents: paging.total_count,
+      ...paging,
     };
   }
 
@@ -233,14 +253,70 @@ export class MemoryService {
     if (agentIds.length === 0 && sessionIds.length === 0) {
       throw InvalidRequestError.field('agent_ids', 'give agent_ids, session_ids or both');
     }
+    const page = await this.queryPage(
+      tenant,
+      {
+        list: 'agents',
+        agent_ids: agentIds.join(','),
+        session_ids: sessionIds.join(','),
+        memory_type: query.memory_type,
+      },
+      { agentIds, sessionIds, memoryType: query.memory_type },
+      query,
+      caller,
+    );
+    if (page === null) throw new Error('a cross-agent query never requires a session');
+    return page;
+  }
+
+  /** One page of a cross-agent query, with the paging members every list carries. */
+  private async queryPage(
+    tenant: string,
+    filters: Record<string, string | undefined>,
+    selection: Pick<CrossAgentQuery, 'agentIds' | 'sessionIds' | 'memoryType' | 'requireSession'>,
+    paging: PageQueryDto,
+    caller: Principal | undefined,
+  ): Promise<CrossAgentMemoryDto | null> {
+    if (paging.cursor !== undefined && paging.offset !== undefined) {
+      throw InvalidRequestError.field('offset', 'cannot be combined with cursor');
+    }
+    const limit = paging.limit ?? DEFAULT_PAGE_SIZE;
+    const offset = paging.offset ?? 0;
+    // Each page reads the top offset + limit of every index it merges: bounded, so deep pages
+    // go by cursor.
+    if (offset + limit > MAX_QUERY_OFFSET) {
+      throw InvalidRequestError.field(
+        'offset',
+        `offset + limit must not exceed ${MAX_QUERY_OFFSET} on this list; page further with cursor`,
+      );
+    }
+    const viewer = this.viewer(caller);
+    const fingerprint = queryFingerprint({ ...filters, viewer });
+    const after =
+      paging.cursor === undefined
+        ? undefined
+        : positionOf(decodeCursor(paging.cursor, fingerprint));
     const result = await this.memory.query(tenant, {
-      agentIds,
-      sessionIds,
-      memoryType: query.memory_type,
-      limit: query.limit ?? DEFAULT_PAGE_SIZE,
-      viewer: this.viewer(caller),
+      ...selection,
+      limit,
+      offset,
+      after,
+      viewer,
     });
-    return { memory_records: result.records.map(toMemoryDto), total_count: result.totalCount };
+    if (result.sessionMissing) return null;
+    const last = result.records[result.records.length - 1];
+    return {
+      memory_records: result.records.map(toMemoryDto),
+      total_count: result.totalCount,
+      has_more: result.hasMore,
+      next_cursor:
+        result.hasMore && last
+          ? encodeCursor(
+              { score: last.createdAt, id: `${last.agentId}:${last.sessionId}` },
+              fingerprint,
+            )
+          : null,
+    };
   }
 
   private viewer(caller: Principal | undefined): string | undefined {
@@ -261,6 +337,13 @@ export class MemoryService {
     if (caller !== undefined && isAgentOnly(caller)) return caller.sub;
     if (claimed === undefined) return caller?.sub;
     return actingAs(caller, claimed);
+  }
+
+  private createdBy(caller: Principal | undefined, claimed: string | undefined): string {
+    const createdBy = actingAs(caller, claimed);
+    if (createdBy === undefined)
+      throw InvalidRequestError.field('created_by', 'created_by is required');
+    return createdBy;
   }
 
   private assertSize(data: Record<string, unknown>): void {
@@ -297,6 +380,19 @@ export class MemoryService {
         throw new ConflictError('memory_data kept changing under this merge; retry');
     }
   }
+}
+
+/** A cross-agent cursor names `<agent_id>:<session_id>`; session ids are UUIDs (36 characters). */
+function positionOf(cursor: CursorPosition): MemoryPosition {
+  const separator = cursor.id.length - 37;
+  if (separator < 1 || cursor.id[separator] !== ':') {
+    throw InvalidRequestError.field('cursor', 'is not a cursor returned by this API');
+  }
+  return {
+    createdAt: cursor.score,
+    agentId: cursor.id.slice(0, separator),
+    sessionId: cursor.id.slice(separator + 1),
+  };
 }
 
 export function toMemoryDto(record: StoredMemory): MemoryRecordDto {

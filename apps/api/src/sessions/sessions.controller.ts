@@ -199,14 +199,14 @@ export class SessionsController {
     @CurrentPrincipal() caller: Principal | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StatusUpdatedDto> {
-    const { version, ...updated } = await this.sessions.updateStatus(
+    const updated = await this.sessions.updateStatus(
       tenant,
       sessionId,
       body,
       expectedVersion,
       caller,
     );
-    void reply.header('etag', etagOf(version));
+    void reply.header('etag', etagOf(updated.version));
     return updated;
   }
 }

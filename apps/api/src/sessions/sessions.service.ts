@@ -6,7 +6,7 @@ import {
   type StoredSession,
   type UpdateOutcome,
 } from '@app/redis';
-import { actingAs, type Principal } from '../auth/principal';
+import { actingAs, actsForOthers, type Principal } from '../auth/principal';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
   InvalidRequestError,
@@ -68,6 +68,7 @@ export class SessionsService {
       session_id: draft.id,
       created_at: isoTime(createdAt),
       status: draft.status,
+      version: 1,
     }));
   }
 
@@ -107,12 +108,7 @@ export class SessionsService {
       { config: input.session_config, metadata: input.metadata, status: input.status },
       { expectedVersion, maxPayloadBytes: this.limits.maxPayloadBytes },
     );
-    const updated = this.expectUpdated(outcome, sessionId, expectedVersion);
-    return {
-      session_id: sessionId,
-      updated_at: isoTime(updated.updatedAt),
-      version: updated.version,
-    };
+    return this.updatedDto(sessionId, this.expectUpdated(outcome, sessionId, expectedVersion));
   }
 
   async updateStatus(
@@ -121,20 +117,14 @@ export class SessionsService {
     input: UpdateSessionStatusDto,
     expectedVersion?: number,
     caller?: Principal,
-  ): Promise<StatusUpdatedDto & { version: number }> {
+  ): Promise<StatusUpdatedDto> {
     const outcome = await this.sessions.update(
       tenant,
       sessionId,
       { status: input.status, statusUpdatedBy: actingAs(caller, input.updated_by) },
       { expectedVersion, maxPayloadBytes: this.limits.maxPayloadBytes },
     );
-    const updated = this.expectUpdated(outcome, sessionId, expectedVersion);
-    return {
-      session_id: sessionId,
-      status: input.status,
-      updated_at: isoTime(updated.updatedAt),
-      version: updated.version,
-    };
+    return this.updatedDto(sessionId, this.expectUpdated(outcome, sessionId, expectedVersion));
   }
 
   async getStatus(tenant: string, sessionId: string): Promise<SessionStatusDto> {
@@ -235,14 +225,35 @@ export class SessionsService {
         this.limits.maxPayloadBytes,
       );
     }
+    // Only callers that act for others (orchestrators, admins) may name another creator, and
+    // they must: defaulting to the orchestrator's own id would file the session under it silently.
+    const createdBy = actingAs(caller, input.created_by);
+    if (createdBy === undefined || (input.created_by === undefined && actsForOthers(caller))) {
+      throw InvalidRequestError.field(
+        `${fieldPrefix}created_by`,
+        `${fieldPrefix}created_by is required for orchestrator and admin tokens (the user or service the session is for)`,
+      );
+    }
     return {
       id: randomUUID(),
       config: input.session_config,
       metadata,
       status: input.status ?? DEFAULT_STATUS,
-      // Only callers that act for others (orchestrators, admins) may name another creator.
-      createdBy: actingAs(caller, input.created_by),
+      createdBy,
       ttlSeconds,
+    };
+  }
+
+  /** Every session write answers the same: its status, time and new version. */
+  private updatedDto(
+    sessionId: string,
+    updated: { status: string; updatedAt: number; version: number },
+  ): UpdatedSessionDto {
+    return {
+      session_id: sessionId,
+      status: updated.status,
+      updated_at: isoTime(updated.updatedAt),
+      version: updated.version,
     };
   }
 

@@ -11,6 +11,10 @@ export interface StoredMemory {
   updatedBy: string;
   createdAt: number;
   updatedAt: number;
+  /**
+   * When the record disappears: its own expiry or its session's, whichever comes first (a record
+   * never outlives its session).
+   */
   expiresAt: number;
   version: number;
 }
@@ -81,12 +85,27 @@ export interface CrossAgentQuery {
   sessionIds: string[];
   memoryType?: MemoryType;
   limit: number;
+  /** Skip this many (newest first); ignored when `after` is given. */
+  offset?: number;
+  /** Page after this record (the previous page's last), in the order newest, agent, session. */
+  after?: MemoryPosition;
   viewer?: string;
+  /** The one session in sessionIds must exist; otherwise the result says sessionMissing. */
+  requireSession?: boolean;
+}
+
+export interface MemoryPosition {
+  createdAt: number;
+  agentId: string;
+  sessionId: string;
 }
 
 export interface MemoryQueryResult {
   totalCount: number;
+  hasMore: boolean;
   records: StoredMemory[];
+  /** Set when requireSession was asked and the session does not exist (deleted or expired). */
+  sessionMissing?: true;
 }
 
 /**

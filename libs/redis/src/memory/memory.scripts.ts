@@ -221,8 +221,8 @@ return {'ok', version, now, expires_at, cur[6]}
 
 /**
  * KEYS[1]=record, KEYS[2]=the session's record. ARGV: agent, session.
- * Returns {} or {record pairs, data pairs}. Memory of a session that has expired (but was not purged
- * yet) is already gone for readers: a record never outlives its session.
+ * Returns {} or {record pairs, data pairs, the session's expires_at}. Memory of a session that has
+ * expired (but was not purged yet) is already gone for readers: a record never outlives its session.
  */
 export const GET_MEMORY = script(
   'memory.get',
@@ -231,7 +231,7 @@ if redis.call('EXISTS', KEYS[2]) == 0 then return {} end
 local member = ARGV[A + 1] .. ':' .. ARGV[A + 2]
 local record = redis.call('HGETALL', M_REC .. member)
 if #record == 0 then return {} end
-return { record, redis.call('HGETALL', M_DATA .. member) }
+return { record, redis.call('HGETALL', M_DATA .. member), redis.call('HGET', KEYS[2], 'expires_at') or '' }
 `,
 );
 
@@ -259,9 +259,11 @@ return {'ok', now, removed}
 
 /**
  * KEYS[1]=the agent index answering the filter. ARGV: agent (encoded), min, max created_at (ms or
- * -inf/+inf), offset, limit, cursor score ('' = none), cursor session id, purge limit.
+ * -inf/+inf), offset, limit, cursor score ('' = none), cursor session id, purge limit, session
+ * record prefix.
  * Newest first; paging by rank, O(log N + page) whatever the offset (same contract as sessions).
- * Returns {'retry'} | {'ok', total, has_more, (session, score, record pairs, data pairs)*}.
+ * Returns {'retry'} | {'ok', total, has_more,
+ * (session, score, record pairs, data pairs, session expires_at)*}.
  */
 export const LIST_AGENT_MEMORY = script(
   'memory.list',
@@ -280,6 +282,7 @@ for i = 1, #page, 2 do
   table.insert(out, page[i + 1])
   table.insert(out, redis.call('HGETALL', M_REC .. member))
   table.insert(out, redis.call('HGETALL', M_DATA .. member))
+  table.insert(out, redis.call('HGET', ARGV[A + 9] .. page[i], 'expires_at') or '')
 end
 return out
 `,
@@ -288,13 +291,19 @@ return out
 /**
  * Cross-agent queries (/memory/sessions/{id} and /memory/agents). KEYS[1]=expiry index.
  * ARGV: viewer (encoded agent id of an agent-only caller, '' = may see everything), memory_type
- * ('' = any), limit, purge limit, n_agents, agents (encoded)..., n_sessions, sessions...
+ * ('' = any), limit, purge limit, offset, cursor score ('' = none), cursor agent (encoded), cursor
+ * session, session record prefix, session required ('1' = the one session given must exist),
+ * n_agents, agents (encoded)..., n_sessions, sessions...
  *
- * Cost is bounded by the request, never by the tenant's size: agents only -> ZCARD + top `limit`
- * of each agent's index; sessions only -> the same per session; both -> one ZSCORE per pair. For a
- * viewer the candidates are its own sessions (or the given ones where it has memory): its own
- * record plus the `shared` records of each, read from the session's per-type index.
- * Newest first. Returns {'retry'} | {'ok', total, (member, record pairs, data pairs)*}.
+ * Cost is bounded by the request, never by the tenant's size: agents only -> ZCARD + the top
+ * `offset + limit + 1` of each agent's index (after the cursor: ties at its score + limit + 1);
+ * sessions only -> the same per session; both -> one ZSCORE per pair. For a viewer the candidates
+ * are its own sessions (or the given ones where it has memory): its own record plus the `shared`
+ * records of each, read from the session's per-type index.
+ * Order: newest first, then agent, then session; a cursor is the last item's (score, agent,
+ * session), so a page after it is exact whatever was written meanwhile.
+ * Returns {'retry'} | {'session_not_found'} |
+ * {'ok', total, has_more, (member, record pairs, data pairs, session expires_at)*}.
  */
 export const QUERY_MEMORY = script(
   'memory.query',
@@ -303,15 +312,20 @@ local now = now_ms()
 if purge_or_retry(now, tonumber(ARGV[A + 4])) then return {'retry'} end
 
 local viewer, mtype, limit = ARGV[A + 1], ARGV[A + 2], tonumber(ARGV[A + 3])
+local offset, c_score, c_agent, c_session = tonumber(ARGV[A + 5]), ARGV[A + 6], ARGV[A + 7], ARGV[A + 8]
+local S_REC = ARGV[A + 9]
 local agents, sessions, wanted = {}, {}, {}
-local n_agents = tonumber(ARGV[A + 5])
+local n_agents = tonumber(ARGV[A + 11])
 for i = 1, n_agents do
-  agents[i] = ARGV[A + 5 + i]
+  agents[i] = ARGV[A + 11 + i]
   wanted[agents[i]] = true
 end
-local s_at = A + 6 + n_agents
+local s_at = A + 12 + n_agents
 local n_sessions = tonumber(ARGV[s_at])
 for i = 1, n_sessions do sessions[i] = ARGV[s_at + i] end
+if ARGV[A + 10] == '1' and redis.call('EXISTS', S_REC .. sessions[1]) == 0 then
+  return {'session_not_found'}
+end
 
 local function agent_idx(a)
   if mtype ~= '' then return M_AGENT .. a .. M_TYPE .. mtype end
@@ -320,6 +334,16 @@ end
 local function session_idx(s)
   if mtype ~= '' then return M_SESSION .. s .. M_TYPE .. mtype end
   return M_SESSION .. s
+end
+
+-- The top of one index that a page can need: everything from the cursor on (ties included), or
+-- the first offset + limit + 1 (one more than the page tells whether more follow).
+local function top(idx)
+  if c_score ~= '' then
+    local ties = redis.call('ZCOUNT', idx, c_score, c_score)
+    return redis.call('ZREVRANGEBYSCORE', idx, c_score, '-inf', 'WITHSCORES', 'LIMIT', 0, ties + limit + 1)
+  end
+  return redis.call('ZREVRANGE', idx, 0, offset + limit, 'WITHSCORES')
 end
 
 local found, total = {}, 0
@@ -340,14 +364,14 @@ if viewer == '' then
   elseif n_agents > 0 then
     for _, a in ipairs(agents) do
       local idx = agent_idx(a)
-      local page = redis.call('ZREVRANGE', idx, 0, limit - 1, 'WITHSCORES')
+      local page = top(idx)
       for i = 1, #page, 2 do table.insert(found, { tonumber(page[i + 1]), a, page[i] }) end
       total = total + redis.call('ZCARD', idx)
     end
   else
     for _, s in ipairs(sessions) do
       local idx = session_idx(s)
-      local page = redis.call('ZREVRANGE', idx, 0, limit - 1, 'WITHSCORES')
+      local page = top(idx)
       for i = 1, #page, 2 do table.insert(found, { tonumber(page[i + 1]), page[i], s }) end
       total = total + redis.call('ZCARD', idx)
     end
@@ -382,17 +406,28 @@ else
   end
 end
 
-table.sort(found, function(x, y)
+local function before(x, y)
   if x[1] ~= y[1] then return x[1] > y[1] end
   if x[2] ~= y[2] then return x[2] < y[2] end
   return x[3] < y[3]
-end)
-local out = { 'ok', total }
-for i = 1, math.min(limit, #found) do
+end
+table.sort(found, before)
+local first = offset + 1
+if c_score ~= '' then
+  local cursor = { tonumber(c_score), c_agent, c_session }
+  first = #found + 1
+  for i = 1, #found do
+    if before(cursor, found[i]) then first = i; break end
+  end
+end
+local last = math.min(first + limit - 1, #found)
+local out = { 'ok', total, (#found > last) and 1 or 0 }
+for i = first, last do
   local member = found[i][2] .. ':' .. found[i][3]
   table.insert(out, member)
   table.insert(out, redis.call('HGETALL', M_REC .. member))
   table.insert(out, redis.call('HGETALL', M_DATA .. member))
+  table.insert(out, redis.call('HGET', S_REC .. found[i][3], 'expires_at') or '')
 end
 return out
 `,

@@ -119,9 +119,9 @@ export class RedisMemoryRepository extends MemoryRepository {
         [space.record(agentId, sessionId), this.keys.sessions(tenant).record(sessionId)],
         [...space.scriptLayout(), encodeKeyPart(agentId), sessionId],
       ),
-    )) as [Pairs, Pairs] | [];
+    )) as [Pairs, Pairs, string] | [];
     if (reply.length === 0) return null;
-    return this.toMemory(reply[0], reply[1]);
+    return this.toMemory(reply[0], reply[1], reply[2]);
   }
 
   async replace(
@@ -231,6 +231,7 @@ export class RedisMemoryRepository extends MemoryRepository {
       query.after === undefined ? '' : String(query.after.createdAt),
       query.after?.sessionId ?? '',
       PURGE_BATCH,
+      this.keys.sessions(tenant).recordPrefix,
     ];
     await this.purgeExpiredSessions(tenant);
     for (let attempt = 0; attempt < MAX_LIST_ATTEMPTS; attempt++) {
@@ -242,8 +243,12 @@ export class RedisMemoryRepository extends MemoryRepository {
         continue;
       }
       const records: StoredMemory[] = [];
-      for (let i = 3; i < reply.length; i += 4) {
-        const record = this.toMemory(reply[i + 2] as Pairs, reply[i + 3] as Pairs);
+      for (let i = 3; i < reply.length; i += 5) {
+        const record = this.toMemory(
+          reply[i + 2] as Pairs,
+          reply[i + 3] as Pairs,
+          reply[i + 4] as string,
+        );
         if (record) records.push(record);
       }
       return { totalCount: Number(reply[1]), hasMore: reply[2] === 1, records };
@@ -261,6 +266,12 @@ export class RedisMemoryRepository extends MemoryRepository {
       query.memoryType ?? '',
       query.limit,
       PURGE_BATCH,
+      query.after === undefined ? (query.offset ?? 0) : 0,
+      query.after === undefined ? '' : String(query.after.createdAt),
+      query.after === undefined ? '' : encodeKeyPart(query.after.agentId),
+      query.after?.sessionId ?? '',
+      this.keys.sessions(tenant).recordPrefix,
+      query.requireSession === true ? '1' : '0',
       agents.length,
       ...agents,
       sessions.length,
@@ -275,12 +286,19 @@ export class RedisMemoryRepository extends MemoryRepository {
         await this.purgeAll(tenant);
         continue;
       }
+      if (reply[0] === 'session_not_found') {
+        return { totalCount: 0, hasMore: false, records: [], sessionMissing: true };
+      }
       const records: StoredMemory[] = [];
-      for (let i = 2; i < reply.length; i += 3) {
-        const record = this.toMemory(reply[i + 1] as Pairs, reply[i + 2] as Pairs);
+      for (let i = 3; i < reply.length; i += 4) {
+        const record = this.toMemory(
+          reply[i + 1] as Pairs,
+          reply[i + 2] as Pairs,
+          reply[i + 3] as string,
+        );
         if (record) records.push(record);
       }
-      return { totalCount: Number(reply[1]), records };
+      return { totalCount: Number(reply[1]), hasMore: reply[2] === 1, records };
     }
     throw new Error('memory query kept finding expired records to purge; giving up');
   }
@@ -379,7 +397,12 @@ export class RedisMemoryRepository extends MemoryRepository {
     return entries.map(([key, value]) => [key, this.codec.encode(value), fieldBytes(key, value)]);
   }
 
-  private toMemory(recordPairs: Pairs, dataPairs: Pairs): StoredMemory | null {
+  /** `sessionExpiresAt` is the session's expires_at as stored ('' when unknown). */
+  private toMemory(
+    recordPairs: Pairs,
+    dataPairs: Pairs,
+    sessionExpiresAt: string,
+  ): StoredMemory | null {
     if (recordPairs.length === 0) return null;
     const raw: Record<string, string> = {};
     for (let i = 0; i < recordPairs.length; i += 2) raw[recordPairs[i]] = recordPairs[i + 1];
@@ -403,7 +426,10 @@ export class RedisMemoryRepository extends MemoryRepository {
       updatedBy: raw.updated_by,
       createdAt: Number(raw.created_at),
       updatedAt: Number(raw.updated_at),
-      expiresAt: Number(raw.expires_at),
+      expiresAt:
+        sessionExpiresAt === '' || sessionExpiresAt == null
+          ? Number(raw.expires_at)
+          : Math.min(Number(raw.expires_at), Number(sessionExpiresAt)),
       version: Number(raw.version),
     };
   }

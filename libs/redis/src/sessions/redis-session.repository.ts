@@ -123,7 +123,13 @@ export class RedisSessionRepository extends SessionRepository {
     switch (reply[0]) {
       case 'ok':
         audit.committed();
-        return { kind: 'updated', version: reply[1], updatedAt: reply[2], expiresAt: reply[3] };
+        return {
+          kind: 'updated',
+          version: reply[1],
+          updatedAt: reply[2],
+          expiresAt: reply[3],
+          status: String(reply[4]),
+        };
       case 'not_found':
         return { kind: 'not_found' };
       case 'version_mismatch':

@@ -37,7 +37,7 @@ export interface WriteGuards {
 }
 
 export type UpdateOutcome =
-  | { kind: 'updated'; version: number; updatedAt: number; expiresAt: number }
+  | { kind: 'updated'; version: number; updatedAt: number; expiresAt: number; status: string }
   | { kind: 'not_found' }
   | { kind: 'version_mismatch'; currentVersion: number }
   | { kind: 'too_large'; bytes: number };

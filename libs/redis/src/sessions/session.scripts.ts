@@ -105,7 +105,8 @@ return now
  * KEYS[1]=record. ARGV: id, expected version ('' = any), max payload bytes,
  * has_config, config, config_bytes, has_metadata, metadata, metadata_bytes, status ('' = keep),
  * status_updated_by ('' = keep).
- * Returns {'ok', version, updated_at, expires_at} | {'not_found'} | {'version_mismatch', v} | {'too_large', bytes}.
+ * Returns {'ok', version, updated_at, expires_at, status} | {'not_found'} | {'version_mismatch', v} |
+ * {'too_large', bytes}.
  */
 export const UPDATE_SESSION = audited(
   'session.update',
@@ -151,7 +152,7 @@ redis.call('PEXPIREAT', key, expires_at)
 redis.call('ZADD', EXPIRY, expires_at, id)
 audit_append({ resource_ids = { id }, version = version, updated_at = now,
   status = status ~= '' and status or nil, previous_status = status ~= '' and cur[2] or nil })
-return {'ok', version, now, expires_at}
+return {'ok', version, now, expires_at, status ~= '' and status or cur[2]}
 `,
 );
 

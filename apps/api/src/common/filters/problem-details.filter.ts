@@ -1,6 +1,6 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PROBLEM_CONTENT_TYPE, toProblem } from './problem-details';
+import { PROBLEM_CONTENT_TYPE, toProblem, type ProblemContext } from './problem-details';
 
 /** The one place errors become HTTP: every failure leaves as application/problem+json. */
 @Catch()
@@ -24,7 +24,12 @@ export function sendProblem(
   reply: FastifyReply,
   logger: Logger,
 ): void {
-  const { body, headers } = toProblem(error, request.url.split('?')[0], String(request.id));
+  const { body, headers } = toProblem(
+    error,
+    request.url.split('?')[0],
+    String(request.id),
+    problemContext(request),
+  );
   if (body.status >= 500) {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     logger.error(
@@ -32,4 +37,20 @@ export function sendProblem(
     );
   }
   void reply.status(body.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
+/**
+ * A route's own body limit differs from the server's only where a module raised it for its
+ * payloads (the cache's write routes, from CACHE_MAX_VALUE_BYTES); that names the setting.
+ */
+function problemContext(request: FastifyRequest): ProblemContext {
+  const serverLimit = request.server?.initialConfig?.bodyLimit;
+  const routeLimit = request.routeOptions?.bodyLimit ?? serverLimit;
+  if (routeLimit === undefined) return {};
+  return {
+    bodyLimit: {
+      bytes: routeLimit,
+      setting: routeLimit === serverLimit ? 'BODY_LIMIT' : 'CACHE_MAX_VALUE_BYTES',
+    },
+  };
 }

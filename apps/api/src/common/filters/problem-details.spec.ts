@@ -200,7 +200,33 @@ describe('toProblem', () => {
       );
       expectStandardMembers(response, 413, 'payload-too-large', 'Payload Too Large');
       expect(response.body.detail).toBe(
-        'The request body exceeds the configured limit (BODY_LIMIT).',
+        'The request body is larger than this route accepts (BODY_LIMIT).',
+      );
+    });
+
+    it('recognises the same errors when Nest has wrapped them in an HttpException', () => {
+      const tooLarge = toProblem(
+        new HttpException('Request body is too large', 413),
+        INSTANCE,
+        REQUEST_ID,
+        { bodyLimit: { bytes: 2048, setting: 'CACHE_MAX_VALUE_BYTES' } },
+      );
+      expect(tooLarge.body.detail).toBe(
+        'The request body is larger than 2048 bytes, the limit of this route; send less, or raise CACHE_MAX_VALUE_BYTES.',
+      );
+      const mediaType = problemFor(new HttpException('Unsupported Media Type', 415));
+      expect(mediaType.body.detail).toMatch(/^Send the body as application\/json/);
+    });
+
+    it('names the limit in bytes and the setting that raises it when the route is known', () => {
+      const response = toProblem(
+        fastifyError('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large'),
+        INSTANCE,
+        REQUEST_ID,
+        { bodyLimit: { bytes: 65536, setting: 'BODY_LIMIT' } },
+      );
+      expect(response.body.detail).toBe(
+        'The request body is larger than 65536 bytes, the limit of this route; send less, or raise BODY_LIMIT.',
       );
     });
 

@@ -2,6 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { StoreUnavailableError } from '@app/redis';
 import { DomainError, type FieldProblem } from '../errors/domain-errors';
 import { RequestValidationError } from '../validation/request-validation.error';
+import { UNSUPPORTED_MEDIA_TYPE_DETAIL } from '../http/json-body';
 
 /** RFC 9457 problem details, with the request id every response carries. */
 export interface ProblemDetails {
@@ -52,14 +53,40 @@ function isFastifyError(error: unknown): error is FastifyLikeError {
   );
 }
 
-const FASTIFY_DETAIL: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body exceeds the configured limit (BODY_LIMIT).',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported Content-Type; send application/json.',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'The JSON body is empty.',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'The body is not valid JSON.',
+/**
+ * Nest hands Fastify's own errors (body parsing, content type) to the filters as a plain
+ * HttpException of the same status and message, without the code; these are recognised by both.
+ */
+const NEST_WRAPPED_FASTIFY: Record<string, string> = {
+  '413 Request body is too large': 'FST_ERR_CTP_BODY_TOO_LARGE',
+  '415 Unsupported Media Type': 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
 };
 
-function map(error: unknown): Mapped {
+/** What the request tells about the error that the error itself does not. */
+export interface ProblemContext {
+  /** The body limit of the route that refused the body, and the setting that raises it. */
+  bodyLimit?: { bytes: number; setting: string };
+}
+
+function fastifyDetail(error: FastifyLikeError, context: ProblemContext): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return context.bodyLimit
+        ? `The request body is larger than ${context.bodyLimit.bytes} bytes, the limit of this ` +
+            `route; send less, or raise ${context.bodyLimit.setting}.`
+        : 'The request body is larger than this route accepts (BODY_LIMIT).';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return UNSUPPORTED_MEDIA_TYPE_DETAIL;
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'The JSON body is empty.';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'The body is not valid JSON.';
+    default:
+      return error.message;
+  }
+}
+
+function map(error: unknown, context: ProblemContext): Mapped {
   if (error instanceof RequestValidationError) {
     return {
       status: 400,
@@ -92,11 +119,14 @@ function map(error: unknown): Mapped {
         : typeof (body as { message?: unknown }).message === 'string'
           ? String((body as { message: string }).message)
           : error.message;
+    const fastifyCode = NEST_WRAPPED_FASTIFY[`${status} ${detail}`];
     return {
       status,
       slug: slugFor(status),
       title: titleFor(status),
-      detail,
+      detail: fastifyCode
+        ? fastifyDetail({ code: fastifyCode, statusCode: status, message: detail }, context)
+        : detail,
       extensions: extensionsOf(body),
     };
   }
@@ -105,7 +135,7 @@ function map(error: unknown): Mapped {
       status: error.statusCode,
       slug: slugFor(error.statusCode),
       title: titleFor(error.statusCode),
-      detail: FASTIFY_DETAIL[error.code] ?? error.message,
+      detail: fastifyDetail(error, context),
     };
   }
   return {
@@ -142,8 +172,13 @@ export interface ProblemResponse {
   headers: Record<string, string>;
 }
 
-export function toProblem(error: unknown, instance: string, requestId: string): ProblemResponse {
-  const mapped = map(error);
+export function toProblem(
+  error: unknown,
+  instance: string,
+  requestId: string,
+  context: ProblemContext = {},
+): ProblemResponse {
+  const mapped = map(error, context);
   return {
     body: {
       // Extensions first: they may add members but never override the standard ones.

@@ -4,6 +4,11 @@ import { IsInt, IsOptional, Max, MaxLength, Min } from 'class-validator';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_OFFSET = 1_000_000_000;
+
+// One message per rule, so whichever rule a value breaks first, the caller reads the whole range.
+const LIMIT_RULE = { message: `limit must be an integer between 1 and ${MAX_PAGE_SIZE}` };
+const OFFSET_RULE = { message: `offset must be an integer between 0 and ${MAX_OFFSET}` };
 
 /**
  * The paging contract every list shares: `limit` 1..100, `offset`, or the previous page's
@@ -13,9 +18,9 @@ export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @IsInt(LIMIT_RULE)
+  @Min(1, LIMIT_RULE)
+  @Max(MAX_PAGE_SIZE, LIMIT_RULE)
   limit?: number;
 
   @ApiPropertyOptional({
@@ -25,13 +30,13 @@ export class PageQueryDto {
   })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000_000)
+  @IsInt(OFFSET_RULE)
+  @Min(0, OFFSET_RULE)
+  @Max(MAX_OFFSET, OFFSET_RULE)
   offset?: number;
 
   @ApiPropertyOptional({ description: 'next_cursor of the previous page, for stable deep paging.' })
   @IsOptional()
-  @MaxLength(512)
+  @MaxLength(512, { message: 'cursor is not a cursor returned by this API' })
   cursor?: string;
 }

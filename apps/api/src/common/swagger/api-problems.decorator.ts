@@ -11,7 +11,7 @@ export class FieldProblemDto {
   @ApiProperty({ example: 'limit' })
   field!: string;
 
-  @ApiProperty({ example: 'limit must not be greater than 100' })
+  @ApiProperty({ example: 'limit must be an integer between 1 and 100' })
   message!: string;
 }
 
@@ -26,7 +26,7 @@ export class ProblemDetailsDto {
   @ApiProperty({ example: 400 })
   status!: number;
 
-  @ApiProperty({ example: 'limit: limit must not be greater than 100' })
+  @ApiProperty({ example: 'limit: limit must be an integer between 1 and 100' })
   detail!: string;
 
   @ApiProperty({ example: '/api/v1/sessions' })
@@ -35,7 +35,10 @@ export class ProblemDetailsDto {
   @ApiProperty({ example: '0f8c3d4e-2b1a-4c5d-9e8f-7a6b5c4d3e2f' })
   request_id!: string;
 
-  @ApiPropertyOptional({ type: [FieldProblemDto] })
+  @ApiPropertyOptional({
+    type: [FieldProblemDto],
+    description: 'One entry per offending field; a missing one says "<field> is required".',
+  })
   errors?: FieldProblemDto[];
 }
 
@@ -44,7 +47,8 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'No such resource (in your tenant).',
   409: 'Conflicts with the current state.',
   412: 'If-Match does not match the current version.',
-  413: 'Payload larger than the configured limit.',
+  413: 'Payload larger than the configured limit; the detail names the limit and its setting.',
+  415: 'Unsupported Content-Type; the detail names the accepted types.',
   503: 'The data store is unavailable; retry after Retry-After seconds.',
 };
 

@@ -1,5 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsUUID, Matches } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsUUID, Matches } from 'class-validator';
 import { IsJsonObject } from '../../common/validation/json-object.validator';
 import { ACTOR_ID_PATTERN, ACTOR_ID_RULE } from '../../sessions/dto/session-fields';
 import {
@@ -35,11 +35,14 @@ export class CreateMemoryDto {
   @IsIn(MEMORY_TYPES)
   memory_type!: MemoryType;
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: 'orchestrator-1',
     pattern: ACTOR_ID_PATTERN.source,
-    description: 'Who writes the record; an agent token always records itself.',
+    description:
+      "Who writes the record; default the token's sub. Only orchestrator and admin tokens may " +
+      'name someone else; an agent token always records itself.',
   })
+  @IsOptional()
   @Matches(ACTOR_ID_PATTERN, { message: `created_by ${ACTOR_ID_RULE}` })
-  created_by!: string;
+  created_by?: string;
 }

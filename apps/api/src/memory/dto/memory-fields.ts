@@ -12,3 +12,5 @@ export const EXAMPLE_TIME = '2026-11-25T10:00:00.000Z';
 /** Upper bound of ids in one cross-agent query (agent_ids, session_ids). */
 export const MAX_QUERY_IDS = 100;
 export const MAX_MEMORY_PAGE = 100;
+/** Deepest offset + limit of the cross-agent lists (each page merges the top of several indexes). */
+export const MAX_QUERY_OFFSET = 10_000;

@@ -1,16 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
   IsIn,
-  IsInt,
   IsISO8601,
   IsOptional,
   IsUUID,
   Matches,
-  Max,
-  Min,
 } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
 import {
@@ -18,7 +15,6 @@ import {
   AGENT_ID_RULE,
   EXAMPLE_AGENT_ID,
   EXAMPLE_SESSION_ID,
-  MAX_MEMORY_PAGE,
   MAX_QUERY_IDS,
   MEMORY_TYPES,
   type MemoryType,
@@ -48,23 +44,16 @@ export class ListAgentMemoryQueryDto extends PageQueryDto {
   created_after?: string;
 }
 
-export class SessionMemoryQueryDto {
+/** GET /memory/sessions/{session_id}: the paging contract every list shares. */
+export class SessionMemoryQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: MEMORY_TYPES })
   @IsOptional()
   @IsIn(MEMORY_TYPES)
   memory_type?: MemoryType;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_MEMORY_PAGE, default: MAX_MEMORY_PAGE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_MEMORY_PAGE)
-  limit?: number;
 }
 
 /** GET /memory/agents: at least one of agent_ids / session_ids (comma-separated, at most 100 each). */
-export class CrossAgentMemoryQueryDto {
+export class CrossAgentMemoryQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
     type: String,
     description: `Comma-separated agent ids (at most ${MAX_QUERY_IDS}).`,
@@ -93,12 +82,4 @@ export class CrossAgentMemoryQueryDto {
   @IsOptional()
   @IsIn(MEMORY_TYPES)
   memory_type?: MemoryType;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_MEMORY_PAGE, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_MEMORY_PAGE)
-  limit?: number;
 }

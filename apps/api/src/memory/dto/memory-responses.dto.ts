@@ -21,6 +21,9 @@ export class CreatedMemoryDto {
 
   @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME })
   created_at!: string;
+
+  @ApiProperty({ description: 'Always 1 for a new record; also sent as ETag.', example: 1 })
+  version!: number;
 }
 
 export class MemoryRecordDto {
@@ -50,8 +53,10 @@ export class MemoryRecordDto {
 
   @ApiProperty({
     format: 'date-time',
-    example: '2026-12-25T10:00:00.000Z',
-    description: 'MEMORY_TTL_SECONDS after the last write.',
+    example: '2026-12-02T10:00:00.000Z',
+    description:
+      'When the record disappears: MEMORY_TTL_SECONDS after its last write, or when its session ' +
+      'expires, whichever comes first.',
   })
   expires_at!: string;
 
@@ -66,7 +71,10 @@ export class UpdatedMemoryDto {
   @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME })
   updated_at!: string;
 
-  @ApiProperty({ example: 3 })
+  @ApiProperty({
+    description: 'The new version, also sent as ETag; send it back in If-Match.',
+    example: 3,
+  })
   version!: number;
 }
 
@@ -78,17 +86,15 @@ export class DeletedMemoryDto {
   deleted_at!: string;
 }
 
-export class AgentMemoryListDto {
-  @ApiProperty({ type: [MemoryRecordDto] })
-  memory_records!: MemoryRecordDto[];
-
+/** The paging members every list carries (sessions, memory, cross-agent queries). */
+export class MemoryPageFieldsDto {
   @ApiProperty({
     description: 'Live records matching the filters (expired ones never count).',
     example: 12,
   })
   total_count!: number;
 
-  @ApiProperty({ example: false })
+  @ApiProperty({ description: 'True when another page follows this one.', example: false })
   has_more!: boolean;
 
   @ApiPropertyOptional({
@@ -100,21 +106,27 @@ export class AgentMemoryListDto {
   next_cursor!: string | null;
 }
 
-export class SessionMemoryDto {
+export class AgentMemoryListDto extends MemoryPageFieldsDto {
+  @ApiProperty({ type: [MemoryRecordDto] })
+  memory_records!: MemoryRecordDto[];
+}
+
+export class SessionMemoryDto extends MemoryPageFieldsDto {
   @ApiProperty({ format: 'uuid', example: EXAMPLE_SESSION_ID })
   session_id!: string;
 
   @ApiProperty({ type: [MemoryRecordDto], description: 'Newest first, at most `limit`.' })
   agent_memories!: MemoryRecordDto[];
 
-  @ApiProperty({ description: 'Agents with (visible, live) memory in the session.', example: 3 })
+  @ApiProperty({
+    description:
+      "Agents with (visible, live) memory in the session: the plan's name for total_count.",
+    example: 3,
+  })
   total_agents!: number;
 }
 
-export class CrossAgentMemoryDto {
+export class CrossAgentMemoryDto extends MemoryPageFieldsDto {
   @ApiProperty({ type: [MemoryRecordDto], description: 'Newest first, at most `limit`.' })
   memory_records!: MemoryRecordDto[];
-
-  @ApiProperty({ example: 7 })
-  total_count!: number;
 }

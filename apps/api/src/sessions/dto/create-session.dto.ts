@@ -33,13 +33,16 @@ export class CreateSessionDto {
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 
-  @ApiProperty({
-    description: 'Id of the user or service the session is created for.',
+  @ApiPropertyOptional({
+    description:
+      'Id of the user or service the session is created for. Required for orchestrator and ' +
+      "admin tokens (they act for others); other roles may leave it out: it is always the token's sub.",
     example: 'user-42',
     pattern: ACTOR_ID_PATTERN.source,
   })
+  @IsOptional()
   @Matches(ACTOR_ID_PATTERN, { message: `created_by ${ACTOR_ID_RULE}` })
-  created_by!: string;
+  created_by?: string;
 
   @ApiPropertyOptional({
     description: 'Orchestrator-defined status; the API enforces no lifecycle.',

@@ -12,6 +12,9 @@ export class CreatedSessionDto {
 
   @ApiProperty({ example: 'created' })
   status!: string;
+
+  @ApiProperty({ description: 'Always 1 for a new session; also sent as ETag.', example: 1 })
+  version!: number;
 }
 
 export class SessionDto {
@@ -43,14 +46,21 @@ export class SessionDto {
   version!: number;
 }
 
+/** What every session write answers (PUT /sessions/{id}, PUT /sessions/{id}/status). */
 export class UpdatedSessionDto {
   @ApiProperty({ format: 'uuid', example: EXAMPLE_SESSION_ID })
   session_id!: string;
 
+  @ApiProperty({ description: 'The status after the write.', example: 'running' })
+  status!: string;
+
   @ApiProperty({ format: 'date-time', example: TIME })
   updated_at!: string;
 
-  @ApiProperty({ example: 4 })
+  @ApiProperty({
+    description: 'The new version, also sent as ETag; send it back in If-Match.',
+    example: 4,
+  })
   version!: number;
 }
 
@@ -101,16 +111,7 @@ export class SessionStatusDto {
   last_updated!: string;
 }
 
-export class StatusUpdatedDto {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_SESSION_ID })
-  session_id!: string;
-
-  @ApiProperty({ example: 'completed' })
-  status!: string;
-
-  @ApiProperty({ format: 'date-time', example: TIME })
-  updated_at!: string;
-}
+export class StatusUpdatedDto extends UpdatedSessionDto {}
 
 export class BatchCreatedSessionsDto {
   @ApiProperty({ type: [CreatedSessionDto] })

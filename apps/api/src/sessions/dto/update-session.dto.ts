@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
 import { IsJsonObject } from '../../common/validation/json-object.validator';
 import {
@@ -29,11 +29,18 @@ export class UpdateSessionDto {
 }
 
 export class UpdateSessionStatusDto {
-  @ApiPropertyOptional({ example: 'completed', pattern: STATUS_PATTERN.source })
+  @ApiProperty({ example: 'completed', pattern: STATUS_PATTERN.source })
   @Matches(STATUS_PATTERN, { message: `status ${STATUS_RULE}` })
   status!: string;
 
-  @ApiPropertyOptional({ example: 'orchestrator-1', pattern: ACTOR_ID_PATTERN.source })
+  @ApiPropertyOptional({
+    description:
+      "Who changed the status; default the token's sub. Only orchestrator and admin tokens may " +
+      'name someone else; for other roles it is always their sub.',
+    example: 'orchestrator-1',
+    pattern: ACTOR_ID_PATTERN.source,
+  })
+  @IsOptional()
   @Matches(ACTOR_ID_PATTERN, { message: `updated_by ${ACTOR_ID_RULE}` })
-  updated_by!: string;
+  updated_by?: string;
 }
