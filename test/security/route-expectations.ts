@@ -16,6 +16,7 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/sessions': 'sessions:read',
   'GET /api/v1/sessions/:session_id': 'sessions:read',
   'PUT /api/v1/sessions/:session_id': 'sessions:update',
+  'PATCH /api/v1/sessions/:session_id': 'sessions:update',
   'DELETE /api/v1/sessions/:session_id': 'sessions:delete',
   'GET /api/v1/sessions/:session_id/status': 'sessions:read',
   'PUT /api/v1/sessions/:session_id/status': 'sessions:update',
