@@ -15,7 +15,9 @@ export {
 export {
   AGENT_ID_PATTERN,
   AGENT_ID_RULE,
-  MEMORY_TYPES,
+  DEFAULT_MEMORY_TYPES,
+  MEMORY_TYPE_PATTERN,
+  MEMORY_TYPE_RULE,
   type MemoryType,
 } from './keys/memory-keyspace';
 export * from './cache/cache.repository';

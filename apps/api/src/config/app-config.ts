@@ -21,7 +21,12 @@ export interface AppConfig {
     maxPayloadBytes: number;
     sweepIntervalMs: number;
   };
-  memory: { defaultTtlSeconds: number; maxPayloadBytes: number };
+  memory: {
+    defaultTtlSeconds: number;
+    maxPayloadBytes: number;
+    /** Allowed memory_type values (MEMORY_TYPES). */
+    types: string[];
+  };
   cache: {
     defaultTtlSeconds: number;
     maxTtlSeconds: number;

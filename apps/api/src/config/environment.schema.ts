@@ -192,6 +192,13 @@ export class EnvironmentVariables {
   @Max(64 * 1024 * 1024)
   MEMORY_MAX_BYTES = 256 * 1024;
 
+  /** Allowed memory_type values, comma-separated (e.g. add episodic,semantic,procedural). */
+  @Matches(/^[a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*$/, {
+    message:
+      'MEMORY_TYPES must be comma-separated names matching ^[a-z][a-z0-9_-]{0,31}$ (no spaces)',
+  })
+  MEMORY_TYPES = 'working,persistent,shared';
+
   /** Comma-separated origins allowed by CORS; empty = no cross-origin browser access. */
   @IsOptional()
   @IsString()

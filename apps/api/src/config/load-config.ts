@@ -82,7 +82,11 @@ export function loadConfig(
       maxPayloadBytes: env.SESSION_MAX_BYTES,
       sweepIntervalMs: env.SESSION_SWEEP_INTERVAL_MS,
     },
-    memory: { defaultTtlSeconds: env.MEMORY_TTL_SECONDS, maxPayloadBytes: env.MEMORY_MAX_BYTES },
+    memory: {
+      defaultTtlSeconds: env.MEMORY_TTL_SECONDS,
+      maxPayloadBytes: env.MEMORY_MAX_BYTES,
+      types: [...new Set(env.MEMORY_TYPES.split(','))],
+    },
     cache: {
       defaultTtlSeconds: env.CACHE_DEFAULT_TTL_SECONDS,
       maxTtlSeconds: env.CACHE_MAX_TTL_SECONDS,

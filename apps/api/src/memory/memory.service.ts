@@ -29,6 +29,13 @@ import type {
 } from './dto/memory-responses.dto';
 import type { UpdateMemoryDto } from './dto/update-memory.dto';
 import { isoTime } from '../common/http/iso-time';
+import {
+  checkRepresentationPatch,
+  matching,
+  mergedObject,
+  type RepresentationShape,
+} from '../common/validation/representation-patch';
+import { ACTOR_ID_PATTERN, ACTOR_ID_RULE } from '../sessions/dto/session-fields';
 import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
 
 /**
@@ -44,11 +51,35 @@ import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
 export class MemoryService {
   private readonly limits: AppConfig['memory'];
 
+  private readonly patchShape: RepresentationShape;
+
   constructor(
     private readonly memory: MemoryRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.limits = config.memory;
+    this.patchShape = {
+      resource: 'memory record',
+      writable: {
+        memory_data: mergedObject,
+        memory_type: (value) =>
+          typeof value === 'string' && this.limits.types.includes(value)
+            ? undefined
+            : this.typeRule(),
+        updated_by: matching(ACTOR_ID_PATTERN, ACTOR_ID_RULE),
+      },
+      readOnly: [
+        'memory_id',
+        'agent_id',
+        'session_id',
+        'created_by',
+        'created_at',
+        'updated_at',
+        'expires_at',
+        'version',
+      ],
+      unknownHint: 'keys of memory_data go inside {"memory_data": {...}}',
+    };
   }
 
   async create(
@@ -58,6 +89,7 @@ export class MemoryService {
     caller?: Principal,
   ): Promise<CreatedMemoryDto & { version: number }> {
     this.assertOwnAgent(agentId, caller);
+    this.assertType(input.memory_type);
     this.assertSize(input.memory_data);
     const memoryId = randomUUID();
     const outcome = await this.memory.create(
@@ -116,6 +148,7 @@ export class MemoryService {
       throw InvalidRequestError.field('body', 'give at least one of memory_data, memory_type');
     }
     if (input.memory_data !== undefined) this.assertSize(input.memory_data);
+    this.assertType(input.memory_type);
     const outcome = await this.memory.replace(
       tenant,
       agentId,
@@ -130,6 +163,10 @@ export class MemoryService {
     return this.expectUpdated(outcome, agentId, sessionId, expectedVersion);
   }
 
+  /**
+   * RFC 7396 on the record's representation (what GET returns): memory_data is merged recursively,
+   * memory_type replaced; read-only members are refused by name.
+   */
   async mergePatch(
     tenant: string,
     agentId: string,
@@ -139,13 +176,24 @@ export class MemoryService {
     caller?: Principal,
   ): Promise<UpdatedMemoryDto> {
     this.assertOwnAgent(agentId, caller);
+    checkRepresentationPatch(patch, this.patchShape);
+    const {
+      memory_data: data,
+      memory_type: memoryType,
+      updated_by: updatedBy,
+    } = patch as {
+      memory_data?: Record<string, unknown>;
+      memory_type?: string;
+      updated_by?: string;
+    };
     const outcome = await this.memory.mergePatch(
       tenant,
       agentId,
       sessionId,
-      patch,
-      this.updatedBy(caller, undefined),
+      data ?? {},
+      this.updatedBy(caller, updatedBy),
       { expectedVersion, maxDataBytes: this.limits.maxPayloadBytes },
+      memoryType,
     );
     return this.expectUpdated(outcome, agentId, sessionId, expectedVersion);
   }
@@ -173,6 +221,7 @@ export class MemoryService {
     caller?: Principal,
   ): Promise<AgentMemoryListDto> {
     this.assertOwnAgent(agentId, caller);
+    this.assertType(query.memory_type);
     if (query.cursor !== undefined && query.offset !== undefined) {
       throw InvalidRequestError.field('offset', 'cannot be combined with cursor');
     }
@@ -209,6 +258,7 @@ export class MemoryService {
     query: SessionMemoryQueryDto,
     caller?: Principal,
   ): Promise<SessionMemoryDto> {
+    this.assertType(query.memory_type);
     const result = await this.memory.query(tenant, {
       agentIds: [],
       sessionIds: [sessionId],
@@ -228,6 +278,7 @@ export class MemoryService {
     query: CrossAgentMemoryQueryDto,
     caller?: Principal,
   ): Promise<CrossAgentMemoryDto> {
+    this.assertType(query.memory_type);
     const agentIds = query.agent_ids ?? [];
     const sessionIds = (query.session_ids ?? []).map((id) => id.toLowerCase());
     if (agentIds.length === 0 && sessionIds.length === 0) {
@@ -261,6 +312,17 @@ export class MemoryService {
     if (caller !== undefined && isAgentOnly(caller)) return caller.sub;
     if (claimed === undefined) return caller?.sub;
     return actingAs(caller, claimed);
+  }
+
+  /** The allowed set is configuration, so it is checked here rather than by the DTOs. */
+  private assertType(memoryType: string | undefined): void {
+    if (memoryType !== undefined && !this.limits.types.includes(memoryType)) {
+      throw InvalidRequestError.field('memory_type', this.typeRule());
+    }
+  }
+
+  private typeRule(): string {
+    return `must be one of ${this.limits.types.join(', ')} (MEMORY_TYPES)`;
   }
 
   private assertSize(data: Record<string, unknown>): void {
