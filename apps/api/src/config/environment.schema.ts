@@ -155,6 +155,25 @@ export class EnvironmentVariables {
   @IsString()
   JWT_AUDIENCE?: string;
 
+  /**
+   * Where the claims live in the identity provider's tokens: a claim name or a dotted path
+   * (`realm_access.roles`); namespaced names with dots or slashes (`https://example.com/roles`)
+   * work as written.
+   */
+  @Matches(/^[^\s]{1,200}$/)
+  JWT_SUBJECT_CLAIM = 'sub';
+
+  @Matches(/^[^\s]{1,200}$/)
+  JWT_ROLES_CLAIM = 'roles';
+
+  @Matches(/^[^\s]{1,200}$/)
+  JWT_TENANT_CLAIM = 'tenant';
+
+  /** Unset: scopes are not checked. Set (`scope`, `scp`): a request needs role and scope. */
+  @IsOptional()
+  @Matches(/^[^\s]{1,200}$/)
+  JWT_SCOPES_CLAIM?: string;
+
   /** Role -> permission map; default config/rbac.yaml. */
   @IsOptional()
   @IsString()
