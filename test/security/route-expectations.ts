@@ -30,6 +30,9 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/memory/sessions/:session_id': 'memory:read',
   'GET /api/v1/memory/agents': 'memory:read',
   'POST /api/v1/admin/reencrypt': 'admin:maintenance',
+  'POST /api/v1/admin/api-keys': 'admin:api-keys',
+  'GET /api/v1/admin/api-keys': 'admin:api-keys',
+  'DELETE /api/v1/admin/api-keys/:key_id': 'admin:api-keys',
 
   'POST /api/v1/cache/invalidate': 'cache:invalidate',
   'POST /api/v1/cache/batch-get': 'cache:read',
@@ -65,6 +68,7 @@ export const PATH_PARAM_VALUES: Record<string, string> = {
   session_id: '3f1c2a9e-8b7d-4c6e-9f01-23456789abcd',
   agent_id: 'agent-under-test',
   cache_key: 'some.cache-key',
+  key_id: '0123456789abcdef',
 };
 
 export function concretePath(path: string): string {

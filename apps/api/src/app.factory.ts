@@ -52,6 +52,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
         'If-Match',
         'Idempotency-Key',
         'X-Request-Id',
+        'X-API-Key',
       ],
       exposedHeaders: [
         'ETag',
@@ -109,7 +110,9 @@ export function buildOpenApiDocument(
       type: 'http',
       scheme: 'bearer',
       bearerFormat: 'JWT',
-      description: 'npm run token -- --sub orch-1 --roles orchestrator',
+      description:
+        'A JWT (npm run token -- --sub orch-1 --roles orchestrator) or an API key (masa_…, ' +
+        'POST /api/v1/admin/api-keys; also accepted as X-API-Key).',
     });
   return SwaggerModule.createDocument(app, builder.build());
 }

@@ -21,6 +21,7 @@ export {
   type MemoryType,
 } from './keys/memory-keyspace';
 export * from './cache/cache.repository';
+export * from './api-keys/api-key.repository';
 export {
   compileCacheGlob,
   InvalidCacheGlobError,

@@ -27,6 +27,8 @@ import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { RedisIdempotencyRepository } from './idempotency/redis-idempotency.repository';
 import { PayloadReencryptor } from './maintenance/payload-reencryptor';
 import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
+import { ApiKeyRepository } from './api-keys/api-key.repository';
+import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
 
 @Module({
   providers: [
@@ -73,6 +75,7 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
     { provide: CacheRepository, useClass: RedisCacheRepository },
     RedisHealthProbe,
     RedisThrottlerStorage,
+    { provide: ApiKeyRepository, useClass: RedisApiKeyRepository },
   ],
   exports: [
     SessionRepository,
@@ -82,6 +85,7 @@ import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
     CacheRepository,
     RedisHealthProbe,
     RedisThrottlerStorage,
+    ApiKeyRepository,
   ],
 })
 export class RedisModule

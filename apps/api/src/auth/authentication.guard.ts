@@ -9,6 +9,7 @@ import { decode, type JwtPayload } from 'jsonwebtoken';
 import type { Principal, AuthenticatedRequest } from './principal';
 import { PUBLIC_KEY } from './require-permissions.decorator';
 import { VerifiedTokenCache } from './verified-token.cache';
+import { AMBIGUOUS, ApiKeyAuthenticator } from '../api-keys/api-key.authenticator';
 
 /**
  * Global: every route needs a valid bearer token unless it is @Public(). All failures (no token,
@@ -22,6 +23,7 @@ export class AuthenticationGuard extends AuthGuard('jwt') {
     private readonly reflector: Reflector,
     private readonly counters: RedisThrottlerStorage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly apiKeys: ApiKeyAuthenticator,
   ) {
     super();
   }
@@ -65,6 +67,16 @@ export class AuthenticationGuard extends AuthGuard('jwt') {
       return true;
     }
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const apiKey = ApiKeyAuthenticator.presented(request.headers);
+    if (apiKey !== undefined) {
+      const principal = apiKey === AMBIGUOUS ? undefined : await this.apiKeys.authenticate(apiKey);
+      if (principal) {
+        attach(request, principal);
+        return true;
+      }
+      await this.countFailure(context, request);
+      throw new UnauthorizedException('A valid bearer token is required.');
+    }
     const token = bearerToken(request.headers.authorization);
     const known = token === undefined ? undefined : this.verified.get(token);
     if (known) {

@@ -48,7 +48,9 @@ export class PermissionsGuard implements CanActivate {
     // A route without a declaration is closed, never open (the start-up check also refuses it).
     if (!required || required.length === 0 || !principal)
       throw new ForbiddenException('Access denied.');
-    if (!isAllowed(this.grants, principal.roles, required)) {
+    // Only an API key issued with scopes alone has no roles; its scopes then decide.
+    const scopesOnly = principal.roles.length === 0 && principal.scopes !== undefined;
+    if (!scopesOnly && !isAllowed(this.grants, principal.roles, required)) {
       throw new ForbiddenException(`Requires ${required.join(' and ')}.`);
     }
     if (principal.scopes !== undefined && !grantsAll(this.scopesOf(principal.scopes), required)) {

@@ -16,6 +16,7 @@ export const PERMISSIONS = [
   'analytics:read',
   'health:read',
   'admin:maintenance',
+  'admin:api-keys',
   '*',
 ] as const;
 

@@ -1,3 +1,4 @@
+import { ApiKeyKeyspace } from './api-key-keyspace';
 import { CacheKeyspace } from './cache-keyspace';
 
 import { MemoryKeyspace } from './memory-keyspace';
@@ -114,6 +115,10 @@ export class RedisKeyBuilder {
 
   cache(tenant: string): CacheKeyspace {
     return new CacheKeyspace(this.tenantPrefix(tenant));
+  }
+
+  apiKeys(tenant: string): ApiKeyKeyspace {
+    return new ApiKeyKeyspace(this.tenantPrefix(tenant));
   }
 
   /** SET of tenants that have stored data, walked by the background expiry sweeper. */
