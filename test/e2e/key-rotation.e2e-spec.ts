@@ -99,7 +99,7 @@ describe('Encryption at rest and key rotation over HTTP', () => {
     await app.http
       .patch(`/api/v1/agents/agent-1/memory/${sessionId}`)
       .set('Content-Type', 'application/merge-patch+json')
-      .send(JSON.stringify({ added: 'beta-memory' }))
+      .send(JSON.stringify({ memory_data: { added: 'beta-memory' } }))
       .expect(200);
     const mixed = await storedValues();
     expect(mixed.some((v) => v.includes(':a:'))).toBe(true);

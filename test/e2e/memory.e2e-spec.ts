@@ -133,7 +133,7 @@ describe('Agent memory API over HTTP', () => {
 
       const body = await t.http
         .post('/api/v1/agents/a1/memory')
-        .send({ session_id: 'x', memory_data: [1], memory_type: 'forever', created_by: 'o' })
+        .send({ session_id: 'x', memory_data: [1], memory_type: 'For ever', created_by: 'o' })
         .expect(400);
       expect((body.body.errors as { field: string }[]).map((e) => e.field).sort()).toEqual([
         'memory_data',
@@ -197,7 +197,7 @@ describe('Agent memory API over HTTP', () => {
       const patched = await t.http
         .patch(path)
         .set('Content-Type', MERGE)
-        .send(JSON.stringify({ drop: null, nested: { b: 2 }, added: [1] }))
+        .send(JSON.stringify({ memory_data: { drop: null, nested: { b: 2 }, added: [1] } }))
         .expect(200);
       expect(patched.body.version).toBe(2);
       expect(patched.headers.etag).toBe('"2"');
@@ -210,12 +210,12 @@ describe('Agent memory API over HTTP', () => {
         .patch(path)
         .set('Content-Type', MERGE)
         .set('If-Match', '"1"')
-        .send('{"x":1}')
+        .send('{"memory_data":{"x":1}}')
         .expect(412);
       await t.http
         .patch(`/api/v1/agents/a1/memory/${randomUUID()}`)
         .set('Content-Type', MERGE)
-        .send('{"x":1}')
+        .send('{"memory_data":{"x":1}}')
         .expect(404);
     });
 
@@ -229,7 +229,11 @@ describe('Agent memory API over HTTP', () => {
           t.http
             .patch(path)
             .set('Content-Type', MERGE)
-            .send(JSON.stringify({ [`agent_${i}`]: { note: i }, shared: { [`k${i}`]: i } })),
+            .send(
+              JSON.stringify({
+                memory_data: { [`agent_${i}`]: { note: i }, shared: { [`k${i}`]: i } },
+              }),
+            ),
         ),
       );
       expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));

@@ -87,7 +87,7 @@ describe('on Redis Cluster', () => {
     await http
       .patch(`/api/v1/agents/planner/memory/${sessionId}`)
       .set('Content-Type', 'application/merge-patch+json')
-      .send(JSON.stringify({ b: { c: 2 } }))
+      .send(JSON.stringify({ memory_data: { b: { c: 2 } } }))
       .expect(200);
     expect(
       (await http.get(`/api/v1/memory/sessions/${sessionId}`).expect(200)).body.total_agents,

@@ -157,7 +157,7 @@ describe('API1 object-level authorization', () => {
       await globex
         .patch(`/api/v1/agents/agent-a/memory/${sessionId}`)
         .set('Content-Type', 'application/merge-patch+json')
-        .send(JSON.stringify({ pwned: true }))
+        .send(JSON.stringify({ memory_data: { pwned: true } }))
         .expect(404);
       await globex.delete(`/api/v1/agents/agent-a/memory/${sessionId}`).expect(404);
       const own = await acme.get(`/api/v1/agents/agent-a/memory/${sessionId}`).expect(200);
@@ -173,7 +173,7 @@ describe('API1 object-level authorization', () => {
       await agentA()
         .patch(`/api/v1/agents/agent-b/memory/${sessionId}`)
         .set('Content-Type', 'application/merge-patch+json')
-        .send(JSON.stringify({ pwned: true }))
+        .send(JSON.stringify({ memory_data: { pwned: true } }))
         .expect(404);
       const untouched = await acme.get(`/api/v1/agents/agent-b/memory/${sessionId}`).expect(200);
       expect(untouched.body).toMatchObject({ memory_data: { owner: 'agent-b' }, version: 1 });

@@ -234,4 +234,84 @@ describe('API2 broken authentication', () => {
       expectUniform401(await t.anonymous.get(URL).set('Authorization', `Bearer ${token}`));
     });
   });
+
+  describe('API keys (masa_…)', () => {
+    let t: TestApp;
+    let key: string;
+    const withKey = (value: string) => t.anonymous.get(URL).set('Authorization', `Bearer ${value}`);
+
+    beforeAll(async () => {
+      t = await startTestApp(redis.url, { REDIS_KEY_PREFIX: 'api2keys' });
+      const admin = t.as({ sub: 'admin-1', roles: ['admin'] });
+      key = (
+        await admin
+          .post('/api/v1/admin/api-keys')
+          .send({ name: 'svc', roles: ['analyst'] })
+          .expect(201)
+      ).body.api_key as string;
+    });
+
+    afterAll(async () => {
+      await t.close();
+    });
+
+    it('accepts the issued key as Bearer and as X-API-Key (control case)', async () => {
+      await withKey(key).expect(200);
+      await t.anonymous.get(URL).set('X-API-Key', key).expect(200);
+    });
+
+    it('refuses a key with one character of the secret changed', async () => {
+      const last = key.at(-1) === 'A' ? 'B' : 'A';
+      expectUniform401(await withKey(key.slice(0, -1) + last));
+      expectUniform401(await t.anonymous.get(URL).set('X-API-Key', key.slice(0, -1) + last));
+    });
+
+    it('refuses a key moved to another tenant or another id', async () => {
+      expectUniform401(await withKey(key.replace('masa_default.', 'masa_globex.')));
+      expectUniform401(await withKey(key.replace(/\.[0-9a-f]{16}\./, '.0123456789abcdef.')));
+    });
+
+    it('refuses malformed keys and the bare prefix', async () => {
+      for (const bad of ['masa_', 'masa_default', `${key}x`, key.toUpperCase()]) {
+        expectUniform401(await withKey(bad));
+      }
+    });
+
+    it('refuses two credentials at once (Bearer token and X-API-Key)', async () => {
+      const jwt = tokenFor(ORCH);
+      expectUniform401(
+        await t.anonymous.get(URL).set('Authorization', `Bearer ${jwt}`).set('X-API-Key', key),
+      );
+    });
+
+    it('refuses a revoked key at once', async () => {
+      const admin = t.as({ sub: 'admin-1', roles: ['admin'] });
+      const issued = (
+        await admin
+          .post('/api/v1/admin/api-keys')
+          .send({ name: 'tmp', scopes: ['read'] })
+          .expect(201)
+      ).body as { id: string; api_key: string };
+      await withKey(issued.api_key).expect(200);
+      await admin.delete(`/api/v1/admin/api-keys/${issued.id}`).expect(200);
+      expectUniform401(await withKey(issued.api_key));
+    });
+
+    it('refuses an expired key', async () => {
+      const admin = t.as({ sub: 'admin-1', roles: ['admin'] });
+      const issued = (
+        await admin
+          .post('/api/v1/admin/api-keys')
+          .send({
+            name: 'brief',
+            roles: ['analyst'],
+            expires_at: new Date(Date.now() + 1500).toISOString(),
+          })
+          .expect(201)
+      ).body as { api_key: string };
+      await withKey(issued.api_key).expect(200);
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      expectUniform401(await withKey(issued.api_key));
+    });
+  });
 });

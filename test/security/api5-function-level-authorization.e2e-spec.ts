@@ -66,4 +66,75 @@ describe('API5 function-level authorization', () => {
       expect({ route, status: response.status }).toEqual({ route, status: 401 });
     }
   });
+
+  describe('API keys: a key is allowed exactly what its roles, or its scopes, grant', () => {
+    /** The default scope policy (config/rbac.yaml `scopes`), written down independently. */
+    const SCOPE_POLICY: Record<string, string[]> = {
+      read: ['sessions:read', 'memory:read', 'cache:read'],
+      write: [
+        'sessions:create',
+        'sessions:read',
+        'sessions:update',
+        'sessions:delete',
+        'memory:read',
+        'memory:write',
+        'memory:delete',
+        'cache:read',
+        'cache:write',
+        'cache:delete',
+        'cache:invalidate',
+      ],
+      admin: ['*'],
+    };
+    const keys: Record<string, string> = {};
+
+    beforeAll(async () => {
+      const admin = t.as({ sub: 'admin-1', roles: ['admin'] });
+      const issue = async (label: string, body: object) => {
+        const response = await admin
+          .post('/api/v1/admin/api-keys')
+          .send({ name: label, ...body })
+          .expect(201);
+        keys[label] = (response.body as { api_key: string }).api_key;
+      };
+      for (const role of Object.keys(DEFAULT_POLICY))
+        await issue(`role:${role}`, { roles: [role] });
+      for (const scope of Object.keys(SCOPE_POLICY))
+        await issue(`scope:${scope}`, { scopes: [scope] });
+    });
+
+    it('config/rbac.yaml maps the plan scopes read/write/admin as specified', () => {
+      expect(t.config.auth.scopePermissions).toEqual(SCOPE_POLICY);
+    });
+
+    const keyCases = Object.entries(ROUTE_PERMISSIONS)
+      .filter(([, permission]) => permission !== null)
+      .flatMap(([route, permission]) => [
+        ...Object.entries(DEFAULT_POLICY).map(([role, granted]) => ({
+          route,
+          permission: permission as string,
+          label: `role:${role}`,
+          granted,
+        })),
+        ...Object.entries(SCOPE_POLICY).map(([scope, granted]) => ({
+          route,
+          permission: permission as string,
+          label: `scope:${scope}`,
+          granted,
+        })),
+      ]);
+
+    it.each(keyCases)('key $label on $route', async ({ route, permission, label, granted }) => {
+      const [method, path] = route.split(' ');
+      const call = t.anonymous[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](
+        concretePath(path),
+      ).set('X-API-Key', keys[label]);
+      const response = method === 'GET' || method === 'DELETE' ? await call : await call.send({});
+      if (granted.includes('*') || granted.includes(permission)) {
+        expect([401, 403]).not.toContain(response.status);
+      } else {
+        expect(response.status).toBe(403);
+      }
+    });
+  });
 });

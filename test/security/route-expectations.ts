@@ -18,6 +18,7 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/sessions': 'sessions:read',
   'GET /api/v1/sessions/:session_id': 'sessions:read',
   'PUT /api/v1/sessions/:session_id': 'sessions:update',
+  'PATCH /api/v1/sessions/:session_id': 'sessions:update',
   'DELETE /api/v1/sessions/:session_id': 'sessions:delete',
   'GET /api/v1/sessions/:session_id/status': 'sessions:read',
   'PUT /api/v1/sessions/:session_id/status': 'sessions:update',
@@ -31,6 +32,9 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/memory/sessions/:session_id': 'memory:read',
   'GET /api/v1/memory/agents': 'memory:read',
   'POST /api/v1/admin/reencrypt': 'admin:maintenance',
+  'POST /api/v1/admin/api-keys': 'admin:api-keys',
+  'GET /api/v1/admin/api-keys': 'admin:api-keys',
+  'DELETE /api/v1/admin/api-keys/:key_id': 'admin:api-keys',
 
   'POST /api/v1/cache/invalidate': 'cache:invalidate',
   'POST /api/v1/cache/batch-get': 'cache:read',
@@ -80,6 +84,7 @@ export const PATH_PARAM_VALUES: Record<string, string> = {
   agent_id: 'agent-under-test',
   cache_key: 'some.cache-key',
   file: 'dashboard.js',
+  key_id: '0123456789abcdef',
 };
 
 export function concretePath(path: string): string {

@@ -83,6 +83,7 @@ export async function createApp(
         'If-Match',
         'Idempotency-Key',
         'X-Request-Id',
+        'X-API-Key',
       ],
       exposedHeaders: [
         'ETag',
@@ -177,7 +178,9 @@ export function buildOpenApiDocument(
       type: 'http',
       scheme: 'bearer',
       bearerFormat: 'JWT',
-      description: 'TOKEN=$(npm run -s token -- --sub orch-1 --roles orchestrator)',
+      description:
+        'A JWT (TOKEN=$(npm run -s token -- --sub orch-1 --roles orchestrator)) or an API key ' +
+        '(masa_…, POST /api/v1/admin/api-keys; also accepted as X-API-Key).',
     });
   return SwaggerModule.createDocument(app, builder.build());
 }

@@ -21,10 +21,13 @@ export {
 export {
   AGENT_ID_PATTERN,
   AGENT_ID_RULE,
-  MEMORY_TYPES,
+  DEFAULT_MEMORY_TYPES,
+  MEMORY_TYPE_PATTERN,
+  MEMORY_TYPE_RULE,
   type MemoryType,
 } from './keys/memory-keyspace';
 export * from './cache/cache.repository';
+export * from './api-keys/api-key.repository';
 export {
   compileCacheGlob,
   InvalidCacheGlobError,

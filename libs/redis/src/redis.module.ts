@@ -47,6 +47,8 @@ function instrumented<T extends object>(
       instrumentRepository(repository, entity, options.observer),
   };
 }
+import { ApiKeyRepository } from './api-keys/api-key.repository';
+import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
 
 @Module({
   providers: [
@@ -100,6 +102,7 @@ function instrumented<T extends object>(
     { provide: AuditRepository, useClass: RedisAuditRepository },
     StoreStatisticsReader,
     { provide: RequestRollupRepository, useClass: RedisRequestRollupRepository },
+    { provide: ApiKeyRepository, useClass: RedisApiKeyRepository },
   ],
   exports: [
     SessionRepository,
@@ -112,6 +115,7 @@ function instrumented<T extends object>(
     AuditRepository,
     StoreStatisticsReader,
     RequestRollupRepository,
+    ApiKeyRepository,
   ],
 })
 export class RedisModule

@@ -16,6 +16,7 @@ import type { Principal, AuthenticatedRequest } from './principal';
 import { PUBLIC_KEY } from './require-permissions.decorator';
 import { VerifiedTokenCache } from './verified-token.cache';
 import { BearerTokenRefusedError, refusalOf, wwwAuthenticate } from './token-refusal';
+import { AMBIGUOUS, ApiKeyAuthenticator } from '../api-keys/api-key.authenticator';
 
 /**
  * Global: every route needs a valid bearer token unless it is @Public(). All failures (no token,
@@ -30,6 +31,7 @@ export class AuthenticationGuard extends AuthGuard('jwt') {
     private readonly reflector: Reflector,
     private readonly counters: RedisThrottlerStorage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly apiKeys: ApiKeyAuthenticator,
   ) {
     super();
   }
@@ -73,6 +75,24 @@ export class AuthenticationGuard extends AuthGuard('jwt') {
       return true;
     }
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const apiKey = ApiKeyAuthenticator.presented(request.headers);
+    if (apiKey !== undefined) {
+      const principal = apiKey === AMBIGUOUS ? undefined : await this.apiKeys.authenticate(apiKey);
+      if (principal) {
+        attach(request, principal);
+        return true;
+      }
+      await this.countFailure(context, request);
+      const refused = new BearerTokenRefusedError({
+        error: 'invalid_token',
+        description:
+          apiKey === AMBIGUOUS
+            ? 'send one credential: Authorization or X-API-Key, not both'
+            : 'the API key is unknown, expired or revoked',
+      });
+      this.explain(context, request, refused);
+      throw refused;
+    }
     const token = bearerToken(request.headers.authorization);
     const known = token === undefined ? undefined : this.verified.get(token);
     if (known) {

@@ -9,19 +9,32 @@ import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Permission } from './permissions';
 import type { AuthenticatedRequest } from './principal';
-import { compileGrants, isAllowed, type RoleGrants } from './rbac-policy';
+import {
+  compileGrants,
+  grantsAll,
+  isAllowed,
+  scopeGrants,
+  type RoleGrants,
+  type ScopePermissions,
+} from './rbac-policy';
 import { PERMISSIONS_KEY, PUBLIC_KEY } from './require-permissions.decorator';
 
 /** Global, after authentication: the caller's roles must grant what the route declares. */
 @Injectable()
 export class PermissionsGuard implements CanActivate {
   private readonly grants: RoleGrants;
+  private readonly scopePolicy: ScopePermissions;
 
   constructor(
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.grants = compileGrants(config.auth.rolePermissions);
+    this.scopePolicy = config.auth.scopePermissions;
+  }
+
+  private scopesOf(scopes: readonly string[]): Set<Permission> {
+    return scopeGrants(this.scopePolicy, scopes);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -35,8 +48,13 @@ export class PermissionsGuard implements CanActivate {
     // A route without a declaration is closed, never open (the start-up check also refuses it).
     if (!required || required.length === 0 || !principal)
       throw new ForbiddenException('Access denied.');
-    if (!isAllowed(this.grants, principal.roles, required)) {
+    // Only an API key issued with scopes alone has no roles; its scopes then decide.
+    const scopesOnly = principal.roles.length === 0 && principal.scopes !== undefined;
+    if (!scopesOnly && !isAllowed(this.grants, principal.roles, required)) {
       throw new ForbiddenException(`Requires ${required.join(' and ')}.`);
+    }
+    if (principal.scopes !== undefined && !grantsAll(this.scopesOf(principal.scopes), required)) {
+      throw new ForbiddenException(`Requires a scope granting ${required.join(' and ')}.`);
     }
     return true;
   }

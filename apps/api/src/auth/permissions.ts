@@ -17,6 +17,7 @@ export const PERMISSIONS = [
   'analytics:read',
   'health:read',
   'admin:maintenance',
+  'admin:api-keys',
   '*',
 ] as const;
 

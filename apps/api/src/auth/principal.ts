@@ -8,6 +8,11 @@ export interface Principal {
   sub: string;
   roles: Role[];
   tenant: string;
+  /**
+   * OAuth scopes (JWT_SCOPES_CLAIM, or an API key's scopes). When present, a request needs the
+   * permission from a role and from a scope (config/rbac.yaml maps both).
+   */
+  scopes?: string[];
 }
 
 export interface AuthenticatedRequest extends FastifyRequest {

@@ -32,6 +32,50 @@ export function parseRbacPolicy(raw: unknown, source: string): RolePermissions {
   return policy;
 }
 
+/** Scope -> permissions (the `scopes` section of config/rbac.yaml; absent = none). */
+export type ScopePermissions = Record<string, readonly Permission[]>;
+
+const SCOPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+
+export function parseScopePolicy(raw: unknown, source: string): ScopePermissions {
+  const scopes = (raw as { scopes?: unknown } | undefined)?.scopes;
+  if (scopes === undefined) return {};
+  if (typeof scopes !== 'object' || scopes === null || Array.isArray(scopes)) {
+    throw new RbacConfigError(`${source}: "scopes" must be a mapping`);
+  }
+  const policy: Record<string, Permission[]> = {};
+  for (const [scope, permissions] of Object.entries(scopes)) {
+    if (!SCOPE_NAME.test(scope)) throw new RbacConfigError(`${source}: bad scope name "${scope}"`);
+    if (!Array.isArray(permissions) || !permissions.every(isPermission)) {
+      throw new RbacConfigError(`${source}: scopes.${scope} must be a list of known permissions`);
+    }
+    policy[scope] = permissions;
+  }
+  return policy;
+}
+
+function isPermission(value: unknown): value is Permission {
+  return (PERMISSIONS as readonly unknown[]).includes(value);
+}
+
+/**
+ * What a set of scopes grants: the permissions config/rbac.yaml maps each scope to, and a scope
+ * named exactly like a permission (`sessions:read`) grants that permission.
+ */
+export function scopeGrants(policy: ScopePermissions, scopes: readonly string[]): Set<Permission> {
+  const granted = new Set<Permission>();
+  for (const scope of scopes) {
+    if (Object.hasOwn(policy, scope)) policy[scope].forEach((p) => granted.add(p));
+    else if (isPermission(scope)) granted.add(scope);
+  }
+  return granted;
+}
+
+/** Deny unless the granted set holds every required permission (or `*`). */
+export function grantsAll(granted: ReadonlySet<Permission>, required: readonly Permission[]) {
+  return granted.has('*') || (required.length > 0 && required.every((p) => granted.has(p)));
+}
+
 /** Each role's permissions as a set, built once from the policy (the guard runs per request). */
 export type RoleGrants = Record<Role, ReadonlySet<Permission>>;
 

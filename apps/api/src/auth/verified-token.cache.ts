@@ -35,6 +35,10 @@ export class VerifiedTokenCache {
     return now < entry.notBefore ? undefined : entry.principal;
   }
 
+  clear(): void {
+    this.entries.clear();
+  }
+
   set(token: string, principal: Principal, claims: { exp?: number; nbf?: number }): void {
     if (typeof claims.exp !== 'number') return;
     if (this.entries.size >= this.maxEntries) {

@@ -1,4 +1,5 @@
-import type { RolePermissions } from '../auth/rbac-policy';
+import type { RolePermissions, ScopePermissions } from '../auth/rbac-policy';
+import type { ClaimPaths } from '../auth/claims-mapper';
 import type { RateLimitPolicy } from '../throttling/rate-limit-policy';
 import type { AppEnv } from './environment.schema';
 import type { EncryptionKey } from '@app/redis';
@@ -21,7 +22,12 @@ export interface AppConfig {
     maxPayloadBytes: number;
     sweepIntervalMs: number;
   };
-  memory: { defaultTtlSeconds: number; maxPayloadBytes: number };
+  memory: {
+    defaultTtlSeconds: number;
+    maxPayloadBytes: number;
+    /** Allowed memory_type values (MEMORY_TYPES). */
+    types: string[];
+  };
   cache: {
     defaultTtlSeconds: number;
     maxTtlSeconds: number;
@@ -40,6 +46,10 @@ export interface AppConfig {
     issuer?: string;
     audience?: string;
     rolePermissions: RolePermissions;
+    /** Scope -> permissions (rbac.yaml `scopes`), for JWT scopes and API keys. */
+    scopePermissions: ScopePermissions;
+    /** Where the token's subject, roles, tenant and scopes are (JWT_*_CLAIM). */
+    claims: ClaimPaths;
   };
   rateLimits: RateLimitPolicy;
   cors: { origins: string[] };

@@ -155,6 +155,25 @@ export class EnvironmentVariables {
   @IsString()
   JWT_AUDIENCE?: string;
 
+  /**
+   * Where the claims live in the identity provider's tokens: a claim name or a dotted path
+   * (`realm_access.roles`); namespaced names with dots or slashes (`https://example.com/roles`)
+   * work as written.
+   */
+  @Matches(/^[^\s]{1,200}$/)
+  JWT_SUBJECT_CLAIM = 'sub';
+
+  @Matches(/^[^\s]{1,200}$/)
+  JWT_ROLES_CLAIM = 'roles';
+
+  @Matches(/^[^\s]{1,200}$/)
+  JWT_TENANT_CLAIM = 'tenant';
+
+  /** Unset: scopes are not checked. Set (`scope`, `scp`): a request needs role and scope. */
+  @IsOptional()
+  @Matches(/^[^\s]{1,200}$/)
+  JWT_SCOPES_CLAIM?: string;
+
   /** Role -> permission map; default config/rbac.yaml. */
   @IsOptional()
   @IsString()
@@ -191,6 +210,13 @@ export class EnvironmentVariables {
   @Min(1024)
   @Max(64 * 1024 * 1024)
   MEMORY_MAX_BYTES = 256 * 1024;
+
+  /** Allowed memory_type values, comma-separated (e.g. add episodic,semantic,procedural). */
+  @Matches(/^[a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*$/, {
+    message:
+      'MEMORY_TYPES must be comma-separated names matching ^[a-z][a-z0-9_-]{0,31}$ (no spaces)',
+  })
+  MEMORY_TYPES = 'working,persistent,shared';
 
   /** Comma-separated origins allowed by CORS; empty = no cross-origin browser access. */
   @IsOptional()

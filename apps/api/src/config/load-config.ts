@@ -5,7 +5,7 @@ import { validateSync, type ValidationError } from 'class-validator';
 import type { AppConfig } from './app-config';
 import { APP_ENVS, EnvironmentVariables, type AppEnv } from './environment.schema';
 import { findConfigDir, readYamlFile } from './yaml-file';
-import { parseRbacPolicy } from '../auth/rbac-policy';
+import { parseRbacPolicy, parseScopePolicy } from '../auth/rbac-policy';
 import { parseKeyRing, type EncryptionKey } from '@app/redis';
 import { parseRateLimitPolicy } from '../throttling/rate-limit-policy';
 
@@ -85,7 +85,11 @@ export function loadConfig(
       maxPayloadBytes: env.SESSION_MAX_BYTES,
       sweepIntervalMs: env.SESSION_SWEEP_INTERVAL_MS,
     },
-    memory: { defaultTtlSeconds: env.MEMORY_TTL_SECONDS, maxPayloadBytes: env.MEMORY_MAX_BYTES },
+    memory: {
+      defaultTtlSeconds: env.MEMORY_TTL_SECONDS,
+      maxPayloadBytes: env.MEMORY_MAX_BYTES,
+      types: [...new Set(env.MEMORY_TYPES.split(','))],
+    },
     cache: {
       defaultTtlSeconds: env.CACHE_DEFAULT_TTL_SECONDS,
       maxTtlSeconds: env.CACHE_MAX_TTL_SECONDS,
@@ -108,6 +112,16 @@ export function loadConfig(
         env.RBAC_CONFIG_PATH ?? join(configDir, 'rbac.yaml'),
         parseRbacPolicy,
       ),
+      scopePermissions: loadPolicy(
+        env.RBAC_CONFIG_PATH ?? join(configDir, 'rbac.yaml'),
+        parseScopePolicy,
+      ),
+      claims: {
+        subject: env.JWT_SUBJECT_CLAIM,
+        roles: env.JWT_ROLES_CLAIM,
+        tenant: env.JWT_TENANT_CLAIM,
+        scopes: env.JWT_SCOPES_CLAIM,
+      },
     },
     rateLimits: loadPolicy(
       env.RATE_LIMITS_CONFIG_PATH ?? join(configDir, 'rate-limits.yaml'),

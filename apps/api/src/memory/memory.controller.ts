@@ -147,17 +147,24 @@ export class MemoryController {
   @ApiSessionIdParam()
   @ApiIfMatchHeader()
   @ApiOperation({
-    summary: 'Merge into memory_data (RFC 7396 JSON merge patch, atomic in Redis)',
+    summary: "Merge-patch the record's representation (RFC 7396, atomic in Redis)",
     description:
-      '`null` removes a key, objects merge recursively, anything else replaces. Concurrent patches ' +
-      'of different keys never lose one another. Send Content-Type: application/merge-patch+json.',
+      'The patch applies to what GET returns: `memory_data` is merged recursively (`null` removes ' +
+      'a key, objects merge, anything else replaces), `memory_type` is replaced, `updated_by` as ' +
+      'in PUT. memory_id, agent_id, session_id, created_by, created_at, updated_at, expires_at and ' +
+      'version are read-only (400 naming them). Concurrent patches of different keys never lose ' +
+      'one another. Send Content-Type: application/merge-patch+json.',
   })
   @ApiConsumes(MERGE_PATCH_CONTENT_TYPE)
   @ApiBody({
     schema: {
       type: 'object',
-      additionalProperties: true,
-      example: { plan: { step: 4 }, scratch: null },
+      properties: {
+        memory_data: { type: 'object', additionalProperties: true },
+        memory_type: { type: 'string' },
+        updated_by: { type: 'string' },
+      },
+      example: { memory_data: { plan: { step: 4 }, scratch: null }, memory_type: 'shared' },
     },
   })
   @ApiOkResponse({ type: UpdatedMemoryDto })

@@ -40,6 +40,13 @@ import type {
 } from './dto/memory-responses.dto';
 import type { UpdateMemoryDto } from './dto/update-memory.dto';
 import { isoTime } from '../common/http/iso-time';
+import {
+  checkRepresentationPatch,
+  matching,
+  mergedObject,
+  type RepresentationShape,
+} from '../common/validation/representation-patch';
+import { ACTOR_ID_PATTERN, ACTOR_ID_RULE } from '../sessions/dto/session-fields';
 import { DEFAULT_PAGE_SIZE, type PageQueryDto } from '../common/pagination/page-query.dto';
 
 /**
@@ -55,11 +62,35 @@ import { DEFAULT_PAGE_SIZE, type PageQueryDto } from '../common/pagination/page-
 export class MemoryService {
   private readonly limits: AppConfig['memory'];
 
+  private readonly patchShape: RepresentationShape;
+
   constructor(
     private readonly memory: MemoryRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.limits = config.memory;
+    this.patchShape = {
+      resource: 'memory record',
+      writable: {
+        memory_data: mergedObject,
+        memory_type: (value) =>
+          typeof value === 'string' && this.limits.types.includes(value)
+            ? undefined
+            : this.typeRule(),
+        updated_by: matching(ACTOR_ID_PATTERN, ACTOR_ID_RULE),
+      },
+      readOnly: [
+        'memory_id',
+        'agent_id',
+        'session_id',
+        'created_by',
+        'created_at',
+        'updated_at',
+        'expires_at',
+        'version',
+      ],
+      unknownHint: 'keys of memory_data go inside {"memory_data": {...}}',
+    };
   }
 
   async create(
@@ -69,6 +100,7 @@ export class MemoryService {
     caller?: Principal,
   ): Promise<CreatedMemoryDto> {
     this.assertOwnAgent(agentId, caller);
+    this.assertType(input.memory_type);
     this.assertSize(input.memory_data);
     const memoryId = randomUUID();
     const outcome = await this.memory.create(
@@ -127,6 +159,7 @@ export class MemoryService {
       throw InvalidRequestError.field('body', 'give at least one of memory_data, memory_type');
     }
     if (input.memory_data !== undefined) this.assertSize(input.memory_data);
+    this.assertType(input.memory_type);
     const outcome = await this.memory.replace(
       tenant,
       agentId,
@@ -141,6 +174,10 @@ export class MemoryService {
     return this.expectUpdated(outcome, agentId, sessionId, expectedVersion);
   }
 
+  /**
+   * RFC 7396 on the record's representation (what GET returns): memory_data is merged recursively,
+   * memory_type replaced; read-only members are refused by name.
+   */
   async mergePatch(
     tenant: string,
     agentId: string,
@@ -150,13 +187,24 @@ export class MemoryService {
     caller?: Principal,
   ): Promise<UpdatedMemoryDto> {
     this.assertOwnAgent(agentId, caller);
+    checkRepresentationPatch(patch, this.patchShape);
+    const {
+      memory_data: data,
+      memory_type: memoryType,
+      updated_by: updatedBy,
+    } = patch as {
+      memory_data?: Record<string, unknown>;
+      memory_type?: string;
+      updated_by?: string;
+    };
     const outcome = await this.memory.mergePatch(
       tenant,
       agentId,
       sessionId,
-      patch,
-      this.updatedBy(caller, undefined),
+      data ?? {},
+      this.updatedBy(caller, updatedBy),
       { expectedVersion, maxDataBytes: this.limits.maxPayloadBytes },
+      memoryType,
     );
     return this.expectUpdated(outcome, agentId, sessionId, expectedVersion);
   }
@@ -184,6 +232,7 @@ export class MemoryService {
     caller?: Principal,
   ): Promise<AgentMemoryListDto> {
     this.assertOwnAgent(agentId, caller);
+    this.assertType(query.memory_type);
     if (query.cursor !== undefined && query.offset !== undefined) {
       throw InvalidRequestError.field('offset', 'cannot be combined with cursor');
     }
@@ -220,6 +269,7 @@ export class MemoryService {
     query: SessionMemoryQueryDto,
     caller?: Principal,
   ): Promise<SessionMemoryDto> {
+    this.assertType(query.memory_type);
     const page = await this.queryPage(
       tenant,
       { list: 'session', session_id: sessionId, memory_type: query.memory_type },
@@ -248,6 +298,7 @@ export class MemoryService {
     query: CrossAgentMemoryQueryDto,
     caller?: Principal,
   ): Promise<CrossAgentMemoryDto> {
+    this.assertType(query.memory_type);
     const agentIds = query.agent_ids ?? [];
     const sessionIds = (query.session_ids ?? []).map((id) => id.toLowerCase());
     if (agentIds.length === 0 && sessionIds.length === 0) {
@@ -344,6 +395,17 @@ export class MemoryService {
     if (createdBy === undefined)
       throw InvalidRequestError.field('created_by', 'created_by is required');
     return createdBy;
+  }
+
+  /** The allowed set is configuration, so it is checked here rather than by the DTOs. */
+  private assertType(memoryType: string | undefined): void {
+    if (memoryType !== undefined && !this.limits.types.includes(memoryType)) {
+      throw InvalidRequestError.field('memory_type', this.typeRule());
+    }
+  }
+
+  private typeRule(): string {
+    return `must be one of ${this.limits.types.join(', ')} (MEMORY_TYPES)`;
   }
 
   private assertSize(data: Record<string, unknown>): void {

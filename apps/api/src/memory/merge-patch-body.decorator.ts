@@ -27,7 +27,7 @@ export const MergePatchBody = createParamDecorator((_: unknown, context: Executi
   }
   const body: unknown = request.body;
   if (!isPlainJsonObject(body)) {
-    throw InvalidRequestError.field('body', 'a merge patch of memory_data must be a JSON object');
+    throw InvalidRequestError.field('body', 'a merge patch must be a JSON object');
   }
   if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
     throw InvalidRequestError.field(

@@ -5,12 +5,20 @@ import {
   Get,
   HttpCode,
   Param,
+  Patch,
   Post,
   Put,
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { RequirePermissions } from '../auth/require-permissions.decorator';
@@ -37,6 +45,7 @@ import {
 } from './dto/session-responses.dto';
 import { UpdateSessionDto, UpdateSessionStatusDto } from './dto/update-session.dto';
 import { RateLimitClass } from '../throttling/rate-limit.decorator';
+import { MERGE_PATCH_CONTENT_TYPE, MergePatchBody } from '../memory/merge-patch-body.decorator';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('sessions')
@@ -141,9 +150,17 @@ export class SessionsController {
   @RequirePermissions('sessions:update')
   @ApiSessionIdParam()
   @ApiIfMatchHeader()
-  @ApiOperation({ summary: 'Replace session_config, metadata and/or status' })
+  @ApiOperation({
+    summary: 'Update session_config, metadata and/or status',
+    description:
+      'The plan\'s body `{"updates": {"session_config"?, "metadata"?, "status"?}}`: session_config ' +
+      'and metadata are merged into the stored objects by RFC 7396 rules (given keys replace, ' +
+      'objects merge recursively, null removes a key, other keys are kept); status replaces. ' +
+      'Alias: the same fields at the top level (without `updates`) replace the stored objects ' +
+      'whole. Concurrent updates never lose one another; If-Match makes the write conditional.',
+  })
   @ApiOkResponse({ type: UpdatedSessionDto })
-  @ApiProblems(400, 404, 412, 413)
+  @ApiProblems(400, 404, 409, 412, 413)
   async update(
     @Tenant() tenant: string,
     @Param('session_id', UuidParamPipe) sessionId: string,
@@ -152,6 +169,44 @@ export class SessionsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UpdatedSessionDto> {
     const updated = await this.sessions.update(tenant, sessionId, body, expectedVersion);
+    void reply.header('etag', etagOf(updated.version));
+    return updated;
+  }
+
+  @Patch(':session_id')
+  @RequirePermissions('sessions:update')
+  @ApiSessionIdParam()
+  @ApiIfMatchHeader()
+  @ApiOperation({
+    summary: "Merge-patch the session's representation (RFC 7396)",
+    description:
+      'Send Content-Type: application/merge-patch+json. session_config and metadata merge ' +
+      'recursively (null removes a key), status replaces; session_id, created_by, created_at, ' +
+      'updated_at, expires_at and version are read-only (400 naming them). Same effect as PUT ' +
+      'with `updates`.',
+  })
+  @ApiConsumes(MERGE_PATCH_CONTENT_TYPE)
+  @ApiBody({
+    schema: {
+      type: 'object',
+      properties: {
+        session_config: { type: 'object', additionalProperties: true },
+        metadata: { type: 'object', additionalProperties: true },
+        status: { type: 'string' },
+      },
+      example: { session_config: { max_turns: 30 }, metadata: { draft: null }, status: 'running' },
+    },
+  })
+  @ApiOkResponse({ type: UpdatedSessionDto })
+  @ApiProblems(400, 404, 409, 412, 413, 415)
+  async mergePatch(
+    @Tenant() tenant: string,
+    @Param('session_id', UuidParamPipe) sessionId: string,
+    @MergePatchBody() patch: Record<string, unknown>,
+    @IfMatchVersion() expectedVersion: number | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UpdatedSessionDto> {
+    const updated = await this.sessions.patch(tenant, sessionId, patch, expectedVersion);
     void reply.header('etag', etagOf(updated.version));
     return updated;
   }

@@ -9,6 +9,7 @@ import {
 import { actingAs, actsForOthers, type Principal } from '../auth/principal';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
+  ConflictError,
   InvalidRequestError,
   PayloadTooLargeError,
   ResourceNotFoundError,
@@ -32,7 +33,16 @@ import type {
 } from './dto/session-responses.dto';
 import type { UpdateSessionDto, UpdateSessionStatusDto } from './dto/update-session.dto';
 import { isoTime } from '../common/http/iso-time';
+import { checkRepresentationPatch } from '../common/validation/representation-patch';
+import { SESSION_PATCH_SHAPE } from './dto/session-patch';
 import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
+
+/** A merge patch of the session's representation: the members a client may change. */
+export interface SessionPatch {
+  session_config?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  status?: string;
+}
 
 /** Session CRUD on top of SessionRepository: validation that needs config, mapping, errors. */
 @Injectable()
@@ -86,26 +96,86 @@ export class SessionsService {
     };
   }
 
+  /**
+   * PUT: the plan's `{"updates": {...}}` merges session_config/metadata (RFC 7396); the top-level
+   * alias replaces them whole. Both keep If-Match and never lose a concurrent write.
+   */
   async update(
     tenant: string,
     sessionId: string,
     input: UpdateSessionDto,
     expectedVersion?: number,
   ): Promise<UpdatedSessionDto> {
-    if (
-      input.session_config === undefined &&
-      input.metadata === undefined &&
-      input.status === undefined
-    ) {
+    const { updates, ...alias } = input;
+    const aliasGiven = Object.values(alias).some((value) => value !== undefined);
+    if (updates !== undefined && aliasGiven) {
       throw InvalidRequestError.field(
         'body',
-        'give at least one of session_config, metadata, status',
+        'send either {"updates": {...}} (merged) or top-level fields (replaced), not both',
+      );
+    }
+    if (updates !== undefined) {
+      return this.mergePatch(
+        tenant,
+        sessionId,
+        {
+          session_config: updates.session_config,
+          metadata: updates.metadata,
+          status: updates.status,
+        },
+        expectedVersion,
+        'updates.',
+      );
+    }
+    if (!aliasGiven) {
+      throw InvalidRequestError.field(
+        'updates',
+        'give at least one of updates.session_config, updates.metadata, updates.status',
       );
     }
     const outcome = await this.sessions.update(
       tenant,
       sessionId,
       { config: input.session_config, metadata: input.metadata, status: input.status },
+      { expectedVersion, maxPayloadBytes: this.limits.maxPayloadBytes },
+    );
+    return this.updatedDto(sessionId, this.expectUpdated(outcome, sessionId, expectedVersion));
+  }
+
+  /** PATCH (application/merge-patch+json): the body patches the session's representation. */
+  patch(
+    tenant: string,
+    sessionId: string,
+    body: Record<string, unknown>,
+    expectedVersion?: number,
+  ): Promise<UpdatedSessionDto> {
+    checkRepresentationPatch(body, SESSION_PATCH_SHAPE);
+    // The shape check above guarantees the members' types.
+    return this.mergePatch(tenant, sessionId, body, expectedVersion);
+  }
+
+  /** RFC 7396 merge of the session's representation (PATCH, and PUT's `updates`). */
+  async mergePatch(
+    tenant: string,
+    sessionId: string,
+    patch: SessionPatch,
+    expectedVersion?: number,
+    fieldPrefix = '',
+  ): Promise<UpdatedSessionDto> {
+    if (
+      patch.session_config === undefined &&
+      patch.metadata === undefined &&
+      patch.status === undefined
+    ) {
+      throw InvalidRequestError.field(
+        fieldPrefix ? fieldPrefix.slice(0, -1) : 'body',
+        `give at least one of ${fieldPrefix}session_config, ${fieldPrefix}metadata, ${fieldPrefix}status`,
+      );
+    }
+    const outcome = await this.sessions.mergePatch(
+      tenant,
+      sessionId,
+      { config: patch.session_config, metadata: patch.metadata, status: patch.status },
       { expectedVersion, maxPayloadBytes: this.limits.maxPayloadBytes },
     );
     return this.updatedDto(sessionId, this.expectUpdated(outcome, sessionId, expectedVersion));
@@ -275,6 +345,8 @@ export class SessionsService {
           outcome.bytes,
           this.limits.maxPayloadBytes,
         );
+      case 'contended':
+        throw new ConflictError('the session kept changing under this merge; retry');
     }
   }
 }

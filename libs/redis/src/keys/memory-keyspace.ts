@@ -5,8 +5,16 @@ export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const AGENT_ID_RULE =
   'must be 1-128 characters of A-Z a-z 0-9 . _ : - (starting with a letter or digit)';
 
-export const MEMORY_TYPES = ['working', 'persistent', 'shared'] as const;
-export type MemoryType = (typeof MEMORY_TYPES)[number];
+/**
+ * The plan's memory types. The allowed set is configuration (MEMORY_TYPES); the keys and scripts
+ * take any type that matches MEMORY_TYPE_PATTERN (`shared` alone has a meaning: visibility to the
+ * session's other agents).
+ */
+export const DEFAULT_MEMORY_TYPES: readonly string[] = ['working', 'persistent', 'shared'];
+/** Safe as a key segment: no `:`, bounded. */
+export const MEMORY_TYPE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+export const MEMORY_TYPE_RULE = 'must match ^[a-z][a-z0-9_-]{0,31}$';
+export type MemoryType = string;
 
 /**
  * Key names for one tenant's agent memory: one record per (agent, session).

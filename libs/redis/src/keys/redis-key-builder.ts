@@ -1,4 +1,5 @@
 import { AuditKeyspace } from './audit-keyspace';
+import { ApiKeyKeyspace } from './api-key-keyspace';
 import { CacheKeyspace } from './cache-keyspace';
 
 import { MemoryKeyspace } from './memory-keyspace';
@@ -133,6 +134,10 @@ export class RedisKeyBuilder {
     const end = key.indexOf('}:', head.length);
     const tenant = end < 0 ? '' : key.slice(head.length, end);
     return TENANT_PATTERN.test(tenant) ? tenant : undefined;
+  }
+
+  apiKeys(tenant: string): ApiKeyKeyspace {
+    return new ApiKeyKeyspace(this.tenantPrefix(tenant));
   }
 
   /** SET of tenants that have stored data, walked by the background expiry sweeper. */

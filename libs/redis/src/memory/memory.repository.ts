@@ -127,7 +127,10 @@ export abstract class MemoryRepository {
     changes: MemoryReplacement,
     guards: MemoryWriteGuards,
   ): Promise<MemoryWriteOutcome>;
-  /** RFC 7396 merge of `patch` into memory_data, atomic in Redis (see docs/architecture/memory.md). */
+  /**
+   * RFC 7396 merge of `patch` into memory_data, atomic in Redis (see docs/architecture/memory.md);
+   * `memoryType`, when given, replaces the record's type in the same step.
+   */
   abstract mergePatch(
     tenant: string,
     agentId: string,
@@ -135,6 +138,7 @@ export abstract class MemoryRepository {
     patch: Record<string, unknown>,
     updatedBy: string | undefined,
     guards: MemoryWriteGuards,
+    memoryType?: MemoryType,
   ): Promise<MemoryWriteOutcome>;
   abstract delete(
     tenant: string,

@@ -159,6 +159,7 @@ export class RedisMemoryRepository extends MemoryRepository {
     patch: Record<string, unknown>,
     updatedBy: string | undefined,
     guards: MemoryWriteGuards,
+    memoryType?: MemoryType,
   ): Promise<MemoryWriteOutcome> {
     const deletes: string[] = [];
     const plain: [string, unknown][] = [];
@@ -184,6 +185,7 @@ export class RedisMemoryRepository extends MemoryRepository {
         deletes,
         cas: nested.map(([key], i) => [key, current[i] ?? null]),
         updatedBy,
+        memoryType,
       });
       if (outcome !== 'conflict') return outcome;
       await sleep(Math.random() * Math.min(2 + attempt, 20));
@@ -420,7 +422,7 @@ export class RedisMemoryRepository extends MemoryRepository {
       memoryId: raw.memory_id,
       agentId: raw.agent_id,
       sessionId: raw.session_id,
-      memoryType: raw.memory_type as MemoryType,
+      memoryType: raw.memory_type,
       data,
       createdBy: raw.created_by,
       updatedBy: raw.updated_by,

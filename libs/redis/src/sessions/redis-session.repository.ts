@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { auditArgs } from '../audit/audit-scope';
 import type { RedisClient } from '../connection/redis-client.factory';
@@ -7,6 +8,7 @@ import { REDIS_CLIENT } from '../redis.constants';
 import { storeCall } from '../store-errors';
 import { drainInBatches } from '../bounded-drain';
 import { TenantRegistry } from '../tenant-registry';
+import { applyMergePatch } from '../memory/merge-patch';
 import { purgeExpiredSessions } from './session-purge';
 import { CREATE_SESSIONS, DELETE_SESSIONS, LIST_SESSIONS, UPDATE_SESSION } from './session.scripts';
 import {
@@ -15,6 +17,7 @@ import {
   type NewSession,
   type SessionChanges,
   type SessionListQuery,
+  type SessionMergePatch,
   type SessionPage,
   type StoredSession,
   type UpdateOutcome,
@@ -25,6 +28,10 @@ import {
 const PURGE_BATCH = 500;
 /** A list retries after purging at most this many times; beyond it Redis is being flooded. */
 const MAX_LIST_ATTEMPTS = 20;
+/** Merge patches retry a lost compare-and-set this many times (with jitter), then give up. */
+const MAX_MERGE_ATTEMPTS = 50;
+
+type Cas = { raw: string | null } | undefined;
 
 type RawRecord = string[];
 
@@ -99,7 +106,56 @@ export class RedisSessionRepository extends SessionRepository {
     changes: SessionChanges,
     guards: WriteGuards,
   ): Promise<UpdateOutcome> {
+    const outcome = await this.write(tenant, sessionId, changes, guards);
+    if (outcome === 'conflict') throw new Error(`${UPDATE_SESSION.name} conflicted without CAS`);
+    return outcome;
+  }
+
+  async mergePatch(
+    tenant: string,
+    sessionId: string,
+    patch: SessionMergePatch,
+    guards: WriteGuards,
+  ): Promise<UpdateOutcome> {
+    const record = this.keys.sessions(tenant).record(sessionId);
+    for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
+      const [config, metadata] = await storeCall(() =>
+        this.redis.hmget(record, 'config', 'metadata'),
+      );
+      if (config === null || metadata === null) return { kind: 'not_found' };
+      const merged = (raw: string, part: Record<string, unknown> | undefined) =>
+        part === undefined
+          ? undefined
+          : (applyMergePatch(this.codec.decode(raw), part) as Record<string, unknown>);
+      const outcome = await this.write(
+        tenant,
+        sessionId,
+        {
+          config: merged(config, patch.config),
+          metadata: merged(metadata, patch.metadata),
+          status: patch.status,
+          statusUpdatedBy: patch.statusUpdatedBy,
+        },
+        guards,
+        patch.config === undefined ? undefined : { raw: config },
+        patch.metadata === undefined ? undefined : { raw: metadata },
+      );
+      if (outcome !== 'conflict') return outcome;
+      await sleep(Math.random() * Math.min(2 + attempt, 20));
+    }
+    return { kind: 'contended' };
+  }
+
+  private async write(
+    tenant: string,
+    sessionId: string,
+    changes: SessionChanges,
+    guards: WriteGuards,
+    configCas?: Cas,
+    metadataCas?: Cas,
+  ): Promise<UpdateOutcome | 'conflict'> {
     const space = this.keys.sessions(tenant);
+    const casArgs = (cas: Cas) => (cas === undefined ? ['0', ''] : ['1', cas.raw ?? '']);
     const payloadArgs = (value: Record<string, unknown> | undefined) =>
       value === undefined ? ['0', '', 0] : ['1', this.codec.encode(value), jsonByteLength(value)];
     const audit = auditArgs(this.keys, tenant);
@@ -117,6 +173,8 @@ export class RedisSessionRepository extends SessionRepository {
           ...payloadArgs(changes.metadata),
           changes.status ?? '',
           changes.statusUpdatedBy ?? '',
+          ...casArgs(configCas),
+          ...casArgs(metadataCas),
         ],
       ),
     )) as [string, ...number[]];
@@ -136,6 +194,8 @@ export class RedisSessionRepository extends SessionRepository {
         return { kind: 'version_mismatch', currentVersion: reply[1] };
       case 'too_large':
         return { kind: 'too_large', bytes: reply[1] };
+      case 'conflict':
+        return 'conflict';
       default:
         throw new Error(`unexpected reply from ${UPDATE_SESSION.name}: ${String(reply[0])}`);
     }

@@ -29,6 +29,17 @@ export interface SessionChanges {
   statusUpdatedBy?: string;
 }
 
+/**
+ * RFC 7396 merge patches of session_config and metadata (each merged into the stored object), and
+ * an optional new status.
+ */
+export interface SessionMergePatch {
+  config?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  status?: string;
+  statusUpdatedBy?: string;
+}
+
 export interface WriteGuards {
   /** Compare-and-set: write only when the stored version equals this one. */
   expectedVersion?: number;
@@ -40,7 +51,9 @@ export type UpdateOutcome =
   | { kind: 'updated'; version: number; updatedAt: number; expiresAt: number; status: string }
   | { kind: 'not_found' }
   | { kind: 'version_mismatch'; currentVersion: number }
-  | { kind: 'too_large'; bytes: number };
+  | { kind: 'too_large'; bytes: number }
+  /** A merge kept losing to concurrent writers of the same object (bounded retries exhausted). */
+  | { kind: 'contended' };
 
 export type DeleteOutcome =
   | {
@@ -91,6 +104,17 @@ export abstract class SessionRepository {
     tenant: string,
     sessionId: string,
     changes: SessionChanges,
+    guards: WriteGuards,
+  ): Promise<UpdateOutcome>;
+  /**
+   * Merges the patches into the stored objects without losing a concurrent write: the stored
+   * values are encoded (compressed, encrypted), so the merge is computed in Node and written by a
+   * compare-and-set on the bytes read, retried on conflict.
+   */
+  abstract mergePatch(
+    tenant: string,
+    sessionId: string,
+    patch: SessionMergePatch,
     guards: WriteGuards,
   ): Promise<UpdateOutcome>;
   abstract delete(

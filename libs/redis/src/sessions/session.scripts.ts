@@ -104,9 +104,10 @@ return now
 /**
  * KEYS[1]=record. ARGV: id, expected version ('' = any), max payload bytes,
  * has_config, config, config_bytes, has_metadata, metadata, metadata_bytes, status ('' = keep),
- * status_updated_by ('' = keep).
+ * status_updated_by ('' = keep), then optionally (merge patch) config_cas, config_raw, metadata_cas,
+ * metadata_raw: with cas '1' the field is written only if it still holds exactly raw as read.
  * Returns {'ok', version, updated_at, expires_at, status} | {'not_found'} | {'version_mismatch', v} |
- * {'too_large', bytes}.
+ * {'too_large', bytes} | {'conflict'}.
  */
 export const UPDATE_SESSION = audited(
   'session.update',
@@ -116,6 +117,8 @@ local expected, max_bytes = ARGV[A + 2], tonumber(ARGV[A + 3])
 local cur = redis.call('HMGET', key, 'version', 'status', 'config_bytes', 'metadata_bytes', 'ttl_ms', 'created_at')
 if not cur[1] then return {'not_found'} end
 if expected ~= '' and expected ~= cur[1] then return {'version_mismatch', tonumber(cur[1])} end
+if ARGV[A + 12] == '1' and redis.call('HGET', key, 'config') ~= ARGV[A + 13] then return {'conflict'} end
+if ARGV[A + 14] == '1' and redis.call('HGET', key, 'metadata') ~= ARGV[A + 15] then return {'conflict'} end
 
 local has_config, has_metadata = ARGV[A + 4] == '1', ARGV[A + 7] == '1'
 local config_bytes = has_config and tonumber(ARGV[A + 6]) or tonumber(cur[3])

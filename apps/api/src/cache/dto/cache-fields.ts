@@ -22,6 +22,21 @@ export const EXAMPLE_DATA = { summary: 'The user asked for a trip plan to Lisbon
 export const EXAMPLE_TAGS = ['session:3f1c2a9e', 'llm'];
 
 /** Any JSON value (object, array, string, number, boolean or null), nested at most 32 levels. */
+/**
+ * OpenAPI for "any JSON value" (object, array, string, number, boolean or null): without it the
+ * `unknown` property would be documented as an object.
+ */
+export const ANY_JSON_VALUE: { oneOf: Record<string, unknown>[]; nullable: true } = {
+  oneOf: [
+    { type: 'object', additionalProperties: true },
+    { type: 'array', items: {} },
+    { type: 'string' },
+    { type: 'number' },
+    { type: 'boolean' },
+  ],
+  nullable: true,
+};
+
 export function IsJsonValue(options?: ValidationOptions): PropertyDecorator {
   return (target: object, propertyName: string | symbol) => {
     registerDecorator({

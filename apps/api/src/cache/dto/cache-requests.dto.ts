@@ -18,6 +18,7 @@ import {
   EXAMPLE_CACHE_KEY,
   EXAMPLE_DATA,
   EXAMPLE_TAGS,
+  ANY_JSON_VALUE,
   IsJsonValue,
   MAX_BATCH_GET_KEYS,
   MAX_INVALIDATE_KEYS,
@@ -31,7 +32,10 @@ const TTL_DESCRIPTION =
 
 export class SetCacheEntryDto {
   @ApiProperty({
-    description: 'Any JSON value, at most CACHE_MAX_VALUE_BYTES (default 1 MiB) as JSON text.',
+    ...ANY_JSON_VALUE,
+    description:
+      'Any JSON value (object, array, string, number, boolean or null), at most ' +
+      'CACHE_MAX_VALUE_BYTES (default 1 MiB) as JSON text.',
     example: EXAMPLE_DATA,
   })
   @IsJsonValue()
@@ -78,7 +82,8 @@ export class SetCacheEntryQueryDto {
 
 export class UpdateCacheEntryDto {
   @ApiPropertyOptional({
-    description: 'Replaces the data; the expiry stays unless ttl_seconds is given.',
+    ...ANY_JSON_VALUE,
+    description: 'Any JSON value; replaces the data. The expiry stays unless ttl_seconds is given.',
     example: EXAMPLE_DATA,
   })
   @IsOptional()

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EXAMPLE_CACHE_KEY, EXAMPLE_DATA, EXAMPLE_TAGS } from './cache-fields';
+import { ANY_JSON_VALUE, EXAMPLE_CACHE_KEY, EXAMPLE_DATA, EXAMPLE_TAGS } from './cache-fields';
 
 const TIME = '2026-11-25T10:00:00.000Z';
 const LATER = '2026-11-25T10:15:00.000Z';
@@ -19,7 +19,11 @@ export class CacheEntryDto {
   @ApiProperty({ example: EXAMPLE_CACHE_KEY })
   cache_key!: string;
 
-  @ApiProperty({ description: 'The JSON value stored.', example: EXAMPLE_DATA })
+  @ApiProperty({
+    ...ANY_JSON_VALUE,
+    description: 'The JSON value stored, whatever its type.',
+    example: EXAMPLE_DATA,
+  })
   data!: unknown;
 
   @ApiProperty({ type: [String], example: EXAMPLE_TAGS })

@@ -5,7 +5,9 @@ import { ACTOR_ID_PATTERN, ACTOR_ID_RULE } from '../../sessions/dto/session-fiel
 import {
   EXAMPLE_MEMORY_DATA,
   EXAMPLE_SESSION_ID,
-  MEMORY_TYPES,
+  MEMORY_TYPE_DOC,
+  MEMORY_TYPE_PATTERN,
+  MEMORY_TYPE_RULE,
   type MemoryType,
 } from './memory-fields';
 
@@ -28,11 +30,11 @@ export class CreateMemoryDto {
   memory_data!: Record<string, unknown>;
 
   @ApiProperty({
-    enum: MEMORY_TYPES,
     example: 'working',
-    description: '`shared` records are visible to the other agents of the session.',
+    pattern: MEMORY_TYPE_PATTERN.source,
+    description: MEMORY_TYPE_DOC,
   })
-  @IsIn(MEMORY_TYPES)
+  @Matches(MEMORY_TYPE_PATTERN, { message: `memory_type ${MEMORY_TYPE_RULE}` })
   memory_type!: MemoryType;
 
   @ApiPropertyOptional({

@@ -1,5 +1,16 @@
 /** Field rules and Swagger examples shared by the memory DTOs. */
-export { AGENT_ID_PATTERN, AGENT_ID_RULE, MEMORY_TYPES, type MemoryType } from '@app/redis';
+export {
+  AGENT_ID_PATTERN,
+  AGENT_ID_RULE,
+  MEMORY_TYPE_PATTERN,
+  MEMORY_TYPE_RULE,
+  type MemoryType,
+} from '@app/redis';
+
+/** How the OpenAPI document describes memory_type (the allowed set is configuration). */
+export const MEMORY_TYPE_DOC =
+  'One of the configured MEMORY_TYPES (default working, persistent, shared); `shared` records ' +
+  'are visible to the other agents of the session.';
 
 export const EXAMPLE_AGENT_ID = 'researcher-1';
 export const EXAMPLE_MEMORY_ID = '9b2e4c1a-7d3f-4e5a-8b6c-0d1e2f3a4b5c';

@@ -3,7 +3,6 @@ import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
-  IsIn,
   IsISO8601,
   IsOptional,
   IsUUID,
@@ -16,23 +15,38 @@ import {
   EXAMPLE_AGENT_ID,
   EXAMPLE_SESSION_ID,
   MAX_QUERY_IDS,
-  MEMORY_TYPES,
+  MEMORY_TYPE_DOC,
+  MEMORY_TYPE_PATTERN,
+  MEMORY_TYPE_RULE,
   type MemoryType,
 } from './memory-fields';
 
+/** `?ids=a,b`, `?ids=a&ids=b` and mixes of both all give ['a', 'b']. */
 const commaList = ({ value }: { value: unknown }) =>
-  typeof value === 'string'
-    ? value
-        .split(',')
+  typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+    ? ([value] as (string | string[])[])
+        .flat()
+        .flatMap((item) => item.split(','))
         .map((part) => part.trim())
         .filter((part) => part.length > 0)
     : value;
 
+const repeatable = (what: string, example: string[]) => ({
+  type: 'array' as const,
+  items: { type: 'string' as const },
+  style: 'form' as const,
+  explode: true,
+  description:
+    `${what} (at most ${MAX_QUERY_IDS}). Repeat the parameter (\`?x=a&x=b\`) or separate ` +
+    'values with commas (`?x=a,b`); both forms may be mixed.',
+  example,
+});
+
 /** GET /agents/{agent_id}/memory: same paging contract as the session list (newest first). */
 export class ListAgentMemoryQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: MEMORY_TYPES })
+  @ApiPropertyOptional({ description: MEMORY_TYPE_DOC, pattern: MEMORY_TYPE_PATTERN.source })
   @IsOptional()
-  @IsIn(MEMORY_TYPES)
+  @Matches(MEMORY_TYPE_PATTERN, { message: `memory_type ${MEMORY_TYPE_RULE}` })
   memory_type?: MemoryType;
 
   @ApiPropertyOptional({
@@ -46,19 +60,15 @@ export class ListAgentMemoryQueryDto extends PageQueryDto {
 
 /** GET /memory/sessions/{session_id}: the paging contract every list shares. */
 export class SessionMemoryQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: MEMORY_TYPES })
+  @ApiPropertyOptional({ description: MEMORY_TYPE_DOC, pattern: MEMORY_TYPE_PATTERN.source })
   @IsOptional()
-  @IsIn(MEMORY_TYPES)
+  @Matches(MEMORY_TYPE_PATTERN, { message: `memory_type ${MEMORY_TYPE_RULE}` })
   memory_type?: MemoryType;
 }
 
 /** GET /memory/agents: at least one of agent_ids / session_ids (comma-separated, at most 100 each). */
 export class CrossAgentMemoryQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({
-    type: String,
-    description: `Comma-separated agent ids (at most ${MAX_QUERY_IDS}).`,
-    example: `${EXAMPLE_AGENT_ID},planner-1`,
-  })
+  @ApiPropertyOptional(repeatable('Agent ids', [EXAMPLE_AGENT_ID, 'planner-1']))
   @IsOptional()
   @Transform(commaList)
   @IsArray()
@@ -66,11 +76,7 @@ export class CrossAgentMemoryQueryDto extends PageQueryDto {
   @Matches(AGENT_ID_PATTERN, { each: true, message: `each value in agent_ids ${AGENT_ID_RULE}` })
   agent_ids?: string[];
 
-  @ApiPropertyOptional({
-    type: String,
-    description: `Comma-separated session ids (UUID v4, at most ${MAX_QUERY_IDS}).`,
-    example: EXAMPLE_SESSION_ID,
-  })
+  @ApiPropertyOptional(repeatable('Session ids (UUID v4)', [EXAMPLE_SESSION_ID]))
   @IsOptional()
   @Transform(commaList)
   @IsArray()
@@ -78,8 +84,8 @@ export class CrossAgentMemoryQueryDto extends PageQueryDto {
   @IsUUID('4', { each: true, message: 'each value in session_ids must be a UUID v4' })
   session_ids?: string[];
 
-  @ApiPropertyOptional({ enum: MEMORY_TYPES })
+  @ApiPropertyOptional({ description: MEMORY_TYPE_DOC, pattern: MEMORY_TYPE_PATTERN.source })
   @IsOptional()
-  @IsIn(MEMORY_TYPES)
+  @Matches(MEMORY_TYPE_PATTERN, { message: `memory_type ${MEMORY_TYPE_RULE}` })
   memory_type?: MemoryType;
 }

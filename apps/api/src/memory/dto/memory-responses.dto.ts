@@ -5,7 +5,7 @@ import {
   EXAMPLE_MEMORY_ID,
   EXAMPLE_SESSION_ID,
   EXAMPLE_TIME,
-  MEMORY_TYPES,
+  MEMORY_TYPE_DOC,
   type MemoryType,
 } from './memory-fields';
 
@@ -39,7 +39,7 @@ export class MemoryRecordDto {
   @ApiProperty({ type: 'object', additionalProperties: true, example: EXAMPLE_MEMORY_DATA })
   memory_data!: Record<string, unknown>;
 
-  @ApiProperty({ enum: MEMORY_TYPES, example: 'working' })
+  @ApiProperty({ description: MEMORY_TYPE_DOC, example: 'working' })
   memory_type!: MemoryType;
 
   @ApiProperty({ example: 'orchestrator-1' })

@@ -1,8 +1,14 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
 import { IsJsonObject } from '../../common/validation/json-object.validator';
 import { ACTOR_ID_PATTERN, ACTOR_ID_RULE } from '../../sessions/dto/session-fields';
-import { EXAMPLE_MEMORY_DATA, MEMORY_TYPES, type MemoryType } from './memory-fields';
+import {
+  EXAMPLE_MEMORY_DATA,
+  MEMORY_TYPE_DOC,
+  MEMORY_TYPE_PATTERN,
+  MEMORY_TYPE_RULE,
+  type MemoryType,
+} from './memory-fields';
 
 /** PUT: given fields replace the stored ones; at least memory_data or memory_type. */
 export class UpdateMemoryDto {
@@ -11,9 +17,13 @@ export class UpdateMemoryDto {
   @IsJsonObject()
   memory_data?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ enum: MEMORY_TYPES, example: 'shared' })
+  @ApiPropertyOptional({
+    description: MEMORY_TYPE_DOC,
+    pattern: MEMORY_TYPE_PATTERN.source,
+    example: 'shared',
+  })
   @IsOptional()
-  @IsIn(MEMORY_TYPES)
+  @Matches(MEMORY_TYPE_PATTERN, { message: `memory_type ${MEMORY_TYPE_RULE}` })
   memory_type?: MemoryType;
 
   @ApiPropertyOptional({ example: 'researcher-1', pattern: ACTOR_ID_PATTERN.source })

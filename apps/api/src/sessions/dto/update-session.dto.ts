@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsOptional, Matches, ValidateNested } from 'class-validator';
 import { IsJsonObject } from '../../common/validation/json-object.validator';
 import {
   ACTOR_ID_PATTERN,
@@ -10,19 +11,81 @@ import {
   STATUS_RULE,
 } from './session-fields';
 
-/** Given fields replace the stored ones; at least one is required. */
-export class UpdateSessionDto {
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: EXAMPLE_CONFIG })
+const MERGE_RULE =
+  'Merged into the stored object by RFC 7396 rules: keys given replace (objects merge ' +
+  'recursively), keys set to null are removed, keys not given are kept.';
+
+/** The plan's `updates`: partial updates, each object merged into the stored one. */
+export class SessionUpdatesDto {
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: MERGE_RULE,
+    example: { max_turns: 30, draft: null },
+  })
   @IsOptional()
   @IsJsonObject()
   session_config?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: EXAMPLE_METADATA })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: MERGE_RULE,
+    example: { priority: 'low' },
+  })
   @IsOptional()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({ example: 'running', pattern: STATUS_PATTERN.source })
+  @IsOptional()
+  @Matches(STATUS_PATTERN, { message: `status ${STATUS_RULE}` })
+  status?: string;
+}
+
+/**
+ * PUT /sessions/{id}. The plan's form is `{"updates": {...}}` (merge). The top-level fields are an
+ * alias kept for clients written before it: there a given object replaces the stored one whole.
+ * One form per request.
+ */
+export class UpdateSessionDto {
+  @ApiPropertyOptional({
+    type: SessionUpdatesDto,
+    description:
+      "The plan's form: partial updates. session_config and metadata merge (RFC 7396); status " +
+      'replaces.',
+  })
+  @IsOptional()
+  @IsJsonObject()
+  @ValidateNested()
+  @Type(() => SessionUpdatesDto)
+  updates?: SessionUpdatesDto;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: EXAMPLE_CONFIG,
+    description: 'Alias form (not with `updates`): replaces the stored session_config whole.',
+  })
+  @IsOptional()
+  @IsJsonObject()
+  session_config?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: EXAMPLE_METADATA,
+    description: 'Alias form (not with `updates`): replaces the stored metadata whole.',
+  })
+  @IsOptional()
+  @IsJsonObject()
+  metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    example: 'running',
+    pattern: STATUS_PATTERN.source,
+    description: 'Alias form (not with `updates`).',
+  })
   @IsOptional()
   @Matches(STATUS_PATTERN, { message: `status ${STATUS_RULE}` })
   status?: string;
