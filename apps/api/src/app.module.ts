@@ -43,6 +43,7 @@ export class AppModule {
           keyPrefix: config.redis.keyPrefix,
           commandTimeoutMs: config.redis.commandTimeoutMs,
           connectTimeoutMs: config.redis.connectTimeoutMs,
+          evictionPolicyCheck: config.redis.evictionPolicyCheck,
           codec: {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,

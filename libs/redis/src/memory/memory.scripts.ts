@@ -1,4 +1,4 @@
-import { LuaScript } from '../lua-script';
+import { LuaScript, type LuaScriptOptions } from '../lua-script';
 import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
 
 /*
@@ -96,7 +96,11 @@ local function purge_or_retry(now, limit)
 end
 `;
 
-const script = (name: string, body: string) => new LuaScript(name, PRELUDE + body);
+const script = (name: string, body: string, options?: LuaScriptOptions) =>
+  new LuaScript(name, PRELUDE + body, options);
+/** Removes data only: may run when Redis is out of memory, which is how memory is freed. */
+const FREES_MEMORY: LuaScriptOptions = { allowOom: true };
+const READ_ONLY: LuaScriptOptions = { writes: false };
 
 /**
  * KEYS[1]=record. ARGV: agent (encoded), session, session record key, memory_id, agent_id,
@@ -227,6 +231,7 @@ local record = redis.call('HGETALL', M_REC .. member)
 if #record == 0 then return {} end
 return { record, redis.call('HGETALL', M_DATA .. member) }
 `,
+  READ_ONLY,
 );
 
 /**
@@ -244,6 +249,7 @@ if expected ~= '' then
 end
 return {'ok', now_ms(), m_remove(member)}
 `,
+  FREES_MEMORY,
 );
 
 /**
@@ -272,6 +278,8 @@ for i = 1, #page, 2 do
 end
 return out
 `,
+  // Reads; the only writes are purges of expired records, which free memory.
+  FREES_MEMORY,
 );
 
 /**
@@ -385,6 +393,8 @@ for i = 1, math.min(limit, #found) do
 end
 return out
 `,
+  // Reads; the only writes are purges of expired records, which free memory.
+  FREES_MEMORY,
 );
 
 /** KEYS[1]=expiry index. ARGV: limit. Returns how many expired records were removed. */
@@ -393,6 +403,7 @@ export const PURGE_EXPIRED_MEMORY = script(
   `
 return m_purge_expired(now_ms(), tonumber(ARGV[A + 1]))
 `,
+  FREES_MEMORY,
 );
 
 /**

@@ -56,10 +56,11 @@ export class RedisSessionRepository extends SessionRepository {
         jsonByteLength(session.metadata),
       );
     }
+    // Registered first: a failure after the write would report stored sessions as failed.
+    await this.registry.add(tenant);
     const createdAt = await storeCall(() =>
       CREATE_SESSIONS.run(this.redis, [space.all], [...space.scriptLayout(), ...args]),
     );
-    await this.registry.add(tenant);
     return Number(createdAt);
   }
 
