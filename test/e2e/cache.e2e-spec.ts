@@ -7,6 +7,15 @@ import { startTestApp, type TestApp } from '../support/test-app';
 const PROBLEM = /application\/problem\+json/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls until the condition holds (background work such as the stats flush), 5 s at most. */
+async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('condition not met within 5 s');
+}
+
 describe('Cache API over HTTP', () => {
   let redis: RedisServer;
   let raw: Redis;
@@ -187,6 +196,8 @@ describe('Cache API over HTTP', () => {
 
   describe('batch-get', () => {
     it('returns found entries and missing keys in one call, counting each key', async () => {
+      // Hits and misses are counted in process; FLUSHALL between tests does not reset them.
+      const before = (await t.http.get('/api/v1/cache/stats').expect(200)).body;
       await put('a', { data: 'A' });
       await put('b', { data: 'B' });
 
@@ -206,10 +217,8 @@ describe('Cache API over HTTP', () => {
       ]);
       expect(response.body.entries[0]).toMatchObject({ hit: true, expires_at: expect.any(String) });
       expect(response.body.missing).toEqual(['nope']);
-      expect((await t.http.get('/api/v1/cache/stats').expect(200)).body).toMatchObject({
-        hits: 2,
-        misses: 1,
-      });
+      const after = (await t.http.get('/api/v1/cache/stats').expect(200)).body;
+      expect([after.hits - before.hits, after.misses - before.misses]).toEqual([2, 1]);
     });
 
     it('refuses more than 100 keys and an invalid key', async () => {
@@ -224,19 +233,26 @@ describe('Cache API over HTTP', () => {
   });
 
   describe('hit ratio', () => {
-    it('counts hits and misses per tenant', async () => {
-      expect((await t.http.get('/api/v1/cache/stats').expect(200)).body).toEqual({
+    it('counts hits and misses per tenant, before and after they reach Redis', async () => {
+      const fresh = t.as({ sub: 'o', roles: ['orchestrator'], tenant: 'ratio' });
+      expect((await fresh.get('/api/v1/cache/stats').expect(200)).body).toEqual({
         hits: 0,
         misses: 0,
         hit_ratio: 0,
       });
-      await put('h');
-      await t.http.get('/api/v1/cache/h').expect(200);
-      await t.http.get('/api/v1/cache/h').expect(200);
-      await t.http.get('/api/v1/cache/h').expect(200);
-      await t.http.get('/api/v1/cache/miss').expect(404);
+      await fresh.post('/api/v1/cache/h').send({ data: 1 }).expect(201);
+      await fresh.get('/api/v1/cache/h').expect(200);
+      await fresh.get('/api/v1/cache/h').expect(200);
+      await fresh.get('/api/v1/cache/h').expect(200);
+      await fresh.get('/api/v1/cache/miss').expect(404);
 
-      expect((await t.http.get('/api/v1/cache/stats').expect(200)).body).toEqual({
+      const expected = { hits: 3, misses: 1, hit_ratio: 0.75 };
+      expect((await fresh.get('/api/v1/cache/stats').expect(200)).body).toEqual(expected);
+      // A cache read never writes to Redis: the counts arrive there in the background.
+      const stats = `${t.config.redis.keyPrefix}:{ratio}:cache:stats`;
+      await waitFor(async () => (await raw.hget(stats, 'hits')) === '3');
+      expect(await raw.hgetall(stats)).toEqual({ hits: '3', misses: '1' });
+      expect((await fresh.get('/api/v1/cache/stats').expect(200)).body).toEqual({
         hits: 3,
         misses: 1,
         hit_ratio: 0.75,
@@ -493,8 +509,9 @@ describe('Cache API tenant scoping and encryption at rest', () => {
   });
 
   it("keeps each tenant's entries, invalidations and counters apart", async () => {
+    const mine = t.as({ sub: 'o', roles: ['orchestrator'], tenant: 'mine' });
     const other = t.as({ sub: 'o', roles: ['orchestrator'], tenant: 'other' });
-    await t.http
+    await mine
       .post('/api/v1/cache/shared-name')
       .send({ data: 'default', tags: ['t'] })
       .expect(201);
@@ -510,8 +527,8 @@ describe('Cache API tenant scoping and encryption at rest', () => {
       .expect(200);
     await other.get('/api/v1/cache/shared-name').expect(404);
 
-    expect((await t.http.get('/api/v1/cache/shared-name').expect(200)).body.data).toBe('default');
-    expect((await t.http.get('/api/v1/cache/stats').expect(200)).body).toMatchObject({
+    expect((await mine.get('/api/v1/cache/shared-name').expect(200)).body.data).toBe('default');
+    expect((await mine.get('/api/v1/cache/stats').expect(200)).body).toMatchObject({
       hits: 1,
       misses: 0,
     });

@@ -45,6 +45,8 @@ describe('RedisCacheRepository against a real Redis', () => {
   afterAll(() => harness.stop());
 
   beforeEach(async () => {
+    // Hit/miss counts of the previous test are flushed in the background: send them now, then wipe.
+    await repo.onApplicationShutdown();
     await raw.flushall();
   });
 
@@ -52,7 +54,7 @@ describe('RedisCacheRepository against a real Redis', () => {
     return (await raw.keys(`it:{${TENANT}}:*`)).sort();
   }
 
-  async function seed(count: number, key: (i: number) => string, chunk = 5000): Promise<void> {
+  async function seed(count: number, key: (i: number) => string, chunk = 1000): Promise<void> {
     for (let start = 0; start < count; start += chunk) {
       const writes: Promise<unknown>[] = [];
       for (let i = start; i < Math.min(start + chunk, count); i++)
@@ -92,14 +94,29 @@ describe('RedisCacheRepository against a real Redis', () => {
     });
   });
 
-  it('counts a hit or a miss per lookup, in the same call', async () => {
-    await repo.set(TENANT, entry('a'));
-    await repo.get(TENANT, 'a');
-    await repo.get(TENANT, 'nope');
-    await repo.getMany(TENANT, ['a', 'b', 'c']);
-
-    expect(await repo.stats(TENANT)).toEqual({ hits: 2, misses: 3 });
-    expect(await repo.stats('other')).toEqual({ hits: 0, misses: 0 });
+  it('counts a hit or a miss per lookup in process, and flushes the counts without a read writing', async () => {
+    const fresh = new RedisCacheRepository(client, keys, new JsonPayloadCodec());
+    await fresh.set(TENANT, entry('a'));
+    await raw.config('SET', 'maxmemory', '1');
+    try {
+      // Redis refuses every write now; reads (and their counting) go on.
+      await expect(fresh.set(TENANT, entry('b'))).rejects.toMatchObject({
+        failure: 'out_of_memory',
+      });
+      await fresh.get(TENANT, 'a');
+      await fresh.get(TENANT, 'nope');
+      await fresh.getMany(TENANT, ['a', 'b', 'c']);
+      expect(await fresh.stats(TENANT)).toEqual({ hits: 2, misses: 3 });
+      // The flush fails while Redis is full and keeps the counts for the next one.
+      await fresh.onApplicationShutdown();
+      expect(await raw.hgetall(keys.cache(TENANT).stats)).toEqual({});
+    } finally {
+      await raw.config('SET', 'maxmemory', '0');
+    }
+    await fresh.onApplicationShutdown();
+    expect(await raw.hgetall(keys.cache(TENANT).stats)).toEqual({ hits: '2', misses: '3' });
+    expect(await fresh.stats(TENANT)).toEqual({ hits: 2, misses: 3 });
+    expect(await fresh.stats('other')).toEqual({ hits: 0, misses: 0 });
   });
 
   it('replacing an entry moves it out of the tags it no longer carries', async () => {

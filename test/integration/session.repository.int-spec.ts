@@ -327,7 +327,7 @@ describe('RedisSessionRepository against a real Redis', () => {
         }
         expect(seen).toHaveLength(25);
         expect(new Set(seen).size).toBe(25);
-        // The temporary cursor member never stays in the index.
+        // Paging never writes: the index holds exactly the sessions left.
         expect(await raw.zcard(space.all)).toBe(24);
       },
     );

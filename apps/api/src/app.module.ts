@@ -11,7 +11,6 @@ import { SessionsModule } from './sessions/sessions.module';
 import { MemoryModule } from './memory/memory.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { CacheModule } from './cache/cache.module';
-import { REQUEST_ID_HEADER } from './common/http/request-id';
 import { AuditModule } from './audit/audit.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -33,6 +32,7 @@ export class AppModule {
           keyPrefix: config.redis.keyPrefix,
           commandTimeoutMs: config.redis.commandTimeoutMs,
           connectTimeoutMs: config.redis.connectTimeoutMs,
+          evictionPolicyCheck: config.redis.evictionPolicyCheck,
           codec: {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,

@@ -7,7 +7,7 @@ export {
   type RedisMode,
   type RedisTopology,
 } from './redis-health.probe';
-export { StoreUnavailableError } from './store-errors';
+export { StoreUnavailableError, type StoreFailure } from './store-errors';
 export { parseRedisUrl, redactRedisUrl, InvalidRedisUrlError } from './connection/redis-url';
 export { TENANT_PATTERN } from './keys/redis-key-builder';
 export * from './sessions/session.repository';

@@ -1,5 +1,20 @@
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './connection/redis-client.factory';
+import { isReplyLost, WriteOutcomeUnknownError } from './store-errors';
+
+export interface LuaScriptOptions {
+  /**
+   * False for scripts that only read (`no-writes`): they run while Redis refuses writes (maxmemory,
+   * a replica) and a lost reply is simply retried. A write whose reply is lost has an unknown
+   * outcome and is reported as such, never re-sent.
+   */
+  writes?: boolean;
+  /**
+   * For scripts that only remove data (purges, deletes): they may run when Redis is out of memory,
+   * which is how an operator frees it. Everything else is refused before it starts.
+   */
+  allowOom?: boolean;
+}
 
 /**
  * A Lua script sent by SHA (EVALSHA) with a fallback to EVAL when the server has not seen it yet
@@ -7,15 +22,46 @@ import type { RedisClient } from './connection/redis-client.factory';
  */
 export class LuaScript {
   readonly sha: string;
+  readonly writes: boolean;
 
+  readonly source: string;
+
+  /**
+   * `body` gets a shebang line: with one, Redis 7 judges the script by its flags before running it
+   * (out of memory, read-only replica) and refuses it whole. A script without one is checked per
+   * command, so a script whose first write is a DEL runs on past `maxmemory`, and a refusal could
+   * come halfway through, after earlier writes that a script never rolls back.
+   */
   constructor(
     readonly name: string,
-    readonly source: string,
+    body: string,
+    options: LuaScriptOptions = {},
   ) {
-    this.sha = createHash('sha1').update(source).digest('hex');
+    this.writes = options.writes ?? true;
+    const flags = [
+      ...(this.writes ? [] : ['no-writes']),
+      ...(options.allowOom ? ['allow-oom'] : []),
+    ];
+    this.source = `#!lua${flags.length > 0 ? ` flags=${flags.join(',')}` : ''}\n${body}`;
+    this.sha = createHash('sha1').update(this.source).digest('hex');
   }
 
   async run(client: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.send(client, keys, args);
+    } catch (error) {
+      if (this.writes && isReplyLost(error)) {
+        throw new WriteOutcomeUnknownError(this.name, error as Error);
+      }
+      throw error;
+    }
+  }
+
+  private async send(
+    client: RedisClient,
+    keys: string[],
+    args: (string | number)[],
+  ): Promise<unknown> {
     try {
       return await client.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {

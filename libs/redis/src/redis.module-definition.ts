@@ -6,6 +6,11 @@ import type { StoreObserver } from './observability/store-observer';
 export interface RedisModuleOptions extends RedisConnectionOptions {
   /** First segment of every key, so several deployments can share one Redis. */
   keyPrefix: string;
+  /**
+   * Redis must not evict keys (`maxmemory-policy noeviction`): an evicted record leaves its index
+   * entries behind. `refuse` stops start-up, `warn` logs an error on every connect; default warn.
+   */
+  evictionPolicyCheck?: 'refuse' | 'warn' | 'off';
   /** Protection of stored payloads at rest; omitted = gzip above 1 KiB, no encryption. */
   codec?: {
     compressionMinBytes?: number;

@@ -11,6 +11,7 @@ import { RedisKeyBuilder } from './keys/redis-key-builder';
 import { PayloadCodec } from './payload-codec';
 import { DEFAULT_COMPRESSION_MIN_BYTES, LayeredPayloadCodec } from './codecs/layered-payload-codec';
 import { RedisHealthProbe } from './redis-health.probe';
+import { EvictionPolicyError, evictingPolicies } from './connection/eviction-policy';
 import {
   ConfigurableRedisModule,
   REDIS_MODULE_OPTIONS,
@@ -135,15 +136,36 @@ export class RedisModule
    * readiness) and connects whenever Redis appears.
    */
   async onApplicationBootstrap(): Promise<void> {
-    if (this.client.status === 'ready') return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.options.connectTimeoutMs);
-      this.client.once('ready', done);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+    if (this.client.status !== 'ready') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.options.connectTimeoutMs);
+        this.client.once('ready', done);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+    await this.checkEvictionPolicy();
+  }
+
+  /**
+   * At start-up (refuse or warn) and after every reconnect (warn: a failover may land on a server
+   * configured differently). Unknown while Redis is unreachable; checked when it connects.
+   */
+  private async checkEvictionPolicy(): Promise<void> {
+    const mode = this.options.evictionPolicyCheck ?? 'warn';
+    if (mode === 'off') return;
+    const logger = new Logger('Redis');
+    const check = async (refuse: boolean) => {
+      const evicting = await evictingPolicies(this.client).catch(() => []);
+      if (evicting.length === 0) return;
+      const error = new EvictionPolicyError(evicting);
+      if (refuse) throw error;
+      logger.error(error.message);
+    };
+    if (this.client.status === 'ready') await check(mode === 'refuse');
+    this.client.on('ready', () => void check(false));
   }
 
   async onApplicationShutdown(): Promise<void> {

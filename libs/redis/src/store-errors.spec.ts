@@ -1,5 +1,12 @@
 import { ReplyError as IoredisReplyErrorExport } from 'ioredis';
-import { StoreUnavailableError, isUnavailability, storeCall } from './store-errors';
+import {
+  StoreUnavailableError,
+  WriteOutcomeUnknownError,
+  classifyStoreFailure,
+  isReplyLost,
+  isUnavailability,
+  storeCall,
+} from './store-errors';
 
 // ioredis re-exports redis-errors' ReplyError typed as `any`; give it the shape the tests use.
 const IoredisReplyError = IoredisReplyErrorExport as new (message: string) => Error;
@@ -161,5 +168,63 @@ describe('StoreUnavailableError', () => {
     expect(error.name).toBe('StoreUnavailableError');
     expect(error.reason).toBe('socket closed');
     expect(error.message).toBe('data store unavailable: socket closed');
+  });
+});
+
+describe('classifyStoreFailure', () => {
+  it.each([
+    ['OOM command not allowed when used memory > maxmemory.', 'out_of_memory'],
+    ["READONLY You can't write against a read only replica.", 'read_only'],
+    ['LOADING Redis is loading the dataset in memory', 'loading'],
+    ['BUSY Redis is busy running a script.', 'busy'],
+    [
+      'MISCONF Redis is configured to save RDB snapshots, but it is currently not able to persist',
+      'persistence_failing',
+    ],
+    ['CLUSTERDOWN The cluster is down', 'cluster_reconfiguring'],
+    ['TRYAGAIN Multiple keys request during rehashing of slot', 'cluster_reconfiguring'],
+    [
+      'ERR Error running script (call to f_1): @user_script:9: Script attempted to access a non local key in a cluster node',
+      'cluster_reconfiguring',
+    ],
+    ['NOREPLICAS Not enough good replicas to write.', 'replicas_missing'],
+  ])('classifies the reply %j', (message, failure) => {
+    expect(classifyStoreFailure(replyError(message))).toBe(failure);
+  });
+
+  it('classifies a write whose reply was lost as outcome unknown, through storeCall', async () => {
+    const lost = new WriteOutcomeUnknownError('session.create', new Error('Command timed out'));
+    await expect(storeCall(() => Promise.reject(lost))).rejects.toMatchObject({
+      name: 'StoreUnavailableError',
+      failure: 'outcome_unknown',
+    });
+  });
+
+  it('keeps plain connection failures "unreachable"', () => {
+    expect(classifyStoreFailure(new Error('connect ECONNREFUSED 127.0.0.1:1'))).toBe('unreachable');
+  });
+});
+
+describe('isReplyLost', () => {
+  it.each([
+    ['a command timeout', new Error('Command timed out'), true],
+    ['a connection closed with the command in flight', new Error('Connection is closed.'), true],
+    [
+      'retries exhausted',
+      Object.assign(new Error('Reached the max retries per request limit'), {
+        name: 'MaxRetriesPerRequestError',
+      }),
+      true,
+    ],
+    // Refused before anything was written: the command never left.
+    [
+      'a disabled offline queue',
+      new Error("Stream isn't writeable and enableOfflineQueue options is false"),
+      false,
+    ],
+    ['connection refused', new Error('connect ECONNREFUSED 127.0.0.1:1'), false],
+    ['a reply error', replyError('OOM command not allowed'), false],
+  ])('%s -> %s', (_label, error, lost) => {
+    expect(isReplyLost(error)).toBe(lost);
   });
 });

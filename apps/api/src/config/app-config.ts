@@ -15,7 +15,13 @@ export interface AppConfig {
     /** Fastify's trustProxy: false, true, a hop count or a list of addresses/CIDRs. */
     trustProxy: boolean | number | string[];
   };
-  redis: { url: string; keyPrefix: string; commandTimeoutMs: number; connectTimeoutMs: number };
+  redis: {
+    url: string;
+    keyPrefix: string;
+    commandTimeoutMs: number;
+    connectTimeoutMs: number;
+    evictionPolicyCheck: 'refuse' | 'warn' | 'off';
+  };
   sessions: {
     defaultTtlSeconds: number;
     maxTtlSeconds: number;

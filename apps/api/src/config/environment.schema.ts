@@ -59,6 +59,10 @@ export class EnvironmentVariables {
   @Max(60000)
   REDIS_CONNECT_TIMEOUT_MS = 5000;
 
+  /** What to do when Redis may evict keys (its maxmemory-policy is not noeviction). */
+  @IsIn(['refuse', 'warn', 'off'])
+  REDIS_EVICTION_POLICY_CHECK: 'refuse' | 'warn' | 'off' = 'warn';
+
   @Type(() => Number)
   @IsInt()
   @Min(60)

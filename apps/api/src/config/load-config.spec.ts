@@ -78,6 +78,7 @@ describe('loadConfig', () => {
         keyPrefix: 'masa',
         commandTimeoutMs: 2000,
         connectTimeoutMs: 5000,
+        evictionPolicyCheck: 'warn',
       });
       expect(config.sessions).toEqual({
         defaultTtlSeconds: 604800,

@@ -78,6 +78,7 @@ export function loadConfig(
       keyPrefix: env.REDIS_KEY_PREFIX,
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
       connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
+      evictionPolicyCheck: env.REDIS_EVICTION_POLICY_CHECK,
     },
     sessions: {
       defaultTtlSeconds: env.SESSION_TTL_SECONDS,

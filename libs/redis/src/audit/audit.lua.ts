@@ -1,4 +1,4 @@
-import { LuaScript } from '../lua-script';
+import { LuaScript, type LuaScriptOptions } from '../lua-script';
 
 /** `prev` of a tenant's first record. */
 export const AUDIT_GENESIS = '0'.repeat(40);
@@ -40,8 +40,8 @@ end
 `;
 
 /** A write script whose change can be recorded in the same atomic step (see AUDIT_PRELUDE). */
-export function auditedScript(name: string, source: string): LuaScript {
-  return new LuaScript(name, AUDIT_PRELUDE + source);
+export function auditedScript(name: string, source: string, options?: LuaScriptOptions): LuaScript {
+  return new LuaScript(name, AUDIT_PRELUDE + source, options);
 }
 
 /**
@@ -65,4 +65,6 @@ export const TRIM_AUDIT_STREAM = new LuaScript(
   `
 return redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[1], 'LIMIT', ARGV[2])
 `,
+  // Trimming frees memory, so it runs when Redis is full.
+  { allowOom: true },
 );

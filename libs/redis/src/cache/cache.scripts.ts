@@ -1,5 +1,5 @@
 import { auditedScript } from '../audit/audit.lua';
-import { LuaScript } from '../lua-script';
+import { LuaScript, type LuaScriptOptions } from '../lua-script';
 
 /*
  * Cache writes run as Lua so that an entry, the key index and its tag indexes change together.
@@ -87,9 +87,14 @@ local function has_tag(tags, tag)
 end
 `;
 
-const script = (name: string, body: string) => new LuaScript(name, PRELUDE + body);
+const script = (name: string, body: string, options?: LuaScriptOptions) =>
+  new LuaScript(name, PRELUDE + body, options);
 /** A write: KEYS and ARGV start with the audit stream, head and record (see AUDIT_PRELUDE). */
-const audited = (name: string, body: string) => auditedScript(name, PRELUDE + body);
+const audited = (name: string, body: string, options?: LuaScriptOptions) =>
+  auditedScript(name, PRELUDE + body, options);
+/** Removes data only: may run when Redis is out of memory, which is how memory is freed. */
+const FREES_MEMORY: LuaScriptOptions = { allowOom: true };
+const READ_ONLY: LuaScriptOptions = { writes: false };
 
 /**
  * KEYS[1]=entry. ARGV: cache_key, data, ttl_ms, only_if_absent ('1'|'0'), tags (comma-joined).
@@ -131,28 +136,26 @@ return {'ok', now, expires_at}
 );
 
 /**
- * KEYS[1]=stats. ARGV: cache_keys... Counts one hit or miss per key.
+ * KEYS[1]=the first entry (routes the call to the tenant's slot). ARGV: cache_keys...
  * Returns, per key, {data, cached_at, expires_at, tags} or four empty strings when absent.
+ * Read-only: hits and misses are counted in process (CacheStatsBuffer), never here.
  */
 export const GET_CACHE_ENTRIES = script(
   'cache.get',
   `
 local now = now_ms()
-local out, hits, misses = {}, 0, 0
+local out = {}
 for i = A + 1, #ARGV do
   local cur = redis.call('HMGET', ENTRY .. ARGV[i], 'data', 'cached_at', 'expires_at', 'tags')
   if cur[1] and tonumber(cur[3]) > now then
-    hits = hits + 1
     table.insert(out, cur[1]); table.insert(out, cur[2]); table.insert(out, cur[3]); table.insert(out, cur[4] or '')
   else
-    misses = misses + 1
     table.insert(out, ''); table.insert(out, ''); table.insert(out, ''); table.insert(out, '')
   end
 end
-if hits > 0 then redis.call('HINCRBY', STATS, 'hits', hits) end
-if misses > 0 then redis.call('HINCRBY', STATS, 'misses', misses) end
 return out
 `,
+  READ_ONLY,
 );
 
 /**
@@ -198,6 +201,7 @@ end
 if #deleted > 0 then audit_append({ resource_ids = deleted, deleted_at = now }) end
 return out
 `,
+  FREES_MEMORY,
 );
 
 /**
@@ -226,6 +230,7 @@ if #out > 1 then
 end
 return out
 `,
+  FREES_MEMORY,
 );
 
 /**
@@ -250,6 +255,7 @@ if #out > 1 then
 end
 return out
 `,
+  FREES_MEMORY,
 );
 
 /** KEYS[1]=expiry index. ARGV: limit. Removes up to 'limit' expired entries from every index. */
@@ -261,6 +267,7 @@ local dead = redis.call('ZRANGE', EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, to
 for _, key in ipairs(dead) do unlink(key, now) end
 return #dead
 `,
+  FREES_MEMORY,
 );
 
 /**
@@ -277,4 +284,5 @@ local removed, limit = 0, tonumber(ARGV[A + 3])
 for _, tag in ipairs(page[2]) do removed = removed + trim_tag(tag, now, limit) end
 return { page[1], removed }
 `,
+  FREES_MEMORY,
 );

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { auditArgs } from '../audit/audit-scope';
 import type { RedisClient } from '../connection/redis-client.factory';
 import type { CacheKeyspace } from '../keys/cache-keyspace';
@@ -8,6 +8,7 @@ import { PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
 import { storeCall } from '../store-errors';
 import { TenantRegistry } from '../tenant-registry';
+import { CacheStatsBuffer } from './cache-stats.buffer';
 import {
   CacheRepository,
   type CacheDeleteResult,
@@ -41,8 +42,9 @@ export const INVALIDATION_STEP = 250;
 const TAG_TRIM_LIMIT = 500;
 
 @Injectable()
-export class RedisCacheRepository extends CacheRepository {
+export class RedisCacheRepository extends CacheRepository implements OnApplicationShutdown {
   private readonly registry: TenantRegistry;
+  private readonly statsBuffer: CacheStatsBuffer;
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
@@ -51,12 +53,22 @@ export class RedisCacheRepository extends CacheRepository {
   ) {
     super();
     this.registry = new TenantRegistry(redis, keys);
+    this.statsBuffer = new CacheStatsBuffer(redis, keys);
+  }
+
+  /** Counts still in process go to Redis before the connection closes. */
+  async onApplicationShutdown(): Promise<void> {
+    this.statsBuffer.stop();
+    await this.statsBuffer.flush();
   }
 
   async set(tenant: string, entry: NewCacheEntry): Promise<CacheSetOutcome> {
     const space = this.keys.cache(tenant);
     for (const tag of entry.tags) space.tag(tag); // validates every tag before anything is written
     const audit = auditArgs(this.keys, tenant);
+    // Registered first: a registration whose write then fails costs the sweeper one empty visit,
+    // while a failure after the write would report a stored entry as failed.
+    await this.registry.add(tenant);
     const reply = (await storeCall(() =>
       SET_CACHE_ENTRY.run(
         this.redis,
@@ -72,10 +84,7 @@ export class RedisCacheRepository extends CacheRepository {
         ],
       ),
     )) as [string, number, number?];
-    if (reply[0] === 'ok') {
-      audit.committed();
-      await this.registry.add(tenant);
-    }
+    if (reply[0] === 'ok') audit.committed();
     switch (reply[0]) {
       case 'ok':
         return { kind: 'stored', cachedAt: reply[1], expiresAt: reply[2]! };
@@ -96,8 +105,11 @@ export class RedisCacheRepository extends CacheRepository {
     const space = this.keys.cache(tenant);
     for (const key of keys) space.entry(key);
     const reply = (await storeCall(() =>
-      GET_CACHE_ENTRIES.run(this.redis, [space.stats], [...space.scriptLayout(), ...keys]),
+      GET_CACHE_ENTRIES.run(this.redis, [space.entry(keys[0])], [...space.scriptLayout(), ...keys]),
     )) as string[];
+    let hits = 0;
+    for (let i = 0; i < keys.length; i++) if (reply[i * 4 + 1]) hits++;
+    this.statsBuffer.record(tenant, hits, keys.length - hits);
     return keys.map((key, i) => {
       const [data, cachedAt, expiresAt, tags] = reply.slice(i * 4, i * 4 + 4);
       if (!cachedAt) return null;
@@ -183,7 +195,11 @@ export class RedisCacheRepository extends CacheRepository {
   async stats(tenant: string): Promise<CacheStats> {
     const space = this.keys.cache(tenant);
     const [hits, misses] = await storeCall(() => this.redis.hmget(space.stats, 'hits', 'misses'));
-    return { hits: Number(hits ?? 0), misses: Number(misses ?? 0) };
+    const pending = this.statsBuffer.unflushed(tenant);
+    return {
+      hits: Number(hits ?? 0) + pending.hits,
+      misses: Number(misses ?? 0) + pending.misses,
+    };
   }
 
   async purgeExpired(tenant: string, limit: number): Promise<number> {

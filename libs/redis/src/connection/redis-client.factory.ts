@@ -18,6 +18,11 @@ export interface RedisConnectionOptions {
  *   reconnecting, never indefinitely.
  * - retryStrategy: reconnect for ever with capped backoff (100 ms steps, 2 s max), so the API heals
  *   on its own when Redis returns; no restart needed.
+ * - autoResendUnfulfilledCommands: false. A command whose reply was lost when the connection
+ *   dropped may already have run; re-sending it after the reconnect would apply a write twice (a
+ *   create duplicated, an If-Match update answered 412 for its own success). It fails instead, by
+ *   the command timeout at the latest, and the API answers 503 "outcome unknown, retry with the same
+ *   Idempotency-Key" (see WriteOutcomeUnknownError).
  * - commandTimeout: bounds a command on a live but stalled connection (e.g. a paused server).
  * - lazyConnect: false. Connect at start-up so readiness reflects reality from the first probe.
  */
@@ -28,6 +33,7 @@ function baseOptions(options: RedisConnectionOptions, target: RedisTarget): Redi
     tls: target.tls ? {} : undefined,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    autoResendUnfulfilledCommands: false,
     commandTimeout: options.commandTimeoutMs,
     connectTimeout: options.connectTimeoutMs,
     retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),

@@ -2,9 +2,9 @@
  * Lua shared by every index-backed list (sessions, agent memory): paging by rank, so a page costs
  * O(log N + page size) whatever the offset, with an exact total.
  *
- * A cursor is the last item's (score, id). Its rank is found even when that member is gone: the
- * script inserts it for a moment, reads its rank and takes it out again, which nobody can observe
- * inside a script. Returns the total in [min, max], has_more (1/0) and the page WITH SCORES.
+ * A cursor is the last item's (score, id). Its rank is found even when that member is gone, by
+ * counting what sorts before it, without writing. Returns the total in [min, max], has_more (1/0)
+ * and the page WITH SCORES.
  */
 export const RANK_PAGE_LUA = `
 local function rank_page(idx, min, max, desc, offset, limit, cursor_score, cursor_id)
@@ -18,14 +18,25 @@ local function rank_page(idx, min, max, desc, offset, limit, cursor_score, curso
   local last = first + total - 1
   local start
   if cursor_score ~= '' then
-    local added = redis.call('ZADD', idx, 'NX', cursor_score, cursor_id)
-    local rank
-    if desc then rank = redis.call('ZREVRANK', idx, cursor_id) else rank = redis.call('ZRANK', idx, cursor_id) end
-    if added == 1 then
-      redis.call('ZREM', idx, cursor_id)
-      start = rank
-    else
+    -- Read-only on purpose (a read never writes: it must keep working when Redis refuses writes).
+    local own = redis.call('ZSCORE', idx, cursor_id)
+    if own and tonumber(own) == tonumber(cursor_score) then
+      local rank
+      if desc then rank = redis.call('ZREVRANK', idx, cursor_id) else rank = redis.call('ZRANK', idx, cursor_id) end
       start = rank + 1
+    else
+      -- The cursor's item is gone: count what sorts before (score, id). Equal scores sort by the
+      -- member's bytes, as Redis orders them; ties are the items created in the same millisecond.
+      local ties = redis.call('ZRANGE', idx, cursor_score, cursor_score, 'BYSCORE', 'LIMIT', 0, 10000)
+      local before = 0
+      for _, member in ipairs(ties) do
+        if (desc and member > cursor_id) or ((not desc) and member < cursor_id) then before = before + 1 end
+      end
+      if desc then
+        start = redis.call('ZCOUNT', idx, '(' .. cursor_score, '+inf') + before
+      else
+        start = redis.call('ZCOUNT', idx, '-inf', '(' .. cursor_score) + before
+      end
     end
     if start < first then start = first end
   else

@@ -1,5 +1,5 @@
 import { auditedScript } from '../audit/audit.lua';
-import { LuaScript } from '../lua-script';
+import { LuaScript, type LuaScriptOptions } from '../lua-script';
 import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
 
 /*
@@ -97,9 +97,14 @@ local function purge_or_retry(now, limit)
 end
 `;
 
-const script = (name: string, body: string) => new LuaScript(name, PRELUDE + body);
+const script = (name: string, body: string, options?: LuaScriptOptions) =>
+  new LuaScript(name, PRELUDE + body, options);
 /** A write: KEYS and ARGV start with the audit stream, head and record (see AUDIT_PRELUDE). */
-const audited = (name: string, body: string) => auditedScript(name, PRELUDE + body);
+const audited = (name: string, body: string, options?: LuaScriptOptions) =>
+  auditedScript(name, PRELUDE + body, options);
+/** Removes data only: may run when Redis is out of memory, which is how memory is freed. */
+const FREES_MEMORY: LuaScriptOptions = { allowOom: true };
+const READ_ONLY: LuaScriptOptions = { writes: false };
 
 /**
  * KEYS[1]=record. ARGV: agent (encoded), session, session record key, memory_id, agent_id,
@@ -233,6 +238,7 @@ local record = redis.call('HGETALL', M_REC .. member)
 if #record == 0 then return {} end
 return { record, redis.call('HGETALL', M_DATA .. member), redis.call('HGET', KEYS[2], 'expires_at') or '' }
 `,
+  READ_ONLY,
 );
 
 /**
@@ -255,6 +261,7 @@ if removed == 1 then
 end
 return {'ok', now, removed}
 `,
+  FREES_MEMORY,
 );
 
 /**
@@ -286,6 +293,8 @@ for i = 1, #page, 2 do
 end
 return out
 `,
+  // Reads; the only writes are purges of expired records, which free memory.
+  FREES_MEMORY,
 );
 
 /**
@@ -431,6 +440,8 @@ for i = first, last do
 end
 return out
 `,
+  // Reads; the only writes are purges of expired records, which free memory.
+  FREES_MEMORY,
 );
 
 /** KEYS[1]=expiry index. ARGV: limit. Returns how many expired records were removed. */
@@ -439,6 +450,7 @@ export const PURGE_EXPIRED_MEMORY = script(
   `
 return m_purge_expired(now_ms(), tonumber(ARGV[A + 1]))
 `,
+  FREES_MEMORY,
 );
 
 /**

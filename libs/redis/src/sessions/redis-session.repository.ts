@@ -65,6 +65,8 @@ export class RedisSessionRepository extends SessionRepository {
       );
     }
     const audit = auditArgs(this.keys, tenant);
+    // Registered first: a failure after the write would report stored sessions as failed.
+    await this.registry.add(tenant);
     const createdAt = await storeCall(() =>
       CREATE_SESSIONS.run(
         this.redis,
@@ -73,7 +75,6 @@ export class RedisSessionRepository extends SessionRepository {
       ),
     );
     audit.committed();
-    await this.registry.add(tenant);
     return Number(createdAt);
   }
 

@@ -1,5 +1,5 @@
 import { auditedScript } from '../audit/audit.lua';
-import { LuaScript } from '../lua-script';
+import { LuaScript, type LuaScriptOptions } from '../lua-script';
 import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
 import { memoryPrelude } from '../memory/memory.scripts';
 
@@ -69,9 +69,13 @@ local function purge_expired(now, limit)
 end
 `;
 
-const script = (name: string, body: string) => new LuaScript(name, PRELUDE + body);
+const script = (name: string, body: string, options?: LuaScriptOptions) =>
+  new LuaScript(name, PRELUDE + body, options);
 /** A write: KEYS and ARGV start with the audit stream, head and record (see AUDIT_PRELUDE). */
-const audited = (name: string, body: string) => auditedScript(name, PRELUDE + body);
+const audited = (name: string, body: string, options?: LuaScriptOptions) =>
+  auditedScript(name, PRELUDE + body, options);
+/** Removes data only: may run when Redis is out of memory, which is how memory is freed. */
+const FREES_MEMORY: LuaScriptOptions = { allowOom: true };
 
 /** KEYS[1]=all-index. ARGV: count, then per session 9 fields. Returns created_at (ms). */
 export const CREATE_SESSIONS = audited(
@@ -189,6 +193,7 @@ if #deleted > 0 or result[3] > 0 then
 end
 return result
 `,
+  FREES_MEMORY,
 );
 
 /**
@@ -217,6 +222,8 @@ for i = 1, #page, 2 do
 end
 return out
 `,
+  // Reads; the only writes are purges of expired records, which free memory.
+  FREES_MEMORY,
 );
 
 /** KEYS[1]=expiry index. ARGV: limit. Returns how many expired sessions were removed. */
@@ -225,4 +232,5 @@ export const PURGE_EXPIRED_SESSIONS = script(
   `
 return purge_expired(now_ms(), tonumber(ARGV[A + 1]))
 `,
+  FREES_MEMORY,
 );

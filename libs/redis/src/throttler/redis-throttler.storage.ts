@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Counter } from 'prom-client';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
@@ -6,7 +7,27 @@ import { Cluster } from 'ioredis';
 import type { RedisClient } from '../connection/redis-client.factory';
 import { LuaScript } from '../lua-script';
 import { REDIS_CLIENT } from '../redis.constants';
-import { storeCall } from '../store-errors';
+import { StoreUnavailableError, storeCall, type StoreFailure } from '../store-errors';
+
+/**
+ * Redis is up and answering but refuses writes. The limiter then fails open (the request goes on
+ * uncounted) so that reads keep answering while Redis is full or failing over; the data call
+ * itself answers for its own write. Unreachable Redis still fails the request (503): nothing could
+ * be served anyway.
+ */
+const FAIL_OPEN: ReadonlySet<StoreFailure> = new Set([
+  'out_of_memory',
+  'read_only',
+  'persistence_failing',
+  'replicas_missing',
+]);
+const FAIL_OPEN_LOG_INTERVAL_MS = 10_000;
+
+const failOpenTotal = new Counter({
+  name: 'masa_rate_limit_fail_open_total',
+  help: 'Requests let through uncounted because Redis refused the rate-limit write',
+  labelNames: ['failure'],
+});
 
 /**
  * Rate-limit counters in Redis, so limits hold across replicas. Runs the maintained
@@ -18,6 +39,8 @@ import { storeCall } from '../store-errors';
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly script: LuaScript;
+  private readonly logger = new Logger('RateLimit');
+  private lastFailOpenLog = 0;
 
   constructor(@Inject(REDIS_CLIENT) private readonly redis: RedisClient) {
     // Only the library's script is used; its constructor overloads take Redis and Cluster apart.
@@ -37,15 +60,36 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   ): Promise<ThrottlerStorageRecord> {
     // Same key layout as the library: both keys share one hash tag (one slot on Cluster).
     const keys = [`{${key}:${throttlerName}}:hits`, `{${key}:${throttlerName}}:blocked`];
-    const reply = await storeCall(() =>
-      this.script.run(this.redis, keys, [throttlerName, ttl, limit, blockDuration]),
-    );
+    let reply: unknown;
+    try {
+      reply = await storeCall(() =>
+        this.script.run(this.redis, keys, [throttlerName, ttl, limit, blockDuration]),
+      );
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError) || !FAIL_OPEN.has(error.failure)) throw error;
+      return this.failOpen(error, ttl);
+    }
     const [totalHits, timeToExpire, isBlocked, timeToBlockExpire] = reply as number[];
     return {
       totalHits,
       timeToExpire: Math.ceil(timeToExpire / 1000),
       isBlocked: isBlocked === 1,
       timeToBlockExpire: Math.ceil(timeToBlockExpire / 1000),
+    };
+  }
+
+  private failOpen(error: StoreUnavailableError, ttl: number): ThrottlerStorageRecord {
+    failOpenTotal.inc({ failure: error.failure });
+    const now = Date.now();
+    if (now - this.lastFailOpenLog >= FAIL_OPEN_LOG_INTERVAL_MS) {
+      this.lastFailOpenLog = now;
+      this.logger.warn(`rate limits not enforced: Redis refuses writes (${error.failure})`);
+    }
+    return {
+      totalHits: 0,
+      timeToExpire: Math.ceil(ttl / 1000),
+      isBlocked: false,
+      timeToBlockExpire: 0,
     };
   }
 }

@@ -1,5 +1,6 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { StoreUnavailableError } from '@app/redis';
 import { PROBLEM_CONTENT_TYPE, toProblem, type ProblemContext } from './problem-details';
 
 /** The one place errors become HTTP: every failure leaves as application/problem+json. */
@@ -30,7 +31,12 @@ export function sendProblem(
     String(request.id),
     problemContext(request),
   );
-  if (body.status >= 500) {
+  if (error instanceof StoreUnavailableError) {
+    // Redis being Redis, not a bug: one line naming the failure class, no stack.
+    logger.warn(
+      `${request.method} ${body.instance} -> ${body.status} [${body.request_id}] store ${error.failure}: ${error.reason}`,
+    );
+  } else if (body.status >= 500) {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     logger.error(
       `${request.method} ${body.instance} -> ${body.status} [${body.request_id}] ${detail}`,

@@ -110,6 +110,40 @@ describe('toProblem', () => {
       expect(response.headers).toEqual({ 'retry-after': '1' });
       expect(response.body.detail).toBe('The data store is unavailable; retry shortly.');
       expect(JSON.stringify(response.body)).not.toContain('10.0.0.5');
+      expect(response.body.store_failure).toBe('unreachable');
+    });
+
+    it('answers a full Redis (OOM) with 507 store-full and a longer Retry-After', () => {
+      const response = problemFor(
+        new StoreUnavailableError('OOM command not allowed', 'out_of_memory'),
+      );
+      expectStandardMembers(response, 507, 'store-full', 'Insufficient Storage');
+      expect(response.headers).toEqual({ 'retry-after': '30' });
+      expect(response.body.detail).toContain('nothing was written');
+    });
+
+    it('tells the caller a lost write reply may have been applied and how to retry safely', () => {
+      const response = problemFor(
+        new StoreUnavailableError('Command timed out', 'outcome_unknown'),
+      );
+      expectStandardMembers(response, 503, 'store-unavailable', 'Service Unavailable');
+      expect(response.body.store_failure).toBe('outcome_unknown');
+      expect(response.body.detail).toContain('may or may not have been applied');
+      expect(response.body.detail).toContain('Idempotency-Key');
+    });
+
+    it.each([
+      ['read_only', '2'],
+      ['loading', '5'],
+      ['busy', '1'],
+      ['persistence_failing', '30'],
+      ['cluster_reconfiguring', '1'],
+      ['replicas_missing', '2'],
+    ] as const)('answers %s with 503 and Retry-After %s', (failure, retryAfter) => {
+      const response = problemFor(new StoreUnavailableError('x', failure));
+      expectStandardMembers(response, 503, 'store-unavailable', 'Service Unavailable');
+      expect(response.headers).toEqual({ 'retry-after': retryAfter });
+      expect(response.body.store_failure).toBe(failure);
     });
   });
 

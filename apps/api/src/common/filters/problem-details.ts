@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { StoreUnavailableError } from '@app/redis';
+import { StoreUnavailableError, type StoreFailure } from '@app/redis';
 import { DomainError, type FieldProblem } from '../errors/domain-errors';
 import { RequestValidationError } from '../validation/request-validation.error';
 import { UNSUPPORTED_MEDIA_TYPE_DETAIL } from '../http/json-body';
@@ -101,15 +101,7 @@ function map(error: unknown, context: ProblemContext): Mapped {
     const extensions = 'problems' in error ? { errors: error.problems } : undefined;
     return { ...known, detail: error.message, extensions };
   }
-  if (error instanceof StoreUnavailableError) {
-    return {
-      status: 503,
-      slug: 'store-unavailable',
-      title: 'Service Unavailable',
-      detail: 'The data store is unavailable; retry shortly.',
-      headers: { 'retry-after': '1' },
-    };
-  }
+  if (error instanceof StoreUnavailableError) return storeFailure(error.failure);
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const body = error.getResponse();
@@ -143,6 +135,75 @@ function map(error: unknown, context: ProblemContext): Mapped {
     slug: 'internal-error',
     title: 'Internal Server Error',
     detail: 'An unexpected error occurred; quote the request_id when reporting it.',
+  };
+}
+
+/**
+ * One deliberate answer per store failure class: what the caller can do, how long to wait, and
+ * whether the write may have happened. The internal reason (addresses, server text) stays in the log.
+ */
+const STORE_FAILURES: Record<StoreFailure, { status: number; retryAfter: number; detail: string }> =
+  {
+    unreachable: {
+      status: 503,
+      retryAfter: 1,
+      detail: 'The data store is unavailable; retry shortly.',
+    },
+    outcome_unknown: {
+      status: 503,
+      retryAfter: 1,
+      detail:
+        'The data store stopped answering after the request was sent, so it may or may not have ' +
+        'been applied. Retry with the same Idempotency-Key (or read the resource) before writing again.',
+    },
+    out_of_memory: {
+      status: 507,
+      retryAfter: 30,
+      detail: 'The data store is full (maxmemory reached); nothing was written. Reads still work.',
+    },
+    read_only: {
+      status: 503,
+      retryAfter: 2,
+      detail: 'The data store is read-only (a failover is in progress); nothing was written.',
+    },
+    loading: {
+      status: 503,
+      retryAfter: 5,
+      detail: 'The data store is loading its data after a restart; retry shortly.',
+    },
+    busy: {
+      status: 503,
+      retryAfter: 1,
+      detail: 'The data store is busy with a long-running script; retry shortly.',
+    },
+    persistence_failing: {
+      status: 503,
+      retryAfter: 30,
+      detail: 'The data store refuses writes because it cannot persist them; nothing was written.',
+    },
+    cluster_reconfiguring: {
+      status: 503,
+      retryAfter: 1,
+      detail:
+        'The data store cluster is moving data between nodes; nothing was written. Retry shortly.',
+    },
+    replicas_missing: {
+      status: 503,
+      retryAfter: 2,
+      detail:
+        'The data store refuses writes while too few replicas are connected; nothing was written.',
+    },
+  };
+
+function storeFailure(failure: StoreFailure): Mapped {
+  const known = STORE_FAILURES[failure];
+  return {
+    status: known.status,
+    slug: failure === 'out_of_memory' ? 'store-full' : 'store-unavailable',
+    title: titleFor(known.status),
+    detail: known.detail,
+    extensions: { store_failure: failure },
+    headers: { 'retry-after': String(known.retryAfter) },
   };
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   Injectable,
+  Logger,
   UnprocessableEntityException,
   type CallHandler,
   type ExecutionContext,
@@ -43,6 +44,8 @@ function canonical(value: unknown): string {
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('Idempotency');
+
   constructor(private readonly store: IdempotencyRepository) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -99,14 +102,22 @@ export class IdempotencyInterceptor implements NestInterceptor {
       const value = reply.getHeader(name);
       if (typeof value === 'string') headers[name] = value;
     }
-    await this.store.complete(
-      tenant,
-      scope,
-      key,
-      fingerprint,
-      { body, headers },
-      IDEMPOTENCY_RETENTION_MS,
-    );
+    try {
+      await this.store.complete(
+        tenant,
+        scope,
+        key,
+        fingerprint,
+        { body, headers },
+        IDEMPOTENCY_RETENTION_MS,
+      );
+    } catch (error) {
+      // The write is done; failing now would tell the caller it was not. The key stays "in flight"
+      // until IN_FLIGHT_MS passes, so a retry meanwhile gets 409 rather than a second write.
+      this.logger.warn(
+        `Idempotency-Key response not stored after a successful write: ${String(error)}`,
+      );
+    }
     return body;
   }
 }

@@ -2,30 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { REQUEST_ID_HEADER } from '../http/request-id';
-
-/** Query parameters whose values are credentials (matched case-insensitively). */
-const SECRET_QUERY = /^(access_token|api_key|apikey|token|secret|password|client_secret|key)$/i;
-
-/** The URL with credential-bearing query values replaced, for log lines. */
-export function redactUrl(url: string): string {
-  const query = url.indexOf('?');
-  if (query < 0) return url;
-  const pairs = url
-    .slice(query + 1)
-    .split('&')
-    .map((pair) => {
-      const equals = pair.indexOf('=');
-      const name = equals < 0 ? pair : pair.slice(0, equals);
-      let decoded = name;
-      try {
-        decoded = decodeURIComponent(name);
-      } catch {
-        // a malformed escape is logged as sent, minus any value
-      }
-      return equals >= 0 && SECRET_QUERY.test(decoded) ? `${name}=[redacted]` : pair;
-    });
-  return `${url.slice(0, query)}?${pairs.join('&')}`;
-}
+import { redactUrl } from './redact-url';
 
 /** The fields of the one line logged per request (see the observability hooks). */
 export interface RequestLogLine {

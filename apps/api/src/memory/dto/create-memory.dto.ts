@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsUUID, Matches } from 'class-validator';
+import { IsOptional, IsUUID, Matches } from 'class-validator';
 import { IsJsonObject } from '../../common/validation/json-object.validator';
 import { ACTOR_ID_PATTERN, ACTOR_ID_RULE } from '../../sessions/dto/session-fields';
 import {
