@@ -127,7 +127,7 @@ describe('Audit completeness', () => {
         t.http
           .patch(`/api/v1/agents/a${i}/memory/${created[i]}`)
           .set('content-type', 'application/merge-patch+json')
-          .send(JSON.stringify({ p: i }))
+          .send(JSON.stringify({ memory_data: { p: i } }))
           .then(ok(200)),
       );
       await parallel(N, (i) =>

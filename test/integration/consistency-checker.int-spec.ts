@@ -269,6 +269,6 @@ describe('Consistency checker (npm run check:consistency) against a real Redis',
         'cache-index-without-entry',
         'stale-tag-entry',
       ]);
-    });
+    }, 120_000); // two ts-node start-ups
   });
 });

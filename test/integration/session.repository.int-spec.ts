@@ -37,7 +37,7 @@ describe('RedisSessionRepository against a real Redis', () => {
   let harness: RedisHarness;
 
   beforeAll(async () => {
-    harness = await startRedisHarness(500);
+    harness = await startRedisHarness(2000);
     ({ server, client, raw } = harness);
     repo = new RedisSessionRepository(client, keys, new JsonPayloadCodec());
   });

@@ -90,7 +90,7 @@ export class ClaimsMapper {
     const acceptable =
       known.length > 0 && (this.ignoreUnknownRoles || known.length === listed?.length);
     if (!acceptable) {
-      throw new InvalidClaimsError(`${this.paths.roles} must list known roles`);
+      throw new InvalidClaimsError(`${this.paths.roles} must be a non-empty list of known roles`);
     }
     return [...new Set(known)];
   }
