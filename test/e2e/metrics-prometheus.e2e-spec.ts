@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { GAUGE_MAX_AGE_MS, StoreGauges } from '../../apps/api/src/metrics/store-gauges';
+import { responsesSettled } from '../support/eventually';
 import { RedisServer } from '../support/redis-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -62,6 +63,7 @@ describe('Prometheus GET /metrics', () => {
       .delete(`/api/v1/sessions/${id}`)
       .expect(403);
     await t.anonymous.get('/no/such/path/12345').expect(404);
+    await responsesSettled();
 
     const text = await scrape();
     const route = 'route="/api/v1/sessions/:session_id"';

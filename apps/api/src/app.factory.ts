@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { assertEveryRouteDeclaresAccess } from './auth/route-access.check';
 import { listRoutes } from './auth/route-inventory';
@@ -20,15 +21,18 @@ import { Tracing } from './tracing/tracing';
 
 export const API_PREFIX = 'api/v1';
 
+/** What tests may swap; production passes nothing. */
+export interface AppOverrides {
+  /** Tests: export spans here (synchronously) instead of over OTLP. */
+  spanExporter?: SpanExporter;
+  /** Tests: write the JSON log lines here instead of stdout. */
+  logDestination?: DestinationStream;
+}
+
 /**
  * Builds the whole application (used by main.ts, the e2e tests and the OpenAPI export), so what
  * the tests drive is exactly what runs in production. Does not listen.
  */
-export interface AppOverrides {
-  /** Tests: export spans here (synchronously) instead of over OTLP. */
-  spanExporter?: SpanExporter;
-}
-
 export async function createApp(
   config: AppConfig,
   overrides: AppOverrides = {},
@@ -44,9 +48,13 @@ export async function createApp(
     // Cache keys may be 250 characters (Fastify's default is 100, answered with 414).
     routerOptions: { maxParamLength: 256 },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    bufferLogs: true,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, overrides.logDestination),
+    adapter,
+    {
+      bufferLogs: true,
+    },
+  );
   app.useLogger(app.get(Logger));
   assertEveryRouteDeclaresAccess(listRoutes(app, API_PREFIX));
 

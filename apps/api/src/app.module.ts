@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { RedisModule } from '@app/redis';
 import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
@@ -17,12 +18,15 @@ import { StoreMetricsObserver } from './metrics/store-metrics';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `logDestination`: tests read the log lines from a stream instead of stdout. */
+  static forRoot(config: AppConfig, logDestination?: DestinationStream): DynamicModule {
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        LoggerModule.forRoot(pinoParams(config.logging.level, config.env === 'development')),
+        LoggerModule.forRoot(
+          pinoParams(config.logging.level, config.env === 'development', logDestination),
+        ),
         RedisModule.forRoot({
           url: config.redis.url,
           keyPrefix: config.redis.keyPrefix,

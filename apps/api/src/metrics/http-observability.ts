@@ -167,7 +167,9 @@ function logRequest(
   span: Traced[typeof SPAN],
   fallback: () => PinoLogger,
 ): void {
-  const child = (request.raw as { log?: PinoLogger }).log;
+  // pino-http keeps its per-request logger in allLogs (Fastify already took `raw.log`).
+  const logs = (request.raw as { allLogs?: PinoLogger[] }).allLogs;
+  const child = logs?.[logs.length - 1];
   const log = child ?? fallback();
   const status = reply.statusCode;
   const level = status >= 500 ? 'error' : 'info';

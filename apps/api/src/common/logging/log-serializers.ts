@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { REQUEST_ID_HEADER } from '../http/request-id';
 
 /** Query parameters whose values are credentials (matched case-insensitively). */
@@ -62,24 +63,32 @@ export const REDACTED_PATHS = [
  * response by the observability hook with the route template, tenant, subject and trace id.
  * pino-pretty makes development output readable when it is installed (it is optional).
  */
-export function pinoParams(level: string, pretty: boolean): Params {
+export function pinoParams(
+  level: string,
+  pretty: boolean,
+  destination?: DestinationStream,
+): Params {
+  const options = {
+    level,
+    genReqId: (request: IncomingMessage) => String(request.headers[REQUEST_ID_HEADER]),
+    customAttributeKeys: { reqId: 'request_id' },
+    quietReqLogger: true,
+    autoLogging: false,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: {
+      req: (request: { method?: string; url?: string }) => ({
+        method: request.method,
+        url: redactUrl(request.url ?? ''),
+      }),
+    },
+    transport:
+      pretty && destination === undefined && prettyAvailable()
+        ? { target: 'pino-pretty' }
+        : undefined,
+  };
   return {
     forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
-    pinoHttp: {
-      level,
-      genReqId: (request: IncomingMessage) => String(request.headers[REQUEST_ID_HEADER]),
-      customAttributeKeys: { reqId: 'request_id' },
-      quietReqLogger: true,
-      autoLogging: false,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      serializers: {
-        req: (request: { method?: string; url?: string }) => ({
-          method: request.method,
-          url: redactUrl(request.url ?? ''),
-        }),
-      },
-      transport: pretty && prettyAvailable() ? { target: 'pino-pretty' } : undefined,
-    },
+    pinoHttp: destination === undefined ? options : [options, destination],
   };
 }
 
