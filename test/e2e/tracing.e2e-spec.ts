@@ -66,12 +66,18 @@ describe('OpenTelemetry tracing', () => {
 
   it('starts a new trace when the caller sends none, and traces a request with a body', async () => {
     exporter.reset();
-    await t.http.post('/api/v1/sessions').send({ session_config: {}, created_by: 'u' }).expect(201);
+    const response = await t.http
+      .post('/api/v1/sessions')
+      .send({ session_config: {}, created_by: 'u' })
+      .expect(201);
     await responsesSettled();
     const spans = exporter.getFinishedSpans();
     const [request] = spans.filter((span) => span.kind === SpanKind.SERVER);
     expect(parentId(request)).toBeUndefined();
     expect(request.name).toBe('POST /api/v1/sessions');
+    expect(response.headers.traceparent).toMatch(
+      new RegExp(`^00-${request.spanContext().traceId}-${request.spanContext().spanId}-01$`),
+    );
     const commands = spans.filter((span) => span.kind === SpanKind.CLIENT);
     expect(commands.length).toBeGreaterThan(0);
     for (const command of commands) {

@@ -3,9 +3,10 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { Logger, PinoLogger } from 'nestjs-pino';
+import { Logger } from 'nestjs-pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { DestinationStream } from 'pino';
+import type { DestinationStream, Logger as PinoRootLogger } from 'pino';
+import { createRootLogger } from './common/logging/log-serializers';
 import { AppModule } from './app.module';
 import { assertEveryRouteDeclaresAccess } from './auth/route-access.check';
 import { listRoutes } from './auth/route-inventory';
@@ -37,6 +38,11 @@ export async function createApp(
   config: AppConfig,
   overrides: AppOverrides = {},
 ): Promise<NestFastifyApplication> {
+  const rootLogger = createRootLogger(
+    config.logging.level,
+    config.env === 'development',
+    overrides.logDestination,
+  );
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
@@ -49,7 +55,7 @@ export async function createApp(
     routerOptions: { maxParamLength: 256 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, overrides.logDestination),
+    AppModule.forRoot(config, rootLogger),
     adapter,
     {
       bufferLogs: true,
@@ -65,7 +71,7 @@ export async function createApp(
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
-  installAppObservability(app, config, overrides);
+  installAppObservability(app, config, overrides, rootLogger);
 
   if (config.cors.origins.length > 0) {
     app.enableCors({
@@ -121,6 +127,7 @@ function installAppObservability(
   app: NestFastifyApplication,
   config: AppConfig,
   overrides: AppOverrides,
+  logger: PinoRootLogger,
 ): void {
   collectProcessMetrics();
   const releaseCommands = observeRedisCommands();
@@ -138,7 +145,7 @@ function installAppObservability(
   installObservability(fastify, {
     rollups: app.get(RequestRollups),
     gauges: app.get(StoreGauges),
-    logger: () => PinoLogger.root,
+    logger,
     metricsToken: observability.metricsToken,
     tenantLabel: observability.tenantLabel,
     tracing,

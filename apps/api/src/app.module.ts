@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import type { Logger } from 'pino';
 import { RedisModule } from '@app/redis';
 import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
@@ -18,15 +18,13 @@ import { StoreMetricsObserver } from './metrics/store-metrics';
 
 @Module({})
 export class AppModule {
-  /** `logDestination`: tests read the log lines from a stream instead of stdout. */
-  static forRoot(config: AppConfig, logDestination?: DestinationStream): DynamicModule {
+  /** `logger`: the root logger (see createRootLogger), made by createApp. */
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        LoggerModule.forRoot(
-          pinoParams(config.logging.level, config.env === 'development', logDestination),
-        ),
+        LoggerModule.forRoot(pinoParams(logger)),
         RedisModule.forRoot({
           url: config.redis.url,
           keyPrefix: config.redis.keyPrefix,
