@@ -514,6 +514,35 @@ describe('Audit trail over HTTP', () => {
       });
     });
 
+    it('records the 503 of a Redis outage once Redis is back', async () => {
+      const writer = t.app.get(AuditWriter);
+      await redis.stop();
+      try {
+        await t.http
+          .post('/api/v1/sessions')
+          .send({ session_config: {}, created_by: 'u' })
+          .expect(503);
+        expect(writer.buffered).toBeGreaterThanOrEqual(1);
+      } finally {
+        await redis.restart();
+      }
+      for (let i = 0; i < 50; i++) {
+        if ((await t.as(ADMIN).get('/api/v1/audit')).status === 200) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await writer.flush();
+      expect(writer.buffered).toBe(0);
+      expect(await trail({ success: 'false' })).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            status_code: 503,
+            operation: 'create',
+            user_id: 'orchestrator-1',
+          }),
+        ]),
+      );
+    });
+
     it('counts, buffers and retries a refused attempt whose audit append fails', async () => {
       const writer = t.app.get(AuditWriter);
       const failures = () =>
@@ -572,9 +601,12 @@ describe('Audit trail over HTTP', () => {
       } finally {
         spy.mockRestore();
       }
+      // Reading the trail is a read too; its own line is not captured (and not printed) here.
+      const silence = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
       const records = (
         await reads.as(ADMIN).get('/api/v1/audit').query({ limit: '100' }).expect(200)
       ).body.audit_records as Rec[];
+      silence.mockRestore();
       expect(records.map((r) => `${r.operation} ${r.resource_id ?? '-'}`)).toEqual([
         'list -',
         `read ${sessionId}`,

@@ -1,3 +1,4 @@
+import type { RedisClient } from '../connection/redis-client.factory';
 import { LuaScript, type LuaScriptOptions } from '../lua-script';
 
 /** `prev` of a tenant's first record. */
@@ -39,9 +40,35 @@ local function audit_append(out)
 end
 `;
 
-/** A write script whose change can be recorded in the same atomic step (see AUDIT_PRELUDE). */
-export function auditedScript(name: string, source: string, options?: LuaScriptOptions): LuaScript {
-  return new LuaScript(name, AUDIT_PRELUDE + source, options);
+/**
+ * A write script whose change can be recorded in the same atomic step (see AUDIT_PRELUDE). Called
+ * without a record (`ARGV[1]` = '': sweepers, work outside a request) it runs the script without
+ * the prelude, so unaudited writes cost exactly what they did before.
+ */
+export class AuditedLuaScript extends LuaScript {
+  private readonly plain: LuaScript;
+
+  constructor(name: string, source: string, options?: LuaScriptOptions) {
+    super(name, AUDIT_PRELUDE + source, options);
+    this.plain = new LuaScript(
+      `${name} (unaudited)`,
+      `local audit_append = function() end\n${source}`,
+      options,
+    );
+  }
+
+  override run(client: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> {
+    if (args[0] === '') return this.plain.run(client, keys.slice(2), args.slice(1));
+    return super.run(client, keys, args);
+  }
+}
+
+export function auditedScript(
+  name: string,
+  source: string,
+  options?: LuaScriptOptions,
+): LuaScript {
+  return new AuditedLuaScript(name, source, options);
 }
 
 /**
