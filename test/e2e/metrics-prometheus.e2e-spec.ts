@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { GAUGE_MAX_AGE_MS, StoreGauges } from '../../apps/api/src/metrics/store-gauges';
+import { eventually, responsesSettled } from '../support/eventually';
 import { RedisServer } from '../support/redis-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -62,6 +63,7 @@ describe('Prometheus GET /metrics', () => {
       .delete(`/api/v1/sessions/${id}`)
       .expect(403);
     await t.anonymous.get('/no/such/path/12345').expect(404);
+    await responsesSettled();
 
     const text = await scrape();
     const route = 'route="/api/v1/sessions/:session_id"';
@@ -159,6 +161,27 @@ describe('Prometheus GET /metrics', () => {
     const later = infoCalls(await scrape());
     expect(first).toBeGreaterThan(0);
     expect(later).toBe(first);
+  });
+
+  it('still answers while Redis is down, with redis_up 0 and the 503s counted', async () => {
+    await redis.stop();
+    try {
+      await t.http.get('/api/v1/sessions').expect(503);
+      await responsesSettled();
+      await eventually(async () => {
+        await t.app.get(StoreGauges).refresh(Date.now() + GAUGE_MAX_AGE_MS);
+        expect(sample(await scrape(), 'masa_redis_up')).toBe(0);
+      });
+      const text = await scrape();
+      expect(
+        sample(
+          text,
+          'masa_http_requests_total{method="GET",route="/api/v1/sessions",status_class="5xx"}',
+        ),
+      ).toBe(1);
+    } finally {
+      await redis.restart();
+    }
   });
 
   it('passes promtool check metrics', async () => {

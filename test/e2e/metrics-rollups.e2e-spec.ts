@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { PerformanceSnapshotSource } from '../../apps/api/src/common/observability/performance-snapshot';
 import { RequestRollups } from '../../apps/api/src/metrics/request-rollups';
+import { responsesSettled } from '../support/eventually';
 import { RedisServer } from '../support/redis-server';
 import { startTestApp, type TestApp, type TestClaims } from '../support/test-app';
 
@@ -59,6 +60,7 @@ describe('Deployment-wide metrics and usage from the replicas’ rollups', () =>
     await b.as(u2).get('/api/v1/sessions/3f1c2a9e-8b7d-4c6e-9f01-23456789abcd').expect(404);
     await a.anonymous.get(`/api/v1/sessions/${id}`).expect(401);
 
+    await responsesSettled();
     expect(await raw.keys('*rollup*')).toEqual([]);
     expect(await raw.keys('*usage*')).toEqual([]);
 
@@ -123,6 +125,7 @@ describe('Deployment-wide metrics and usage from the replicas’ rollups', () =>
   });
 
   it('reports usage per tenant by endpoint, user and day, with HyperLogLog unique users', async () => {
+    await responsesSettled();
     const byEndpoint = (
       await a.as(analyst).get('/api/v1/analytics/usage?group_by=endpoint').expect(200)
     ).body as {
@@ -184,6 +187,7 @@ describe('Deployment-wide metrics and usage from the replicas’ rollups', () =>
   });
 
   it('gives the health module a deployment-wide snapshot', async () => {
+    await responsesSettled();
     const snapshot = await a.app.get(PerformanceSnapshotSource).snapshot(300);
     expect(snapshot.window_seconds).toBe(300);
     // The 10 flushed requests of the first test; later ones are still in the replicas' rollups.
@@ -196,6 +200,7 @@ describe('Deployment-wide metrics and usage from the replicas’ rollups', () =>
   it('flushes what a replica counted when it shuts down', async () => {
     await b.as(u2).get('/api/v1/sessions').expect(200);
     await b.as(u2).get('/api/v1/sessions').expect(200);
+    await responsesSettled();
     await b.close();
     bClosed = true;
     await a.app.get(RequestRollups).flush();

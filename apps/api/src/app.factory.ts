@@ -3,8 +3,10 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { Logger, PinoLogger } from 'nestjs-pino';
+import { Logger } from 'nestjs-pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { DestinationStream, Logger as PinoRootLogger } from 'pino';
+import { createRootLogger } from './common/logging/log-serializers';
 import { AppModule } from './app.module';
 import { assertEveryRouteDeclaresAccess } from './auth/route-access.check';
 import { listRoutes } from './auth/route-inventory';
@@ -22,19 +24,27 @@ import { Tracing } from './tracing/tracing';
 
 export const API_PREFIX = 'api/v1';
 
+/** What tests may swap; production passes nothing. */
+export interface AppOverrides {
+  /** Tests: export spans here (synchronously) instead of over OTLP. */
+  spanExporter?: SpanExporter;
+  /** Tests: write the JSON log lines here instead of stdout. */
+  logDestination?: DestinationStream;
+}
+
 /**
  * Builds the whole application (used by main.ts, the e2e tests and the OpenAPI export), so what
  * the tests drive is exactly what runs in production. Does not listen.
  */
-export interface AppOverrides {
-  /** Tests: export spans here (synchronously) instead of over OTLP. */
-  spanExporter?: SpanExporter;
-}
-
 export async function createApp(
   config: AppConfig,
   overrides: AppOverrides = {},
 ): Promise<NestFastifyApplication> {
+  const rootLogger = createRootLogger(
+    config.logging.level,
+    config.env === 'development',
+    overrides.logDestination,
+  );
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
@@ -46,9 +56,13 @@ export async function createApp(
     // Cache keys may be 250 characters (Fastify's default is 100, answered with 414).
     routerOptions: { maxParamLength: 256 },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    bufferLogs: true,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, rootLogger),
+    adapter,
+    {
+      bufferLogs: true,
+    },
+  );
   app.useLogger(app.get(Logger));
   assertEveryRouteDeclaresAccess(listRoutes(app, API_PREFIX));
 
@@ -68,7 +82,7 @@ export async function createApp(
     if (shutdown.draining) void reply.header('connection', 'close');
     done(null, payload);
   });
-  installAppObservability(app, config, overrides);
+  installAppObservability(app, config, overrides, rootLogger);
 
   if (config.cors.origins.length > 0) {
     app.enableCors({
@@ -125,6 +139,7 @@ function installAppObservability(
   app: NestFastifyApplication,
   config: AppConfig,
   overrides: AppOverrides,
+  logger: PinoRootLogger,
 ): void {
   collectProcessMetrics();
   const releaseCommands = observeRedisCommands();
@@ -142,7 +157,7 @@ function installAppObservability(
   installObservability(fastify, {
     rollups: app.get(RequestRollups),
     gauges: app.get(StoreGauges),
-    logger: () => PinoLogger.root,
+    logger,
     metricsToken: observability.metricsToken,
     tenantLabel: observability.tenantLabel,
     tracing,

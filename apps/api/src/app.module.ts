@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { RedisModule } from '@app/redis';
 import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
@@ -19,13 +20,14 @@ import { StoreMetricsObserver } from './metrics/store-metrics';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `logger`: the root logger (see createRootLogger), made by createApp. */
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
         LifecycleModule,
-        LoggerModule.forRoot(pinoParams(config.logging.level, config.env === 'development')),
+        LoggerModule.forRoot(pinoParams(logger)),
         RedisModule.forRoot({
           url: config.redis.url,
           keyPrefix: config.redis.keyPrefix,

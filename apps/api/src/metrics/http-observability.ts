@@ -19,8 +19,8 @@ const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 export interface ObservabilityOptions {
   rollups: RequestRollups;
   gauges: StoreGauges;
-  /** The root logger, for requests that never reached the per-request logger. */
-  logger: () => PinoLogger;
+  /** The application's root logger (the request line names its request_id itself). */
+  logger: PinoLogger;
   metricsToken?: string;
   tenantLabel: boolean;
   tracing?: Tracing;
@@ -103,7 +103,11 @@ export function installObservability(
     if (tracing === undefined) return done();
     const { span, context } = tracing.startRequest(request.method, request.headers);
     (request as Traced)[SPAN] = span;
-    void reply.header('traceparent', tracing.traceparent(span));
+    const traceparent = tracing.traceparent(span);
+    void reply.header('traceparent', traceparent);
+    // Whatever reads the trace id from the request's traceparent (the audit log) gets this trace's,
+    // also when the caller sent none.
+    request.headers.traceparent = traceparent;
     tracing.within(context, done, request.raw);
   });
 
@@ -165,14 +169,13 @@ function logRequest(
   ms: number,
   principal: AuthenticatedRequest['principal'],
   span: Traced[typeof SPAN],
-  fallback: () => PinoLogger,
+  log: PinoLogger,
 ): void {
-  const child = (request.raw as { log?: PinoLogger }).log;
-  const log = child ?? fallback();
   const status = reply.statusCode;
   const level = status >= 500 ? 'error' : 'info';
   if (!log.isLevelEnabled(level)) return;
   const line: RequestLogLine = {
+    request_id: request.id,
     method: request.method,
     url: redactUrl(request.url),
     route: series.route,
@@ -182,8 +185,6 @@ function logRequest(
     sub: principal?.sub,
     trace_id: span?.spanContext().traceId ?? traceIdOf(request.headers.traceparent),
   };
-  // The per-request child logger already carries request_id.
-  if (child === undefined) line.request_id = request.id;
   log[level](line, 'request completed');
 }
 

@@ -15,8 +15,7 @@ export interface RedisCommandListener<State> {
   end(event: RedisCommandEvent, state: State, error: unknown): void;
 }
 
-const STATE = Symbol('masa.redisCommandState');
-type Carrier<State> = RedisCommandEvent & { [STATE]?: State };
+type Carrier = RedisCommandEvent & Record<symbol, unknown>;
 
 /**
  * Subscribes to ioredis' own command tracing channel instead of wrapping the client: ioredis
@@ -24,15 +23,25 @@ type Carrier<State> = RedisCommandEvent & { [STATE]?: State };
  * node alike, pipelines included), and builds nothing when no one listens. Returns the unsubscribe.
  */
 export function subscribeRedisCommands<State>(listener: RedisCommandListener<State>): () => void {
-  const channel = diagnostics.tracingChannel<unknown, Carrier<State>>('ioredis:command');
+  const channel = diagnostics.tracingChannel<unknown, Carrier>('ioredis:command');
+  // Every subscriber sees the same event object: each keeps its state under its own key.
+  const state = Symbol('redisCommandState');
   const handlers = {
-    start(event: Carrier<State>) {
-      event[STATE] = listener.start(event);
+    start(event: Carrier) {
+      try {
+        event[state] = listener.start(event);
+      } catch {
+        // Observing must never fail the command it observes.
+      }
     },
     end() {},
     asyncStart() {},
-    asyncEnd(event: Carrier<State>) {
-      listener.end(event, event[STATE] as State, event.error);
+    asyncEnd(event: Carrier) {
+      try {
+        listener.end(event, event[state] as State, event.error);
+      } catch {
+        // as above
+      }
     },
     error() {},
   };

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { REQUEST_ID_HEADER } from '../http/request-id';
 
 /** Query parameters whose values are credentials (matched case-insensitively). */
@@ -29,7 +30,7 @@ export function redactUrl(url: string): string {
 
 /** The fields of the one line logged per request (see the observability hooks). */
 export interface RequestLogLine {
-  request_id?: string;
+  request_id: string;
   method: string;
   url: string;
   route: string;
@@ -57,28 +58,44 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * nestjs-pino settings: JSON lines at LOG_LEVEL; pino-http only provides the per-request child
- * logger (bound to request_id) and logs nothing itself; the request line is written once per
- * response by the observability hook with the route template, tenant, subject and trace id.
- * pino-pretty makes development output readable when it is installed (it is optional).
+ * The application's root logger: JSON lines at LOG_LEVEL with credentials redacted. pino-pretty
+ * makes development output readable when it is installed (it is optional).
  */
-export function pinoParams(level: string, pretty: boolean): Params {
+export function createRootLogger(
+  level: string,
+  pretty: boolean,
+  destination?: DestinationStream,
+): Logger {
+  const options: LoggerOptions = {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    transport:
+      pretty && destination === undefined && prettyAvailable()
+        ? { target: 'pino-pretty' }
+        : undefined,
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}
+
+/**
+ * nestjs-pino settings over the root logger: pino-http only provides the per-request child logger
+ * (one child per request; what services log during a request carries `req` with its id) and logs
+ * nothing itself. The request line is written once per response by the observability hook.
+ */
+export function pinoParams(logger: Logger): Params {
   return {
     forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
     pinoHttp: {
-      level,
+      logger,
       genReqId: (request: IncomingMessage) => String(request.headers[REQUEST_ID_HEADER]),
-      customAttributeKeys: { reqId: 'request_id' },
-      quietReqLogger: true,
       autoLogging: false,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       serializers: {
-        req: (request: { method?: string; url?: string }) => ({
+        req: (request: { id?: unknown; method?: string; url?: string }) => ({
+          request_id: request.id,
           method: request.method,
           url: redactUrl(request.url ?? ''),
         }),
       },
-      transport: pretty && prettyAvailable() ? { target: 'pino-pretty' } : undefined,
     },
   };
 }
