@@ -18,6 +18,9 @@ describe('Cache API over HTTP', () => {
     t = await startTestApp(redis.url, {
       CACHE_DEFAULT_TTL_SECONDS: '600',
       CACHE_MAX_TTL_SECONDS: '86400',
+      // Seeding 100k entries on a loaded 2-core CI machine can queue a command past the default
+      // 2 s; no test here is about timeouts (outages are tested elsewhere).
+      REDIS_COMMAND_TIMEOUT_MS: '15000',
     });
   });
 
