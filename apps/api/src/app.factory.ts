@@ -2,6 +2,7 @@ import helmet from '@fastify/helmet';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyServerOptions } from 'fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -18,7 +19,7 @@ export const API_PREFIX = 'api/v1';
  * the tests drive is exactly what runs in production. Does not listen.
  */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({
+  const options: FastifyServerOptions = {
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     genReqId: assignRequestId,
@@ -28,7 +29,16 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     onConstructorPoisoning: 'error',
     // Cache keys may be 250 characters (Fastify's default is 100, answered with 414).
     routerOptions: { maxParamLength: 256 },
-  });
+  };
+  const tls = config.http.tls;
+  // TLS 1.3 only (the plan's transport), HTTP/2 with HTTP/1.1 for clients that do not offer h2.
+  const adapter = tls
+    ? new FastifyAdapter({
+        ...options,
+        http2: true,
+        https: { ...tls, minVersion: 'TLSv1.3', allowHTTP1: true },
+      })
+    : new FastifyAdapter(options);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bufferLogs: true,
   });

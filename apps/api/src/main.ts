@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   await app.listen(config.http.port, config.http.host);
   new Logger('Bootstrap').log(
-    `listening on http://${config.http.host}:${config.http.port} (APP_ENV=${config.env})`,
+    `listening on ${config.http.tls ? 'https' : 'http'}://${config.http.host}:${config.http.port} (APP_ENV=${config.env})`,
   );
 }
 
