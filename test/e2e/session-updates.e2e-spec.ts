@@ -148,11 +148,9 @@ describe('Session updates as the plan writes them (RFC 7396)', () => {
     const id = await createSession();
     const writers = Array.from({ length: 20 }, (_, i) =>
       i % 2 === 0
-        ? t.http
-            .put(`/api/v1/sessions/${id}`)
-            .send({
-              updates: { metadata: { [`k${i}`]: i }, session_config: { limits: { [`l${i}`]: i } } },
-            })
+        ? t.http.put(`/api/v1/sessions/${id}`).send({
+            updates: { metadata: { [`k${i}`]: i }, session_config: { limits: { [`l${i}`]: i } } },
+          })
         : t.http
             .patch(`/api/v1/sessions/${id}`)
             .set('Content-Type', MERGE_PATCH)
