@@ -58,7 +58,7 @@ describe('RedisApiKeyRepository against a real Redis', () => {
     expect(await repo.get('acme', '0000000000000002')).toBeNull();
     expect(await repo.list('acme')).toEqual([]);
     await repo.create('acme', key('0000000000000003'), 2);
-    expect(await raw.zrange('it:{acme}:apikeys', 0, -1)).toEqual(['0000000000000003']);
+    expect(await raw.zrange('it:{acme}:apikeys', '0', '-1')).toEqual(['0000000000000003']);
   });
 
   it('refuses a key past the per-tenant maximum, counting live keys only', async () => {
