@@ -2,6 +2,7 @@ import helmet from '@fastify/helmet';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyServerOptions } from 'fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -46,7 +47,7 @@ export async function createApp(
     config.env === 'development',
     overrides.logDestination,
   );
-  const adapter = new FastifyAdapter({
+  const options: FastifyServerOptions = {
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     genReqId: assignRequestId,
@@ -56,7 +57,16 @@ export async function createApp(
     onConstructorPoisoning: 'error',
     // Cache keys may be 250 characters (Fastify's default is 100, answered with 414).
     routerOptions: { maxParamLength: 256 },
-  });
+  };
+  const tls = config.http.tls;
+  // TLS 1.3 only (the plan's transport), HTTP/2 with HTTP/1.1 for clients that do not offer h2.
+  const adapter = tls
+    ? new FastifyAdapter({
+        ...options,
+        http2: true,
+        https: { ...tls, minVersion: 'TLSv1.3', allowHTTP1: true },
+      })
+    : new FastifyAdapter(options);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, rootLogger),
     adapter,

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   new Logger('Bootstrap').log(
-    `listening on http://${config.http.host}:${config.http.port} (APP_ENV=${config.env})`,
+    `listening on ${config.http.tls ? 'https' : 'http'}://${config.http.host}:${config.http.port} (APP_ENV=${config.env})`,
   );
 }
 

@@ -14,6 +14,8 @@ export interface AppConfig {
     bodyLimitBytes: number;
     /** Fastify's trustProxy: false, true, a hop count or a list of addresses/CIDRs. */
     trustProxy: boolean | number | string[];
+    /** PEM certificate chain and private key when the API terminates TLS itself. */
+    tls?: { cert: Buffer; key: Buffer };
   };
   redis: {
     url: string;

@@ -125,6 +125,19 @@ export class EnvironmentVariables {
   @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/)
   TRUST_PROXY = 'false';
 
+  /**
+   * TLS termination in the API itself (for deployments without an ingress): PEM files of the
+   * certificate (chain) and its private key. Both or neither. TLS 1.3 only; HTTP/2 with HTTP/1.1
+   * fallback (ALPN).
+   */
+  @IsOptional()
+  @IsString()
+  TLS_CERT_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  TLS_KEY_FILE?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import type { AppConfig } from './app-config';
@@ -72,6 +73,7 @@ export function loadConfig(
       port: env.PORT,
       bodyLimitBytes: env.BODY_LIMIT,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      tls: loadTls(env.TLS_CERT_FILE, env.TLS_KEY_FILE),
     },
     redis: {
       url: env.REDIS_URL ?? DEVELOPMENT_REDIS_URL,
@@ -153,6 +155,30 @@ export function loadConfig(
       serviceName: env.OTEL_SERVICE_NAME,
     },
   };
+}
+
+/** Both files or neither; read and checked as a pair now, so a bad file stops start-up. */
+function loadTls(certFile?: string, keyFile?: string): { cert: Buffer; key: Buffer } | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new ConfigError('set both TLS_CERT_FILE and TLS_KEY_FILE, or neither');
+  }
+  const read = (file: string, variable: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ConfigError(`${variable}: cannot read ${file} (${(error as Error).message})`);
+    }
+  };
+  const tls = { cert: read(certFile, 'TLS_CERT_FILE'), key: read(keyFile, 'TLS_KEY_FILE') };
+  try {
+    createSecureContext(tls);
+  } catch (error) {
+    throw new ConfigError(
+      `TLS_CERT_FILE / TLS_KEY_FILE are not a matching PEM certificate and key (${(error as Error).message})`,
+    );
+  }
+  return tls;
 }
 
 /** The encryption key ring; a bad entry stops start-up naming its key id (never the key). */
