@@ -63,11 +63,7 @@ export class AuditedLuaScript extends LuaScript {
   }
 }
 
-export function auditedScript(
-  name: string,
-  source: string,
-  options?: LuaScriptOptions,
-): LuaScript {
+export function auditedScript(name: string, source: string, options?: LuaScriptOptions): LuaScript {
   return new AuditedLuaScript(name, source, options);
 }
 
