@@ -159,6 +159,25 @@ export class SessionsController {
       'Alias: the same fields at the top level (without `updates`) replace the stored objects ' +
       'whole. Concurrent updates never lose one another; If-Match makes the write conditional.',
   })
+  @ApiBody({
+    type: UpdateSessionDto,
+    examples: {
+      plan: {
+        summary: "The plan's form (merged)",
+        value: {
+          updates: {
+            session_config: { max_turns: 30, draft: null },
+            metadata: { priority: 'low' },
+            status: 'running',
+          },
+        },
+      },
+      alias: {
+        summary: 'Top-level alias (replaces each object given)',
+        value: { metadata: { project: 'apollo' }, status: 'running' },
+      },
+    },
+  })
   @ApiOkResponse({ type: UpdatedSessionDto })
   @ApiProblems(400, 404, 409, 412, 413)
   async update(
