@@ -144,7 +144,10 @@ describe('Backup and restore over HTTP', () => {
         .body,
     };
     const cache = (
-      await agent.post('/api/v1/cache/batch-get').send({ keys: ['llm:answer-1', 'plain'] })
+      await agent
+        .post('/api/v1/cache/batch-get')
+        .send({ cache_keys: ['llm:answer-1', 'plain'] })
+        .expect(200)
     ).body;
     return { sessions, memory, lists, cache };
   }
@@ -204,7 +207,7 @@ describe('Backup and restore over HTTP', () => {
       .put(`/api/v1/sessions/${ids[2]}/status`)
       .send({ status: 'completed' })
       .expect(200);
-    expect(updated.body.version ?? 3).toBe(3);
+    expect(updated.body.version).toBe(3);
   });
 
   it('keeps ciphertext unless decrypt=true, and audits the decrypting export', async () => {
@@ -276,7 +279,7 @@ describe('Backup and restore over HTTP', () => {
       { ...lines[1], session_id: 'not-a-uuid' },
       { type: 'spaceship' },
       { ...lines[2], payload_encoding: 'stored', config: 'tampered' },
-      { ...lines[1], created_by: { __proto__: 1 } },
+      '{"type":"session","__proto__":{"polluted":true}}',
       lines[1],
     ];
     const result = await importLines(admin(), mixed).expect(200);
@@ -284,6 +287,7 @@ describe('Backup and restore over HTTP', () => {
     expect(result.body.failed).toBe(5);
     expect(result.body.errors.map((e: { line: number }) => e.line)).toEqual([2, 3, 4, 5, 6]);
     expect(result.body.errors[1].reason).toMatch(/session_id/);
+    expect(result.body.errors[4].reason).toMatch(/__proto__/);
     await expectConsistent();
   });
 
