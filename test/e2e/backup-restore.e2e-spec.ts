@@ -5,7 +5,11 @@ import type TestAgent from 'supertest/lib/agent';
 import { ConsistencyChecker } from '../../libs/redis/src/consistency/consistency-checker';
 import { RedisKeyBuilder } from '../../libs/redis/src/keys/redis-key-builder';
 import { RedisServer } from '../support/redis-server';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backup, restore } from '../../scripts/backup';
+import { startTestApp, tokenFor, type TestApp } from '../support/test-app';
 
 const NDJSON = 'application/x-ndjson';
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
@@ -363,5 +367,41 @@ describe('Backup and restore over HTTP', () => {
       .set('Content-Type', NDJSON)
       .send('\n')
       .expect(400);
+  });
+
+  it('npm run backup / restore wrap the two routes, with argument validation', async () => {
+    const ids = await seed(orchestrator());
+    await t.app.listen(0, '127.0.0.1');
+    const url = await t.app.getUrl();
+    const token = tokenFor({ sub: 'admin-1', roles: ['admin'], tenant: 'default' });
+    const dir = mkdtempSync(join(tmpdir(), 'masa-backup-'));
+    const file = join(dir, 'tenant.ndjson');
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await expect(backup(['--token', token])).rejects.toThrow(/--url is required/);
+      await expect(backup(['--url', 'ftp://x', '--token', token])).rejects.toThrow(/http/);
+      await expect(
+        restore(['--url', url, '--token', token, '--file', file, '--conflict', 'maybe']),
+      ).rejects.toThrow(/cannot be read/);
+      expect(await backup(['--url', url, '--token', 'not-a-token', '--out', file])).toBe(1);
+
+      expect(await backup(['--url', url, '--token', token, '--out', file])).toBe(0);
+      expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(9);
+      await raw.flushall();
+      await expect(
+        restore(['--url', url, '--token', token, '--file', file, '--conflict', 'maybe']),
+      ).rejects.toThrow(/--conflict/);
+      expect(
+        await restore(['--url', url, '--token', token, '--file', file, '--conflict', 'skip']),
+      ).toBe(0);
+      expect(stdout.mock.calls.map(([text]) => String(text)).join('')).toContain('"imported": 9');
+      await orchestrator().get(`/api/v1/sessions/${ids[0]}`).expect(200);
+      await expectConsistent();
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -48,7 +48,9 @@ describe('RedisBackupRepository export batching against a real Redis', () => {
       },
     ]);
     const ranges: string[][] = [];
-    const zrange = client.zrange.bind(client) as (...args: string[]) => Promise<string[]>;
+    const zrange = client.zrange.bind(client) as unknown as (
+      ...args: string[]
+    ) => Promise<string[]>;
     jest.spyOn(client, 'zrange').mockImplementation(((...args: string[]) => {
       ranges.push(args);
       return zrange(...args);

@@ -1,11 +1,10 @@
+import { Readable } from 'node:stream';
 import { ndjsonLines, type NdjsonLine } from './ndjson';
 
 async function collect(chunks: string[], max = 100): Promise<NdjsonLine[]> {
   const lines: NdjsonLine[] = [];
   for await (const line of ndjsonLines(
-    (async function* () {
-      yield* chunks.map((chunk) => Buffer.from(chunk));
-    })(),
+    Readable.from(chunks.map((chunk) => Buffer.from(chunk))),
     max,
   )) {
     lines.push(line);
@@ -35,7 +34,10 @@ describe('ndjsonLines', () => {
   it('keeps multi-byte characters split between chunks intact', async () => {
     const bytes = Buffer.from('{"é":"✓"}\n');
     const lines: NdjsonLine[] = [];
-    for await (const line of ndjsonLines([bytes.subarray(0, 3), bytes.subarray(3)], 100)) {
+    for await (const line of ndjsonLines(
+      Readable.from([bytes.subarray(0, 3), bytes.subarray(3)]),
+      100,
+    )) {
       lines.push(line);
     }
     expect(lines).toEqual([{ number: 1, text: '{"é":"✓"}' }]);
