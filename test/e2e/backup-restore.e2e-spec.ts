@@ -285,13 +285,15 @@ describe('Backup and restore over HTTP', () => {
       { ...lines[2], payload_encoding: 'stored', config: 'tampered' },
       '{"type":"session","__proto__":{"polluted":true}}',
       lines[1],
+      { ...lines[2], config: JSON.stringify('not an object') },
     ];
     const result = await importLines(admin(), mixed).expect(200);
     expect(result.body.imported).toBe(2);
-    expect(result.body.failed).toBe(5);
-    expect(result.body.errors.map((e: { line: number }) => e.line)).toEqual([2, 3, 4, 5, 6]);
+    expect(result.body.failed).toBe(6);
+    expect(result.body.errors.map((e: { line: number }) => e.line)).toEqual([2, 3, 4, 5, 6, 8]);
     expect(result.body.errors[1].reason).toMatch(/session_id/);
     expect(result.body.errors[4].reason).toMatch(/__proto__/);
+    expect(result.body.errors[5].reason).toMatch(/config must decode to a JSON object/);
     await expectConsistent();
   });
 

@@ -18,6 +18,7 @@ import {
   type PayloadEncoding,
   type SessionBackup,
 } from './backup.repository';
+import { InvalidBackupRecordError } from './backup-record';
 import { IMPORT_CACHE, IMPORT_MEMORY, IMPORT_SESSION } from './backup.scripts';
 
 type Hash = Record<string, string>;
@@ -233,6 +234,14 @@ export class RedisBackupRepository extends BackupRepository {
     const space = this.keys.sessions(tenant);
     const config = this.stored(s.config, s.payload_encoding);
     const metadata = this.stored(s.metadata, s.payload_encoding);
+    for (const [field, value] of [
+      ['config', config.decoded],
+      ['metadata', metadata.decoded],
+    ]) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new InvalidBackupRecordError(`${String(field)} must decode to a JSON object`);
+      }
+    }
     // prettier-ignore
     const fields: (string | number)[] = [
       'config', config.stored,
