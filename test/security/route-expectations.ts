@@ -35,6 +35,8 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'POST /api/v1/admin/api-keys': 'admin:api-keys',
   'GET /api/v1/admin/api-keys': 'admin:api-keys',
   'DELETE /api/v1/admin/api-keys/:key_id': 'admin:api-keys',
+  'GET /api/v1/admin/export': 'admin:export',
+  'POST /api/v1/admin/import': 'admin:import',
 
   'POST /api/v1/cache/invalidate': 'cache:invalidate',
   'POST /api/v1/cache/batch-get': 'cache:read',

@@ -17,6 +17,7 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { pinoParams } from './common/logging/log-serializers';
 import { MetricsModule } from './metrics/metrics.module';
+import { BackupModule } from './backup/backup.module';
 import { StoreMetricsObserver } from './metrics/store-metrics';
 
 @Module({})
@@ -50,6 +51,7 @@ export class AppModule {
         AuditModule,
         DashboardModule,
         MetricsModule,
+        BackupModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

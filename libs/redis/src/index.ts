@@ -51,3 +51,5 @@ export {
 export { StoreStatisticsReader, type StoreStatistics } from './observability/store-statistics';
 export * from './metrics/request-rollup.repository';
 export { USAGE_RETENTION_DAYS } from './metrics/redis-request-rollup.repository';
+export * from './backup/backup.repository';
+export { parseBackupRecord, InvalidBackupRecordError } from './backup/backup-record';

@@ -49,6 +49,8 @@ function instrumented<T extends object>(
   };
 }
 import { ApiKeyRepository } from './api-keys/api-key.repository';
+import { BackupRepository } from './backup/backup.repository';
+import { RedisBackupRepository } from './backup/redis-backup.repository';
 import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
 
 @Module({
@@ -104,6 +106,7 @@ import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
     StoreStatisticsReader,
     { provide: RequestRollupRepository, useClass: RedisRequestRollupRepository },
     { provide: ApiKeyRepository, useClass: RedisApiKeyRepository },
+    { provide: BackupRepository, useClass: RedisBackupRepository },
   ],
   exports: [
     SessionRepository,
@@ -117,6 +120,7 @@ import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
     StoreStatisticsReader,
     RequestRollupRepository,
     ApiKeyRepository,
+    BackupRepository,
   ],
 })
 export class RedisModule

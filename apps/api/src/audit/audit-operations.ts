@@ -27,6 +27,9 @@ const NAMED: Record<string, [resourceType: string, operation: string, read?: 're
   'GET /memory/sessions/:session_id': ['memory', 'list', 'read'],
   'GET /memory/agents': ['memory', 'list', 'read'],
   'POST /admin/reencrypt': ['admin', 'reencrypt'],
+  // A backup leaves with the tenant's data: recorded whatever AUDIT_READS says (decrypt included).
+  'GET /admin/export': ['admin', 'export'],
+  'POST /admin/import': ['admin', 'import'],
   'POST /cache/invalidate': ['cache', 'invalidate'],
   'POST /cache/batch-get': ['cache', 'batch_read', 'read'],
   'POST /cache/:cache_key': ['cache', 'set'],

@@ -18,6 +18,8 @@ export const PERMISSIONS = [
   'health:read',
   'admin:maintenance',
   'admin:api-keys',
+  'admin:export',
+  'admin:import',
   '*',
 ] as const;
 

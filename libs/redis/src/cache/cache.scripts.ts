@@ -286,3 +286,6 @@ return { page[1], removed }
 `,
   FREES_MEMORY,
 );
+
+/** The prelude, for the backup import scripts (same helpers, same layout). */
+export const CACHE_PRELUDE = PRELUDE;

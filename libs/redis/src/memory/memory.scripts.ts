@@ -473,3 +473,6 @@ if done > 0 then audit_append({ fields_reencrypted = done }) end
 return done
 `,
 );
+
+/** The prelude, for the backup import scripts (same helpers, same layout). */
+export const MEMORY_PRELUDE = PRELUDE;

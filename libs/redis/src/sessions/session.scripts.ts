@@ -234,3 +234,6 @@ return purge_expired(now_ms(), tonumber(ARGV[A + 1]))
 `,
   FREES_MEMORY,
 );
+
+/** The prelude, for the backup import scripts (same helpers, same layout). */
+export const SESSION_PRELUDE = PRELUDE;
