@@ -16,6 +16,11 @@ export interface LuaScriptOptions {
   allowOom?: boolean;
 }
 
+/** Removes data only: may run when Redis is out of memory, which is how memory is freed. */
+export const FREES_MEMORY: LuaScriptOptions = { allowOom: true };
+/** Reads only: runs while Redis refuses writes. */
+export const READ_ONLY: LuaScriptOptions = { writes: false };
+
 /**
  * A Lua script sent by SHA (EVALSHA) with a fallback to EVAL when the server has not seen it yet
  * (fresh start, failover, SCRIPT FLUSH). Works the same on Cluster: the first key routes the call.

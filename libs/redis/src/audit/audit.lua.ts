@@ -91,3 +91,16 @@ return redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[1], 'LIMIT', ARGV[2])
   // Trimming frees memory, so it runs when Redis is full.
   { allowOom: true },
 );
+
+/**
+ * How a script file builds its scripts over its own prelude: `script` for plain ones, `audited` for
+ * writes whose change is recorded in the same step.
+ */
+export function scriptBuilders(prelude: string) {
+  return {
+    script: (name: string, body: string, options?: LuaScriptOptions) =>
+      new LuaScript(name, prelude + body, options),
+    audited: (name: string, body: string, options?: LuaScriptOptions) =>
+      auditedScript(name, prelude + body, options),
+  };
+}

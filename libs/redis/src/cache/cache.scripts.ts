@@ -1,5 +1,5 @@
-import { auditedScript } from '../audit/audit.lua';
-import { LuaScript, type LuaScriptOptions } from '../lua-script';
+import { scriptBuilders } from '../audit/audit.lua';
+import { FREES_MEMORY, READ_ONLY } from '../lua-script';
 
 /*
  * Cache writes run as Lua so that an entry, the key index and its tag indexes change together.
@@ -87,14 +87,7 @@ local function has_tag(tags, tag)
 end
 `;
 
-const script = (name: string, body: string, options?: LuaScriptOptions) =>
-  new LuaScript(name, PRELUDE + body, options);
-/** A write: KEYS and ARGV start with the audit stream, head and record (see AUDIT_PRELUDE). */
-const audited = (name: string, body: string, options?: LuaScriptOptions) =>
-  auditedScript(name, PRELUDE + body, options);
-/** Removes data only: may run when Redis is out of memory, which is how memory is freed. */
-const FREES_MEMORY: LuaScriptOptions = { allowOom: true };
-const READ_ONLY: LuaScriptOptions = { writes: false };
+const { script, audited } = scriptBuilders(PRELUDE);
 
 /**
  * KEYS[1]=entry. ARGV: cache_key, data, ttl_ms, only_if_absent ('1'|'0'), tags (comma-joined).

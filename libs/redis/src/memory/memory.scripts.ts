@@ -1,5 +1,5 @@
-import { auditedScript } from '../audit/audit.lua';
-import { LuaScript, type LuaScriptOptions } from '../lua-script';
+import { auditedScript, scriptBuilders } from '../audit/audit.lua';
+import { FREES_MEMORY, READ_ONLY } from '../lua-script';
 import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
 
 /*
@@ -97,14 +97,7 @@ local function purge_or_retry(now, limit)
 end
 `;
 
-const script = (name: string, body: string, options?: LuaScriptOptions) =>
-  new LuaScript(name, PRELUDE + body, options);
-/** A write: KEYS and ARGV start with the audit stream, head and record (see AUDIT_PRELUDE). */
-const audited = (name: string, body: string, options?: LuaScriptOptions) =>
-  auditedScript(name, PRELUDE + body, options);
-/** Removes data only: may run when Redis is out of memory, which is how memory is freed. */
-const FREES_MEMORY: LuaScriptOptions = { allowOom: true };
-const READ_ONLY: LuaScriptOptions = { writes: false };
+const { script, audited } = scriptBuilders(PRELUDE);
 
 /**
  * KEYS[1]=record. ARGV: agent (encoded), session, session record key, memory_id, agent_id,

@@ -1,5 +1,5 @@
-import { auditedScript } from '../audit/audit.lua';
-import { LuaScript, type LuaScriptOptions } from '../lua-script';
+import { scriptBuilders } from '../audit/audit.lua';
+import { FREES_MEMORY } from '../lua-script';
 import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
 import { memoryPrelude } from '../memory/memory.scripts';
 
@@ -69,13 +69,7 @@ local function purge_expired(now, limit)
 end
 `;
 
-const script = (name: string, body: string, options?: LuaScriptOptions) =>
-  new LuaScript(name, PRELUDE + body, options);
-/** A write: KEYS and ARGV start with the audit stream, head and record (see AUDIT_PRELUDE). */
-const audited = (name: string, body: string, options?: LuaScriptOptions) =>
-  auditedScript(name, PRELUDE + body, options);
-/** Removes data only: may run when Redis is out of memory, which is how memory is freed. */
-const FREES_MEMORY: LuaScriptOptions = { allowOom: true };
+const { script, audited } = scriptBuilders(PRELUDE);
 
 /** KEYS[1]=all-index. ARGV: count, then per session 9 fields. Returns created_at (ms). */
 export const CREATE_SESSIONS = audited(
