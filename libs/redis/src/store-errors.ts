@@ -1,3 +1,5 @@
+import type { ChainableCommander } from 'ioredis';
+
 /**
  * Errors the data layer raises. They carry no HTTP meaning; the API maps them (global filter).
  */
@@ -123,4 +125,17 @@ export async function storeCall<T>(operation: () => Promise<T>): Promise<T> {
     }
     throw error;
   }
+}
+
+/**
+ * Runs a pipeline and returns its replies' values. A per-command error (e.g. LOADING on one node)
+ * fails the whole call and is judged like any other store failure.
+ */
+export async function storePipeline(pipeline: ChainableCommander): Promise<unknown[]> {
+  return storeCall(async () => {
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([error]) => error);
+    if (failed?.[0]) throw failed[0];
+    return results.map(([, value]) => value);
+  });
 }

@@ -3,7 +3,7 @@ import type { RedisClient } from '../connection/redis-client.factory';
 import { RedisKeyBuilder } from '../keys/redis-key-builder';
 import { LuaScript } from '../lua-script';
 import { REDIS_CLIENT } from '../redis.constants';
-import { storeCall } from '../store-errors';
+import { storeCall, storePipeline } from '../store-errors';
 import {
   ApiKeyRepository,
   type CreateApiKeyOutcome,
@@ -87,15 +87,10 @@ export class RedisApiKeyRepository extends ApiKeyRepository {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hgetall(space.record(id));
-    const replies = await storeCall(async () => {
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([error]) => error);
-      if (failed?.[0]) throw failed[0];
-      return results;
-    });
+    const replies = await storePipeline(pipeline);
     const now = Date.now();
     return ids
-      .map((id, i) => toApiKey(id, (replies[i]?.[1] ?? {}) as Record<string, string>, now))
+      .map((id, i) => toApiKey(id, (replies[i] ?? {}) as Record<string, string>, now))
       .filter((key): key is StoredApiKey => key !== null);
   }
 

@@ -5,7 +5,7 @@ import { MemoryKeyspace } from '../keys/memory-keyspace';
 import { memoryDataBytes } from '../memory/redis-memory.repository';
 import { jsonByteLength, PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
-import { storeCall } from '../store-errors';
+import { storeCall, storePipeline } from '../store-errors';
 import { TenantRegistry } from '../tenant-registry';
 import {
   BackupRepository,
@@ -102,12 +102,7 @@ export class RedisBackupRepository extends BackupRepository {
       for (const key of keys) pipeline.hgetall(key);
       pipeline.pttl(keys[0]);
     }
-    const results = await storeCall(async () => {
-      const replies = (await pipeline.exec()) ?? [];
-      const failed = replies.find(([error]) => error);
-      if (failed?.[0]) throw failed[0];
-      return replies.map(([, value]) => value);
-    });
+    const results = await storePipeline(pipeline);
     let at = 0;
     return records.map((keys) => {
       const hashes = keys.map(() => results[at++] as Hash);

@@ -1,5 +1,4 @@
-import { Cluster } from 'ioredis';
-import type { RedisClient } from './redis-client.factory';
+import { primaries, type RedisClient } from './redis-client.factory';
 
 /**
  * Redis must keep every key until we delete it: an evicted record leaves its index entries behind
@@ -22,9 +21,10 @@ export class EvictionPolicyError extends Error {
 
 /** The maxmemory-policy of every primary, read from INFO (CONFIG may be disabled on managed Redis). */
 export async function readEvictionPolicies(client: RedisClient): Promise<string[]> {
-  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
   const policies = await Promise.all(
-    nodes.map(async (node) => /^maxmemory_policy:(\S+)/m.exec(await node.info('memory'))?.[1]),
+    primaries(client).map(
+      async (node) => /^maxmemory_policy:(\S+)/m.exec(await node.info('memory'))?.[1],
+    ),
   );
   return [...new Set(policies.filter((policy): policy is string => policy !== undefined))];
 }

@@ -72,3 +72,8 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
     }
   }
 }
+
+/** The primaries to ask for server-wide facts (INFO, SCAN): every master on Cluster, else the one. */
+export function primaries(client: RedisClient): Redis[] {
+  return client instanceof Cluster ? client.nodes('master') : [client];
+}

@@ -1,5 +1,5 @@
-import type { Cluster } from 'ioredis';
-import type { RedisClient } from '../connection/redis-client.factory';
+import { primaries, type RedisClient } from '../connection/redis-client.factory';
+import { storePipeline } from '../store-errors';
 import { MemoryKeyspace } from '../keys/memory-keyspace';
 import { encodeKeyPart, type RedisKeyBuilder } from '../keys/redis-key-builder';
 
@@ -38,7 +38,6 @@ export interface ConsistencyCheckOptions {
 }
 
 const BATCH = 500;
-type Reply = [Error | null, unknown];
 
 export class ConsistencyChecker {
   private readonly graceMs: number;
@@ -91,7 +90,7 @@ export class ConsistencyChecker {
         pipeline.hget(space.members, id);
         pipeline.zscore(space.expiry, id);
       }
-      const replies = await exec(pipeline);
+      const replies = await storePipeline(pipeline);
       for (let i = 0; i < batch.length; i++) {
         const [id, allScore] = batch[i];
         const [createdBy, status, createdAt, expiresAt] = replies[i * 3] as (string | null)[];
@@ -152,7 +151,7 @@ export class ConsistencyChecker {
           space.byCreator(createdBy),
           space.byCreatorAndStatus(createdBy, status),
         ];
-        const scores = await exec(
+        const scores = await storePipeline(
           expected.reduce((p, key) => p.zscore(key, id), this.redis.pipeline()),
         );
         expected.forEach((key, k) => {
@@ -164,7 +163,7 @@ export class ConsistencyChecker {
     // Backward: membership and expiry entries name ids of the all-index; filtered indexes hold only
     // ids whose membership matches the index's creator/status.
     await this.eachHashEntry(space.members, async (entries) => {
-      const scores = await exec(
+      const scores = await storePipeline(
         entries.reduce((p, [id]) => p.zscore(space.all, id), this.redis.pipeline()),
       );
       entries.forEach(([id], i) => {
@@ -178,7 +177,7 @@ export class ConsistencyChecker {
       });
     });
     await this.eachSortedSetEntry(space.expiry, async (entries) => {
-      const members = await exec(
+      const members = await storePipeline(
         entries.reduce((p, [id]) => p.hexists(space.members, id), this.redis.pipeline()),
       );
       entries.forEach(([id, score], i) => {
@@ -208,7 +207,7 @@ export class ConsistencyChecker {
     }
     for await (const key of this.scan(`${space.recordPrefix}*`)) {
       const id = key.slice(space.recordPrefix.length);
-      const [inAll, expiresAt] = await exec(
+      const [inAll, expiresAt] = await storePipeline(
         this.redis.pipeline().zscore(space.all, id).hget(key, 'expires_at'),
       );
       if (inAll === null && !(typeof expiresAt === 'string' && report.isDue(expiresAt))) {
@@ -230,7 +229,7 @@ export class ConsistencyChecker {
     matches: (membership: string | null) => boolean,
   ): Promise<void> {
     await this.eachSortedSetEntry(index, async (entries) => {
-      const members = await exec(
+      const members = await storePipeline(
         entries.reduce((p, [id]) => p.hget(membersKey, id), this.redis.pipeline()),
       );
       entries.forEach(([id], i) => {
@@ -267,7 +266,7 @@ export class ConsistencyChecker {
         pipeline.hget(sessions.record(sessionId), 'expires_at');
         pipeline.zscore(sessions.expiry, sessionId);
       }
-      const replies = await exec(pipeline);
+      const replies = await storePipeline(pipeline);
       for (let i = 0; i < entries.length; i++) {
         const [member, mtype] = entries[i];
         const [recordType, createdAt, expiresAt, sessionId] = replies[i * 4] as (string | null)[];
@@ -324,7 +323,7 @@ export class ConsistencyChecker {
           [m.bySession(sid), agentKey],
           [`${m.sessionPrefix}${sid}${m.typeInfix}${recordType}`, agentKey],
         ];
-        const scores = await exec(
+        const scores = await storePipeline(
           expected.reduce((p, [key, id]) => p.zscore(key, id), this.redis.pipeline()),
         );
         expected.forEach(([key, id], k) => {
@@ -355,7 +354,7 @@ export class ConsistencyChecker {
       await this.checkMemoryIndex(report, key, m.members, type, (agent) => `${agent}:${session}`);
     }
     await this.eachSortedSetEntry(m.expiry, async (entries) => {
-      const members = await exec(
+      const members = await storePipeline(
         entries.reduce((p, [member]) => p.hexists(m.members, member), this.redis.pipeline()),
       );
       entries.forEach(([member, score], i) => {
@@ -365,7 +364,7 @@ export class ConsistencyChecker {
     });
     for await (const key of this.scan(`${m.recordPrefix}*`)) {
       const member = key.slice(m.recordPrefix.length);
-      const [known, expiresAt] = await exec(
+      const [known, expiresAt] = await storePipeline(
         this.redis.pipeline().hexists(m.members, member).hget(key, 'expires_at'),
       );
       if (known === 0 && !(typeof expiresAt === 'string' && report.isDue(expiresAt))) {
@@ -387,7 +386,7 @@ export class ConsistencyChecker {
     memberOf: (entry: string) => string,
   ): Promise<void> {
     await this.eachSortedSetEntry(index, async (entries) => {
-      const types = await exec(
+      const types = await storePipeline(
         entries.reduce((p, [entry]) => p.hget(membersKey, memberOf(entry)), this.redis.pipeline()),
       );
       entries.forEach(([entry], i) => {
@@ -414,7 +413,7 @@ export class ConsistencyChecker {
         pipeline.hmget(c.entryPrefix + key, 'expires_at', 'tags');
         pipeline.zscore(c.expiry, key);
       }
-      const replies = await exec(pipeline);
+      const replies = await storePipeline(pipeline);
       for (let i = 0; i < batch.length; i++) {
         const [key] = batch[i];
         const [expiresAt, tags] = replies[i * 2] as (string | null)[];
@@ -447,7 +446,7 @@ export class ConsistencyChecker {
         const pipe = this.redis.pipeline();
         for (const tag of tagList)
           pipe.zscore(c.tagPrefix + tag, key).sismember(c.tagRegistry, tag);
-        const tagReplies = await exec(pipe);
+        const tagReplies = await storePipeline(pipe);
         tagList.forEach((tag, t) => {
           if (tagReplies[t * 2] !== expiresAt)
             report.violation(
@@ -469,7 +468,7 @@ export class ConsistencyChecker {
     for await (const tagKey of this.scan(`${c.tagPrefix}*`)) {
       const tag = tagKey.slice(c.tagPrefix.length);
       await this.eachSortedSetEntry(tagKey, async (entries) => {
-        const tagsOf = await exec(
+        const tagsOf = await storePipeline(
           entries.reduce((p, [key]) => p.hget(c.entryPrefix + key, 'tags'), this.redis.pipeline()),
         );
         entries.forEach(([key, score], i) => {
@@ -486,7 +485,7 @@ export class ConsistencyChecker {
       });
     }
     await this.eachSortedSetEntry(c.expiry, async (entries) => {
-      const indexed = await exec(
+      const indexed = await storePipeline(
         entries.reduce((p, [key]) => p.zscore(c.index, key), this.redis.pipeline()),
       );
       entries.forEach(([key, score], i) => {
@@ -496,7 +495,7 @@ export class ConsistencyChecker {
     });
     for await (const entryKey of this.scan(`${c.entryPrefix}*`)) {
       const key = entryKey.slice(c.entryPrefix.length);
-      const [indexed, expiresAt] = await exec(
+      const [indexed, expiresAt] = await storePipeline(
         this.redis.pipeline().zscore(c.index, key).hget(entryKey, 'expires_at'),
       );
       if (indexed === null && !(typeof expiresAt === 'string' && report.isDue(expiresAt))) {
@@ -547,8 +546,7 @@ export class ConsistencyChecker {
 
   /** SCAN of keys by pattern; on Cluster, of every master (a tenant's keys sit on one of them). */
   private async *scan(pattern: string): AsyncIterable<string> {
-    const nodes = isCluster(this.redis) ? this.redis.nodes('master') : [this.redis];
-    for (const node of nodes) {
+    for (const node of primaries(this.redis)) {
       let cursor = '0';
       do {
         const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', BATCH);
@@ -594,20 +592,8 @@ class TenantReport {
   }
 }
 
-function isCluster(client: RedisClient): client is Cluster {
-  return 'nodes' in client && typeof client.nodes === 'function';
-}
-
 function pairs(flat: string[]): [string, string][] {
   const out: [string, string][] = [];
   for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
   return out;
-}
-
-async function exec(pipeline: ReturnType<RedisClient['pipeline']>): Promise<unknown[]> {
-  const results = ((await pipeline.exec()) ?? []) as Reply[];
-  return results.map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  });
 }

@@ -5,7 +5,7 @@ import type { RedisClient } from '../connection/redis-client.factory';
 import { encodeKeyPart, RedisKeyBuilder } from '../keys/redis-key-builder';
 import { jsonByteLength, PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
-import { storeCall } from '../store-errors';
+import { storeCall, storePipeline } from '../store-errors';
 import { drainInBatches } from '../bounded-drain';
 import { TenantRegistry } from '../tenant-registry';
 import { applyMergePatch } from '../memory/merge-patch';
@@ -89,15 +89,9 @@ export class RedisSessionRepository extends SessionRepository {
     const space = this.keys.sessions(tenant);
     const pipeline = this.redis.pipeline();
     for (const id of sessionIds) pipeline.hgetall(space.record(id));
-    const replies = await storeCall(async () => {
-      const results = (await pipeline.exec()) ?? [];
-      // A per-command error (e.g. LOADING on one node) is judged like any other store failure.
-      const failed = results.find(([error]) => error);
-      if (failed?.[0]) throw failed[0];
-      return results;
-    });
+    const replies = await storePipeline(pipeline);
     return sessionIds.map((id, i) =>
-      this.toSession(id, (replies[i]?.[1] ?? {}) as Record<string, string>),
+      this.toSession(id, (replies[i] ?? {}) as Record<string, string>),
     );
   }
 
