@@ -228,14 +228,18 @@ describe('Audit completeness', () => {
       return started;
     }
 
-    it('keeps a record for every change in Redis, including writes whose answer never left (SIGKILL)', async () => {
+    /** One crash: writers keep creates in flight, the process is killed while they are. */
+    async function crashRound(): Promise<{
+      acknowledged: string[];
+      stored: string[];
+      audited: Set<string>;
+    }> {
       await raw.flushall();
       const port = await freePort();
       child = await startApi(port);
       const token = tokenFor({ sub: 'crash-test', roles: ['orchestrator'] });
       const acknowledged: string[] = [];
       let stop = false;
-      // Writers keep many creates in flight; the process is killed while they are.
       const writer = async () => {
         while (!stop) {
           try {
@@ -266,13 +270,24 @@ describe('Audit completeness', () => {
           return out.resource_ids;
         }),
       );
-      // Every acknowledged change is stored, and every stored change has its record...
-      expect(acknowledged.filter((id) => !stored.includes(id))).toEqual([]);
-      expect(stored.filter((id) => !audited.has(id))).toEqual([]);
-      expect(audited.size).toBe(stored.length);
-      // ...including the changes that reached Redis while their answers died with the process
-      // (the window this test is about; with 32 writers in flight it is practically always hit).
-      expect(stored.length).toBeGreaterThan(acknowledged.length);
-    }, 120_000);
+      return { acknowledged, stored, audited };
+    }
+
+    it('keeps a record for every change in Redis, including writes whose answer never left (SIGKILL)', async () => {
+      // The window this test is about (changes that reached Redis while their answers died with
+      // the process) is hit by almost every crash with 32 writers in flight; a crash that misses
+      // it is repeated, so the last assertion never depends on one lucky kill.
+      let windowHit = false;
+      for (let round = 0; round < 5 && !windowHit; round++) {
+        const { acknowledged, stored, audited } = await crashRound();
+        // Every acknowledged change is stored, and every stored change has its record...
+        expect(acknowledged.filter((id) => !stored.includes(id))).toEqual([]);
+        expect(stored.filter((id) => !audited.has(id))).toEqual([]);
+        expect(audited.size).toBe(stored.length);
+        // ...including the changes whose answers never left.
+        windowHit = stored.length > acknowledged.length;
+      }
+      expect(windowHit).toBe(true);
+    }, 300_000);
   });
 });
