@@ -253,7 +253,8 @@ describe('Cache API over HTTP', () => {
       expect((await fresh.get('/api/v1/cache/stats').expect(200)).body).toEqual(expected);
       // A cache read never writes to Redis: the counts arrive there in the background.
       const stats = `${t.config.redis.keyPrefix}:{ratio}:cache:stats`;
-      await waitFor(async () => (await raw.hget(stats, 'hits')) === '3');
+      // A flush may fall between the hits and the miss: wait for both to arrive.
+      await waitFor(async () => (await raw.hmget(stats, 'hits', 'misses')).join() === '3,1');
       expect(await raw.hgetall(stats)).toEqual({ hits: '3', misses: '1' });
       expect((await fresh.get('/api/v1/cache/stats').expect(200)).body).toEqual({
         hits: 3,
