@@ -70,7 +70,7 @@ describe('API5 function-level authorization', () => {
   describe('API keys: a key is allowed exactly what its roles, or its scopes, grant', () => {
     /** The default scope policy (config/rbac.yaml `scopes`), written down independently. */
     const SCOPE_POLICY: Record<string, string[]> = {
-      read: ['sessions:read', 'memory:read', 'cache:read'],
+      read: ['sessions:read', 'memory:read', 'cache:read', 'events:read'],
       write: [
         'sessions:create',
         'sessions:read',
@@ -83,6 +83,7 @@ describe('API5 function-level authorization', () => {
         'cache:write',
         'cache:delete',
         'cache:invalidate',
+        'events:read',
       ],
       admin: ['*'],
     };

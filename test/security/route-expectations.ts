@@ -51,6 +51,8 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/audit/verify': 'audit:verify',
   'GET /api/v1/metrics': 'metrics:read',
   'GET /api/v1/analytics/usage': 'analytics:read',
+
+  'GET /api/v1/events': 'events:read',
 };
 
 /** The default role policy as the Security issue states it (config/rbac.yaml must match). */
@@ -68,6 +70,7 @@ export const DEFAULT_POLICY: Record<string, string[]> = {
     'cache:write',
     'cache:delete',
     'cache:invalidate',
+    'events:read',
   ],
   analyst: [
     'sessions:read',
@@ -76,8 +79,9 @@ export const DEFAULT_POLICY: Record<string, string[]> = {
     'metrics:read',
     'health:read',
     'audit:read',
+    'events:read',
   ],
-  agent: ['sessions:read', 'memory:read', 'memory:write', 'cache:read'],
+  agent: ['sessions:read', 'memory:read', 'memory:write', 'cache:read', 'events:read'],
 };
 
 /** Concrete values for path parameters, valid in shape so validation never hides a 403. */
@@ -87,12 +91,23 @@ export const PATH_PARAM_VALUES: Record<string, string> = {
   cache_key: 'some.cache-key',
   file: 'dashboard.js',
   key_id: '0123456789abcdef',
+  webhook_id: '5b0f8a52-3c1d-4e6f-8a9b-0c1d2e3f4a5b',
+  delivery_id: '7d2e9b64-5f3a-4b1c-9d8e-1f2a3b4c5d6e',
+};
+
+/**
+ * Queries that make an allowed call end at once: a valid GET /events would open a stream that
+ * never ends (the invalid `since` is refused with 400 after the permission check).
+ */
+const PROBE_QUERIES: Record<string, string> = {
+  '/api/v1/events': '?since=not-an-event-id',
 };
 
 export function concretePath(path: string): string {
-  return path.replace(/:([a-z_]+)/g, (_, name: string) => {
+  const concrete = path.replace(/:([a-z_]+)/g, (_, name: string) => {
     const value = PATH_PARAM_VALUES[name];
     if (!value) throw new Error(`no test value for path parameter ${name}`);
     return value;
   });
+  return concrete + (PROBE_QUERIES[path] ?? '');
 }

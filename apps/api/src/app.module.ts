@@ -18,6 +18,7 @@ import { DashboardModule } from './dashboard/dashboard.module';
 import { pinoParams } from './common/logging/log-serializers';
 import { MetricsModule } from './metrics/metrics.module';
 import { BackupModule } from './backup/backup.module';
+import { EventsModule } from './events/events.module';
 import { StoreMetricsObserver } from './metrics/store-metrics';
 
 @Module({})
@@ -36,6 +37,7 @@ export class AppModule {
           commandTimeoutMs: config.redis.commandTimeoutMs,
           connectTimeoutMs: config.redis.connectTimeoutMs,
           evictionPolicyCheck: config.redis.evictionPolicyCheck,
+          eventsRetentionMs: config.events.retentionMs,
           codec: {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,
@@ -52,6 +54,7 @@ export class AppModule {
         DashboardModule,
         MetricsModule,
         BackupModule,
+        EventsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

@@ -16,6 +16,8 @@ export interface RedisModuleOptions extends RedisConnectionOptions {
     compressionMinBytes?: number;
     encryptionKeys?: EncryptionKey[];
   };
+  /** Age past which change events are trimmed from a tenant's stream; omitted = 24 hours. */
+  eventsRetentionMs?: number;
   /** Receives every repository call's timing and outcome (the metrics module); omitted = none. */
   observer?: StoreObserver;
 }

@@ -52,6 +52,8 @@ import { ApiKeyRepository } from './api-keys/api-key.repository';
 import { BackupRepository } from './backup/backup.repository';
 import { RedisBackupRepository } from './backup/redis-backup.repository';
 import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
+import { EventsRepository } from './events/events.repository';
+import { RedisEventsRepository } from './events/redis-events.repository';
 
 @Module({
   providers: [
@@ -79,7 +81,8 @@ import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
     {
       provide: RedisKeyBuilder,
       inject: [REDIS_MODULE_OPTIONS],
-      useFactory: (options: RedisModuleOptions) => new RedisKeyBuilder(options.keyPrefix),
+      useFactory: (options: RedisModuleOptions) =>
+        new RedisKeyBuilder(options.keyPrefix, options.eventsRetentionMs),
     },
     {
       // JSON, gzip above a threshold, AES-256-GCM with a key ring: every repository gets it for free.
@@ -107,6 +110,7 @@ import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
     { provide: RequestRollupRepository, useClass: RedisRequestRollupRepository },
     { provide: ApiKeyRepository, useClass: RedisApiKeyRepository },
     { provide: BackupRepository, useClass: RedisBackupRepository },
+    { provide: EventsRepository, useClass: RedisEventsRepository },
   ],
   exports: [
     SessionRepository,
@@ -121,6 +125,7 @@ import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
     RequestRollupRepository,
     ApiKeyRepository,
     BackupRepository,
+    EventsRepository,
   ],
 })
 export class RedisModule

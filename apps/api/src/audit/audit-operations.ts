@@ -38,6 +38,9 @@ const NAMED: Record<string, [resourceType: string, operation: string, read?: 're
   // Reading the trail in bulk and checking it are recorded whatever AUDIT_READS says.
   'GET /audit/export': ['audit', 'export'],
   'GET /audit/verify': ['audit', 'verify'],
+  // A subscription reads the tenant's changes for as long as it stays open: recorded when it opens.
+  'GET /events': ['event', 'subscribe'],
+  'POST /webhooks/:webhook_id/deliveries/:delivery_id/redeliver': ['webhook', 'redeliver'],
 };
 
 const VERBS: Record<string, string> = {

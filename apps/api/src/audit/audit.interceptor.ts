@@ -42,6 +42,7 @@ export class AuditInterceptor implements NestInterceptor {
       records: [],
       record: () => JSON.stringify(this.recorder.body(request, route, { status, error: null })),
       onCommit: (record) => frame.records.push(record),
+      actor: request.principal?.sub,
     };
     state.frame = frame;
     return new Observable((subscriber) =>

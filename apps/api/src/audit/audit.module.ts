@@ -19,6 +19,6 @@ import { AuditWriter } from './audit-writer';
     AuditSealer,
     { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
   ],
-  exports: [AuditService, AuditWriter],
+  exports: [AuditService, AuditWriter, AuditRecorder],
 })
 export class AuditModule {}

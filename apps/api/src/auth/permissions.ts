@@ -20,6 +20,8 @@ export const PERMISSIONS = [
   'admin:api-keys',
   'admin:export',
   'admin:import',
+  'events:read',
+  'webhooks:manage',
   '*',
 ] as const;
 

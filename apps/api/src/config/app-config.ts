@@ -71,6 +71,7 @@ export interface AppConfig {
     sealKey?: string;
     sealIntervalMs: number;
   };
+  events: { retentionMs: number; heartbeatMs: number };
   /** Graceful shutdown on SIGTERM (see main.ts). */
   shutdown: { delayMs: number; timeoutMs: number };
   observability: {

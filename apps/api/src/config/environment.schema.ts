@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -331,4 +332,18 @@ export class EnvironmentVariables {
 
   @IsString()
   OTEL_SERVICE_NAME = 'multi-agent-session-api';
+
+  /** Change events older than this are trimmed from each tenant's stream (fractions allowed). */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.0001)
+  @Max(24 * 365)
+  EVENTS_RETENTION_HOURS = 24;
+
+  /** How often an idle event stream (GET /events) gets a comment line, so proxies keep it open. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(300000)
+  EVENTS_HEARTBEAT_MS = 15000;
 }

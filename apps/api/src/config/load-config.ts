@@ -146,6 +146,10 @@ export function loadConfig(
       sealKey: env.AUDIT_SEAL_KEY,
       sealIntervalMs: env.AUDIT_SEAL_INTERVAL_MS,
     },
+    events: {
+      retentionMs: Math.round(env.EVENTS_RETENTION_HOURS * 3600 * 1000),
+      heartbeatMs: env.EVENTS_HEARTBEAT_MS,
+    },
     shutdown: { delayMs: env.SHUTDOWN_DELAY_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
     observability: {
       metricsToken: env.METRICS_TOKEN,

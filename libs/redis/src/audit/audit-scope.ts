@@ -13,6 +13,8 @@ export interface AuditFrame {
   committed: number;
   /** Told each record a write script committed (e.g. to copy it to a log). */
   onCommit?(record: string): void;
+  /** Who makes the request's changes (the token's subject), named in their change events. */
+  actor?: string;
 }
 
 /** Carries the current request's {@link AuditFrame} through every await down to the repositories. */

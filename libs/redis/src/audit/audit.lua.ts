@@ -1,4 +1,5 @@
 import type { RedisClient } from '../connection/redis-client.factory';
+import { EVENTS_PRELUDE } from '../events/events.lua';
 import { LuaScript, type LuaScriptOptions } from '../lua-script';
 
 /** `prev` of a tenant's first record. */
@@ -94,13 +95,17 @@ return redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[1], 'LIMIT', ARGV[2])
 
 /**
  * How a script file builds its scripts over its own prelude: `script` for plain ones, `audited` for
- * writes whose change is recorded in the same step.
+ * writes whose change is recorded in the same step (audit record and change events, see
+ * EVENTS_PRELUDE), `evented` for background writes that append events but no audit record (expiry
+ * purges: KEYS[1] the event stream, ARGV[1..3] the event arguments).
  */
 export function scriptBuilders(prelude: string) {
   return {
     script: (name: string, body: string, options?: LuaScriptOptions) =>
       new LuaScript(name, prelude + body, options),
     audited: (name: string, body: string, options?: LuaScriptOptions) =>
-      auditedScript(name, prelude + body, options),
+      auditedScript(name, EVENTS_PRELUDE + prelude + body, options),
+    evented: (name: string, body: string, options?: LuaScriptOptions) =>
+      new LuaScript(name, EVENTS_PRELUDE + prelude + body, options),
   };
 }

@@ -87,7 +87,7 @@ local function has_tag(tags, tag)
 end
 `;
 
-const { script, audited } = scriptBuilders(PRELUDE);
+const { script, audited, evented } = scriptBuilders(PRELUDE);
 
 /**
  * KEYS[1]=entry. ARGV: cache_key, data, ttl_ms, only_if_absent ('1'|'0'), tags (comma-joined).
@@ -123,6 +123,7 @@ for tag in pairs(carried) do
   redis.call('SADD', TAGS, tag)
   trim_tag(tag, now, WRITE_TRIM)
 end
+event_append('cache.set', 'cache', key)
 audit_append({ resource_ids = { key }, cached_at = now, expires_at = expires_at })
 return {'ok', now, expires_at}
 `,
@@ -172,6 +173,7 @@ redis.call('HSET', e, unpack(fields))
 redis.call('PEXPIREAT', e, expires_at)
 redis.call('ZADD', EXPIRY, expires_at, key)
 for _, tag in ipairs(split(cur[2])) do redis.call('ZADD', TAG .. tag, expires_at, key) end
+event_append('cache.set', 'cache', key)
 audit_append({ resource_ids = { key }, updated_at = now, expires_at = expires_at })
 return {'ok', now, expires_at}
 `,
@@ -190,6 +192,7 @@ for i = A + 1, #ARGV do
   local removed = unlink(ARGV[i], now)
   table.insert(out, removed)
   if removed == 1 then table.insert(deleted, ARGV[i]) end
+  if removed == 1 then event_change('cache', ARGV[i]) end
 end
 if #deleted > 0 then audit_append({ resource_ids = deleted, deleted_at = now }) end
 return out
@@ -217,6 +220,7 @@ for _, key in ipairs(members) do
   end
   redis.call('ZREM', tk, key)
 end
+for i = 2, #out do event_append('cache.invalidated', 'cache', out[i]) end
 if redis.call('EXISTS', tk) == 0 then redis.call('SREM', TAGS, tag) end
 if #out > 1 then
   audit_append({ resource_ids = { unpack(out, 2) }, tag = tag, deleted_at = now })
@@ -243,6 +247,7 @@ local out = { #page < limit and '' or page[#page] }
 for _, key in ipairs(page) do
   if glob_match(key, glob) and unlink(key, now) == 1 then table.insert(out, key) end
 end
+for i = 2, #out do event_append('cache.invalidated', 'cache', out[i]) end
 if #out > 1 then
   audit_append({ resource_ids = { unpack(out, 2) }, pattern = glob, deleted_at = now })
 end
@@ -252,12 +257,13 @@ return out
 );
 
 /** KEYS[1]=expiry index. ARGV: limit. Removes up to 'limit' expired entries from every index. */
-export const PURGE_EXPIRED_CACHE = script(
+export const PURGE_EXPIRED_CACHE = evented(
   'cache.purge',
   `
 local now = now_ms()
 local dead = redis.call('ZRANGE', EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[A + 1]))
 for _, key in ipairs(dead) do unlink(key, now) end
+for _, key in ipairs(dead) do event_append('cache.expired', 'cache', key) end
 return #dead
 `,
   FREES_MEMORY,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { auditArgs } from '../audit/audit-scope';
+import { eventArgs, expiryEventArgs } from '../events/event-args';
 import type { RedisClient } from '../connection/redis-client.factory';
 import type { CacheKeyspace } from '../keys/cache-keyspace';
 import type { CacheGlob } from './cache-glob';
@@ -69,12 +70,14 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
     // Registered first: a registration whose write then fails costs the sweeper one empty visit,
     // while a failure after the write would report a stored entry as failed.
     await this.registry.add(tenant);
+    const events = eventArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       SET_CACHE_ENTRY.run(
         this.redis,
-        [...audit.keys, space.entry(entry.key)],
+        [...audit.keys, ...events.keys, space.entry(entry.key)],
         [
           audit.record,
+          ...events.args,
           ...space.scriptLayout(),
           entry.key,
           this.codec.encode(entry.data),
@@ -131,12 +134,14 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
     const space = this.keys.cache(tenant);
     const hasData = changes.data !== undefined;
     const audit = auditArgs(this.keys, tenant);
+    const events = eventArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       UPDATE_CACHE_ENTRY.run(
         this.redis,
-        [...audit.keys, space.entry(key)],
+        [...audit.keys, ...events.keys, space.entry(key)],
         [
           audit.record,
+          ...events.args,
           ...space.scriptLayout(),
           key,
           hasData ? '1' : '0',
@@ -153,14 +158,24 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
   }
 
   async delete(tenant: string, keys: string[]): Promise<CacheDeleteResult> {
+    return this.deleteEntries(tenant, keys, 'deleted');
+  }
+
+  /** `verb`: the event type of each deletion (cache.deleted, or cache.invalidated by key). */
+  private async deleteEntries(
+    tenant: string,
+    keys: string[],
+    verb: 'deleted' | 'invalidated',
+  ): Promise<CacheDeleteResult> {
     const space = this.keys.cache(tenant);
     for (const key of keys) space.entry(key);
     const audit = auditArgs(this.keys, tenant);
+    const events = eventArgs(this.keys, tenant, verb);
     const reply = (await storeCall(() =>
       DELETE_CACHE_ENTRIES.run(
         this.redis,
-        [...audit.keys, space.index],
-        [audit.record, ...space.scriptLayout(), ...keys],
+        [...audit.keys, ...events.keys, space.index],
+        [audit.record, ...events.args, ...space.scriptLayout(), ...keys],
       ),
     )) as number[];
     const deleted = keys.filter((_, i) => reply[i + 1] === 1);
@@ -183,7 +198,8 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
 
     const keys = [...new Set(selection.keys ?? [])];
     for (let i = 0; i < keys.length; i += INVALIDATION_STEP) {
-      record((await this.delete(tenant, keys.slice(i, i + INVALIDATION_STEP))).deleted);
+      const step = keys.slice(i, i + INVALIDATION_STEP);
+      record((await this.deleteEntries(tenant, step, 'invalidated')).deleted);
     }
     for (const tag of new Set(selection.tags ?? [])) {
       await this.invalidateTag(tenant, space, tag, record);
@@ -204,8 +220,13 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
 
   async purgeExpired(tenant: string, limit: number): Promise<number> {
     const space = this.keys.cache(tenant);
+    const events = expiryEventArgs(this.keys, tenant);
     const removed = await storeCall(() =>
-      PURGE_EXPIRED_CACHE.run(this.redis, [space.expiry], [...space.scriptLayout(), limit]),
+      PURGE_EXPIRED_CACHE.run(
+        this.redis,
+        [...events.keys, space.expiry],
+        [...events.args, ...space.scriptLayout(), limit],
+      ),
     );
     return Number(removed);
   }
@@ -241,11 +262,12 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
     for (;;) {
       // Each step that deletes something appends its own record (same request_id).
       const audit = auditArgs(this.keys, tenant);
+      const events = eventArgs(this.keys, tenant, 'invalidated');
       const [seen, ...deleted] = (await storeCall(() =>
         INVALIDATE_CACHE_TAG.run(
           this.redis,
-          [...audit.keys, tagKey],
-          [audit.record, ...space.scriptLayout(), tag, INVALIDATION_STEP],
+          [...audit.keys, ...events.keys, tagKey],
+          [audit.record, ...events.args, ...space.scriptLayout(), tag, INVALIDATION_STEP],
         ),
       )) as [number, ...string[]];
       if (deleted.length > 0) audit.committed();
@@ -269,11 +291,20 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
     const to = glob.prefix === '' ? '+' : `(${glob.prefix}\x7f`;
     for (;;) {
       const audit = auditArgs(this.keys, tenant);
+      const events = eventArgs(this.keys, tenant, 'invalidated');
       const [last, ...deleted] = (await storeCall(() =>
         INVALIDATE_CACHE_PATTERN_STEP.run(
           this.redis,
-          [...audit.keys, space.index],
-          [audit.record, ...space.scriptLayout(), from, to, glob.pattern, INVALIDATION_STEP],
+          [...audit.keys, ...events.keys, space.index],
+          [
+            audit.record,
+            ...events.args,
+            ...space.scriptLayout(),
+            from,
+            to,
+            glob.pattern,
+            INVALIDATION_STEP,
+          ],
         ),
       )) as [string, ...string[]];
       if (deleted.length > 0) audit.committed();

@@ -1,6 +1,7 @@
 import { AuditKeyspace } from './audit-keyspace';
 import { ApiKeyKeyspace } from './api-key-keyspace';
 import { CacheKeyspace } from './cache-keyspace';
+import { EventsKeyspace } from './events-keyspace';
 
 import { MemoryKeyspace } from './memory-keyspace';
 
@@ -96,8 +97,18 @@ export class SessionKeyspace {
   }
 }
 
+/** How long a tenant's event stream keeps entries unless configured (EVENTS_RETENTION_HOURS). */
+export const DEFAULT_EVENTS_RETENTION_MS = 24 * 3600 * 1000;
+
 export class RedisKeyBuilder {
-  constructor(private readonly prefix: string) {
+  /**
+   * `eventsRetentionMs`: the age past which event stream entries are trimmed; every append trims,
+   * so it travels with the stream's name to the scripts that append.
+   */
+  constructor(
+    private readonly prefix: string,
+    readonly eventsRetentionMs = DEFAULT_EVENTS_RETENTION_MS,
+  ) {
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(prefix)) throw new InvalidKeyPartError('key prefix', prefix);
   }
 
@@ -120,6 +131,10 @@ export class RedisKeyBuilder {
 
   audit(tenant: string): AuditKeyspace {
     return new AuditKeyspace(this.tenantPrefix(tenant));
+  }
+
+  events(tenant: string): EventsKeyspace {
+    return new EventsKeyspace(this.tenantPrefix(tenant));
   }
 
   /** SCAN pattern matching every tenant-scoped key (offline tools only: never on a request path). */

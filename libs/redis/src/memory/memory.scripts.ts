@@ -44,11 +44,14 @@ local function m_remove(member)
 end
 
 -- Removes every memory record of a session (the session is being deleted or has expired).
-local function m_cascade(session)
+-- expired_type: the event of each record when the session expired (nil: deleted).
+local function m_cascade(session, expired_type)
   local agents = redis.call('ZRANGE', M_SESSION .. session, 0, -1)
   local removed = 0
   for _, agent in ipairs(agents) do
-    removed = removed + m_remove(agent .. ':' .. session)
+    local gone = m_remove(agent .. ':' .. session)
+    if gone == 1 or expired_type then event_append(expired_type or 'memory.deleted', 'memory', agent .. ':' .. session) end
+    removed = removed + gone
   end
   return removed
 end
@@ -56,6 +59,7 @@ end
 local function m_purge_expired(now, limit)
   local members = redis.call('ZRANGE', M_EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
   for _, member in ipairs(members) do m_remove(member) end
+  for _, member in ipairs(members) do event_append('memory.expired', 'memory', member) end
   return #members
 end
 `;
@@ -97,7 +101,7 @@ local function purge_or_retry(now, limit)
 end
 `;
 
-const { script, audited } = scriptBuilders(PRELUDE);
+const { script, audited, evented } = scriptBuilders(PRELUDE);
 
 /**
  * KEYS[1]=record. ARGV: agent (encoded), session, session record key, memory_id, agent_id,
@@ -129,6 +133,7 @@ redis.call('ZADD', M_SESSION .. session, now, agent)
 redis.call('ZADD', M_SESSION .. session .. M_TYPE .. mtype, now, agent)
 redis.call('HSET', M_MEMBERS, member, mtype)
 expire_all(member, expires_at)
+event_append('memory.created', 'memory', member, 1)
 audit_append({ resource_ids = { ARGV[A + 5] .. '/' .. session }, memory_id = ARGV[A + 4],
   memory_type = mtype, version = 1, created_at = now })
 return {'ok', now, expires_at}
@@ -212,6 +217,7 @@ end
 redis.call('HSET', rec, unpack(fields))
 local version = redis.call('HINCRBY', rec, 'version', 1)
 expire_all(member, expires_at)
+event_change('memory', member, version)
 audit_append({ memory_id = cur[6], version = version, updated_at = now, data_bytes = bytes })
 return {'ok', version, now, expires_at, cur[6]}
 `,
@@ -250,6 +256,7 @@ end
 local memory_id = redis.call('HGET', M_REC .. member, 'memory_id')
 local now, removed = now_ms(), m_remove(member)
 if removed == 1 then
+  event_append('memory.deleted', 'memory', member)
   audit_append({ memory_id = memory_id, deleted_at = now })
 end
 return {'ok', now, removed}
@@ -265,7 +272,7 @@ return {'ok', now, removed}
  * Returns {'retry'} | {'ok', total, has_more,
  * (session, score, record pairs, data pairs, session expires_at)*}.
  */
-export const LIST_AGENT_MEMORY = script(
+export const LIST_AGENT_MEMORY = evented(
   'memory.list',
   `${RANK_PAGE_LUA}
 local now = now_ms()
@@ -307,7 +314,7 @@ return out
  * Returns {'retry'} | {'session_not_found'} |
  * {'ok', total, has_more, (member, record pairs, data pairs, session expires_at)*}.
  */
-export const QUERY_MEMORY = script(
+export const QUERY_MEMORY = evented(
   'memory.query',
   `
 local now = now_ms()
@@ -438,7 +445,7 @@ return out
 );
 
 /** KEYS[1]=expiry index. ARGV: limit. Returns how many expired records were removed. */
-export const PURGE_EXPIRED_MEMORY = script(
+export const PURGE_EXPIRED_MEMORY = evented(
   'memory.purge',
   `
 return m_purge_expired(now_ms(), tonumber(ARGV[A + 1]))

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { auditArgs } from '../audit/audit-scope';
+import { eventArgs, expiryEventArgs, type EventArgs } from '../events/event-args';
 import type { RedisClient } from '../connection/redis-client.factory';
 import type { MemoryType } from '../keys/memory-keyspace';
 import { encodeKeyPart, RedisKeyBuilder } from '../keys/redis-key-builder';
@@ -77,12 +78,14 @@ export class RedisMemoryRepository extends MemoryRepository {
       throw new RangeError('memory_data exceeds the limit; check before create');
     const fields = this.encodeFields(Object.entries(memory.data));
     const audit = auditArgs(this.keys, tenant);
+    const events = eventArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       CREATE_MEMORY.run(
         this.redis,
-        [...audit.keys, space.record(memory.agentId, memory.sessionId)],
+        [...audit.keys, ...events.keys, space.record(memory.agentId, memory.sessionId)],
         [
           audit.record,
+          ...events.args,
           ...space.scriptLayout(),
           encodeKeyPart(memory.agentId),
           memory.sessionId,
@@ -201,12 +204,14 @@ export class RedisMemoryRepository extends MemoryRepository {
   ): Promise<MemoryDeleteOutcome> {
     const space = this.keys.memory(tenant);
     const audit = auditArgs(this.keys, tenant);
+    const events = eventArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       DELETE_MEMORY.run(
         this.redis,
-        [...audit.keys, space.record(agentId, sessionId)],
+        [...audit.keys, ...events.keys, space.record(agentId, sessionId)],
         [
           audit.record,
+          ...events.args,
           ...space.scriptLayout(),
           encodeKeyPart(agentId),
           sessionId,
@@ -236,9 +241,10 @@ export class RedisMemoryRepository extends MemoryRepository {
       this.keys.sessions(tenant).recordPrefix,
     ];
     await this.purgeExpiredSessions(tenant);
+    const expiry = expiryEventArgs(this.keys, tenant);
     for (let attempt = 0; attempt < MAX_LIST_ATTEMPTS; attempt++) {
       const reply = (await storeCall(() =>
-        LIST_AGENT_MEMORY.run(this.redis, [index], args),
+        LIST_AGENT_MEMORY.run(this.redis, [...expiry.keys, index], [...expiry.args, ...args]),
       )) as unknown[];
       if (reply[0] === 'retry') {
         await this.purgeAll(tenant);
@@ -280,9 +286,10 @@ export class RedisMemoryRepository extends MemoryRepository {
       ...sessions,
     ];
     await this.purgeExpiredSessions(tenant);
+    const expiry = expiryEventArgs(this.keys, tenant);
     for (let attempt = 0; attempt < MAX_LIST_ATTEMPTS; attempt++) {
       const reply = (await storeCall(() =>
-        QUERY_MEMORY.run(this.redis, [space.expiry], args),
+        QUERY_MEMORY.run(this.redis, [...expiry.keys, space.expiry], [...expiry.args, ...args]),
       )) as unknown[];
       if (reply[0] === 'retry') {
         await this.purgeAll(tenant);
@@ -307,8 +314,13 @@ export class RedisMemoryRepository extends MemoryRepository {
 
   async purgeExpired(tenant: string, limit: number): Promise<number> {
     const space = this.keys.memory(tenant);
+    const events: EventArgs = expiryEventArgs(this.keys, tenant);
     const removed = await storeCall(() =>
-      PURGE_EXPIRED_MEMORY.run(this.redis, [space.expiry], [...space.scriptLayout(), limit]),
+      PURGE_EXPIRED_MEMORY.run(
+        this.redis,
+        [...events.keys, space.expiry],
+        [...events.args, ...space.scriptLayout(), limit],
+      ),
     );
     return Number(removed);
   }
@@ -319,8 +331,9 @@ export class RedisMemoryRepository extends MemoryRepository {
    */
   private purgeExpiredSessions(tenant: string): Promise<void> {
     const sessions = this.keys.sessions(tenant);
+    const events = expiryEventArgs(this.keys, tenant);
     return drainInBatches(
-      (limit) => purgeExpiredSessions(this.redis, sessions, limit),
+      (limit) => purgeExpiredSessions(this.redis, sessions, limit, events),
       PURGE_BATCH,
     );
   }
@@ -345,16 +358,19 @@ export class RedisMemoryRepository extends MemoryRepository {
   ): Promise<MemoryWriteOutcome | 'conflict'> {
     const space = this.keys.memory(tenant);
     const audit = auditArgs(this.keys, tenant);
+    const events = eventArgs(this.keys, tenant, change.replace ? 'updated' : 'patched');
     const reply = (await storeCall(() =>
       WRITE_MEMORY.run(
         this.redis,
         [
           ...audit.keys,
+          ...events.keys,
           space.record(agentId, sessionId),
           this.keys.sessions(tenant).record(sessionId),
         ],
         [
           audit.record,
+          ...events.args,
           ...space.scriptLayout(),
           encodeKeyPart(agentId),
           sessionId,

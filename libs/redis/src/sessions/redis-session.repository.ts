@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { auditArgs } from '../audit/audit-scope';
+import { eventArgs, expiryEventArgs } from '../events/event-args';
 import type { RedisClient } from '../connection/redis-client.factory';
 import { encodeKeyPart, RedisKeyBuilder } from '../keys/redis-key-builder';
 import { jsonByteLength, PayloadCodec } from '../payload-codec';
@@ -65,13 +66,14 @@ export class RedisSessionRepository extends SessionRepository {
       );
     }
     const audit = auditArgs(this.keys, tenant);
+    const events = eventArgs(this.keys, tenant);
     // Registered first: a failure after the write would report stored sessions as failed.
     await this.registry.add(tenant);
     const createdAt = await storeCall(() =>
       CREATE_SESSIONS.run(
         this.redis,
-        [...audit.keys, space.all],
-        [audit.record, ...space.scriptLayout(), ...args],
+        [...audit.keys, ...events.keys, space.all],
+        [audit.record, ...events.args, ...space.scriptLayout(), ...args],
       ),
     );
     audit.committed();
@@ -101,7 +103,7 @@ export class RedisSessionRepository extends SessionRepository {
     changes: SessionChanges,
     guards: WriteGuards,
   ): Promise<UpdateOutcome> {
-    const outcome = await this.write(tenant, sessionId, changes, guards);
+    const outcome = await this.write(tenant, sessionId, changes, guards, 'updated');
     if (outcome === 'conflict') throw new Error(`${UPDATE_SESSION.name} conflicted without CAS`);
     return outcome;
   }
@@ -132,6 +134,7 @@ export class RedisSessionRepository extends SessionRepository {
           statusUpdatedBy: patch.statusUpdatedBy,
         },
         guards,
+        'patched',
         patch.config === undefined ? undefined : { raw: config },
         patch.metadata === undefined ? undefined : { raw: metadata },
       );
@@ -146,6 +149,7 @@ export class RedisSessionRepository extends SessionRepository {
     sessionId: string,
     changes: SessionChanges,
     guards: WriteGuards,
+    change: 'updated' | 'patched',
     configCas?: Cas,
     metadataCas?: Cas,
   ): Promise<UpdateOutcome | 'conflict'> {
@@ -154,12 +158,14 @@ export class RedisSessionRepository extends SessionRepository {
     const payloadArgs = (value: Record<string, unknown> | undefined) =>
       value === undefined ? ['0', '', 0] : ['1', this.codec.encode(value), jsonByteLength(value)];
     const audit = auditArgs(this.keys, tenant);
+    const events = eventArgs(this.keys, tenant, change);
     const reply = (await storeCall(() =>
       UPDATE_SESSION.run(
         this.redis,
-        [...audit.keys, space.record(sessionId)],
+        [...audit.keys, ...events.keys, space.record(sessionId)],
         [
           audit.record,
+          ...events.args,
           ...space.scriptLayout(),
           sessionId,
           guards.expectedVersion === undefined ? '' : String(guards.expectedVersion),
@@ -203,12 +209,14 @@ export class RedisSessionRepository extends SessionRepository {
   ): Promise<DeleteOutcome> {
     const space = this.keys.sessions(tenant);
     const audit = auditArgs(this.keys, tenant);
+    const events = eventArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       DELETE_SESSIONS.run(
         this.redis,
-        [...audit.keys, space.all],
+        [...audit.keys, ...events.keys, space.all],
         [
           audit.record,
+          ...events.args,
           ...space.scriptLayout(),
           expectedVersion === undefined ? '' : String(expectedVersion),
           ...sessionIds,
@@ -242,13 +250,15 @@ export class RedisSessionRepository extends SessionRepository {
       query.after?.id ?? '',
       PURGE_BATCH,
     ];
+    // Listing purges expired sessions first; their expiry events go with the purge.
+    const events = expiryEventArgs(this.keys, tenant);
     for (let attempt = 0; attempt < MAX_LIST_ATTEMPTS; attempt++) {
       const reply = (await storeCall(() =>
-        LIST_SESSIONS.run(this.redis, [index], args),
+        LIST_SESSIONS.run(this.redis, [...events.keys, index], [...events.args, ...args]),
       )) as unknown[];
       if (reply[0] === 'retry') {
         await drainInBatches(
-          (limit) => purgeExpiredSessions(this.redis, space, limit),
+          (limit) => purgeExpiredSessions(this.redis, space, limit, events),
           PURGE_BATCH,
         );
         continue;
@@ -264,7 +274,12 @@ export class RedisSessionRepository extends SessionRepository {
   }
 
   purgeExpired(tenant: string, limit: number): Promise<number> {
-    return purgeExpiredSessions(this.redis, this.keys.sessions(tenant), limit);
+    return purgeExpiredSessions(
+      this.redis,
+      this.keys.sessions(tenant),
+      limit,
+      expiryEventArgs(this.keys, tenant),
+    );
   }
 
   tenants(): AsyncIterable<string[]> {

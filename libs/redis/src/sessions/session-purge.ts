@@ -1,4 +1,5 @@
 import type { RedisClient } from '../connection/redis-client.factory';
+import type { EventArgs } from '../events/event-args';
 import type { SessionKeyspace } from '../keys/redis-key-builder';
 import { storeCall } from '../store-errors';
 import { PURGE_EXPIRED_SESSIONS } from './session.scripts';
@@ -11,9 +12,14 @@ export async function purgeExpiredSessions(
   redis: RedisClient,
   space: SessionKeyspace,
   limit: number,
+  events: EventArgs,
 ): Promise<number> {
   const removed = await storeCall(() =>
-    PURGE_EXPIRED_SESSIONS.run(redis, [space.expiry], [...space.scriptLayout(), limit]),
+    PURGE_EXPIRED_SESSIONS.run(
+      redis,
+      [...events.keys, space.expiry],
+      [...events.args, ...space.scriptLayout(), limit],
+    ),
   );
   return Number(removed);
 }

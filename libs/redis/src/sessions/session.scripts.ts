@@ -63,13 +63,14 @@ local function purge_expired(now, limit)
   for _, id in ipairs(ids) do
     remove_from_indexes(id)
     redis.call('DEL', RECORD .. id)
-    m_cascade(id)
+    event_append('session.expired', 'session', id)
+    m_cascade(id, 'memory.expired')
   end
   return #ids
 end
 `;
 
-const { script, audited } = scriptBuilders(PRELUDE);
+const { audited, evented } = scriptBuilders(PRELUDE);
 
 /** KEYS[1]=all-index. ARGV: count, then per session 9 fields. Returns created_at (ms). */
 export const CREATE_SESSIONS = audited(
@@ -93,6 +94,7 @@ for i = 0, count - 1 do
   redis.call('PEXPIREAT', key, expires_at)
   add_to_indexes(id, creator_key, status, now)
   redis.call('ZADD', EXPIRY, expires_at, id)
+  event_append('session.created', 'session', id, 1)
 end
 audit_append({ resource_ids = ids, version = 1, created_at = now })
 return now
@@ -151,6 +153,7 @@ redis.call('HSET', key, unpack(fields))
 local version = redis.call('HINCRBY', key, 'version', 1)
 redis.call('PEXPIREAT', key, expires_at)
 redis.call('ZADD', EXPIRY, expires_at, id)
+event_change('session', id, version)
 audit_append({ resource_ids = { id }, version = version, updated_at = now,
   status = status ~= '' and status or nil, previous_status = status ~= '' and cur[2] or nil })
 return {'ok', version, now, expires_at, status ~= '' and status or cur[2]}
@@ -181,6 +184,7 @@ for i = A + 2, #ARGV do
   result[3] = result[3] + m_cascade(id)
   table.insert(result, existed)
   if existed == 1 then table.insert(deleted, id) end
+  if existed == 1 then event_append('session.deleted', 'session', id) end
 end
 if #deleted > 0 or result[3] > 0 then
   audit_append({ resource_ids = deleted, memory_records_deleted = result[3], deleted_at = result[2] })
@@ -197,7 +201,7 @@ return result
  * Returns {'retry'} when more expired sessions wait than one purge may take, else
  * {'ok', total, has_more, id1, score1, record1, ...}.
  */
-export const LIST_SESSIONS = script(
+export const LIST_SESSIONS = evented(
   'session.list',
   `${RANK_PAGE_LUA}
 local now = now_ms()
@@ -221,7 +225,7 @@ return out
 );
 
 /** KEYS[1]=expiry index. ARGV: limit. Returns how many expired sessions were removed. */
-export const PURGE_EXPIRED_SESSIONS = script(
+export const PURGE_EXPIRED_SESSIONS = evented(
   'session.purge',
   `
 return purge_expired(now_ms(), tonumber(ARGV[A + 1]))

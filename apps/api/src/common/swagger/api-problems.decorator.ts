@@ -46,6 +46,7 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input; `errors` names each offending field.',
   404: 'No such resource (in your tenant).',
   409: 'Conflicts with the current state.',
+  410: 'The resume position is older than the retention; `oldest_available_id` says where the feed now starts.',
   412: 'If-Match does not match the current version.',
   413: 'Payload larger than the configured limit; the detail names the limit and its setting.',
   415: 'Unsupported Content-Type; the detail names the accepted types.',
