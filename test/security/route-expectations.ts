@@ -53,6 +53,11 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /api/v1/analytics/usage': 'analytics:read',
 
   'GET /api/v1/events': 'events:read',
+  'POST /api/v1/webhooks': 'webhooks:manage',
+  'GET /api/v1/webhooks': 'webhooks:manage',
+  'DELETE /api/v1/webhooks/:webhook_id': 'webhooks:manage',
+  'GET /api/v1/webhooks/:webhook_id/deliveries': 'webhooks:manage',
+  'POST /api/v1/webhooks/:webhook_id/deliveries/:delivery_id/redeliver': 'webhooks:manage',
 };
 
 /** The default role policy as the Security issue states it (config/rbac.yaml must match). */

@@ -19,6 +19,7 @@ import { pinoParams } from './common/logging/log-serializers';
 import { MetricsModule } from './metrics/metrics.module';
 import { BackupModule } from './backup/backup.module';
 import { EventsModule } from './events/events.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { StoreMetricsObserver } from './metrics/store-metrics';
 
 @Module({})
@@ -55,6 +56,7 @@ export class AppModule {
         MetricsModule,
         BackupModule,
         EventsModule,
+        WebhooksModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

@@ -55,3 +55,4 @@ export * from './backup/backup.repository';
 export { parseBackupRecord, InvalidBackupRecordError } from './backup/backup-record';
 export * from './events/events.repository';
 export { SYSTEM_ACTOR } from './events/event-args';
+export * from './webhooks/webhook.repository';

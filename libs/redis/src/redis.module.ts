@@ -54,6 +54,8 @@ import { RedisBackupRepository } from './backup/redis-backup.repository';
 import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
 import { EventsRepository } from './events/events.repository';
 import { RedisEventsRepository } from './events/redis-events.repository';
+import { WebhookRepository } from './webhooks/webhook.repository';
+import { RedisWebhookRepository } from './webhooks/redis-webhook.repository';
 
 @Module({
   providers: [
@@ -111,6 +113,7 @@ import { RedisEventsRepository } from './events/redis-events.repository';
     { provide: ApiKeyRepository, useClass: RedisApiKeyRepository },
     { provide: BackupRepository, useClass: RedisBackupRepository },
     { provide: EventsRepository, useClass: RedisEventsRepository },
+    { provide: WebhookRepository, useClass: RedisWebhookRepository },
   ],
   exports: [
     SessionRepository,
@@ -126,6 +129,7 @@ import { RedisEventsRepository } from './events/redis-events.repository';
     ApiKeyRepository,
     BackupRepository,
     EventsRepository,
+    WebhookRepository,
   ],
 })
 export class RedisModule

@@ -72,6 +72,14 @@ export interface AppConfig {
     sealIntervalMs: number;
   };
   events: { retentionMs: number; heartbeatMs: number };
+  webhooks: {
+    allowPrivate: boolean;
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    timeoutMs: number;
+    pollIntervalMs: number;
+  };
   /** Graceful shutdown on SIGTERM (see main.ts). */
   shutdown: { delayMs: number; timeoutMs: number };
   observability: {

@@ -346,4 +346,43 @@ export class EnvironmentVariables {
   @Min(100)
   @Max(300000)
   EVENTS_HEARTBEAT_MS = 15000;
+
+  /** Allow webhook URLs that resolve to loopback, link-local or private addresses (tests, dev). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE = false;
+
+  /** Delivery attempts of one event before it is parked in the webhook's dead-letter list. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  WEBHOOK_MAX_ATTEMPTS = 6;
+
+  /** First retry delay; each retry doubles it (full jitter) up to WEBHOOK_BACKOFF_MAX_MS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(600000)
+  WEBHOOK_BACKOFF_BASE_MS = 1000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(3600000)
+  WEBHOOK_BACKOFF_MAX_MS = 300000;
+
+  /** How long one delivery may take before it counts as failed. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  WEBHOOK_TIMEOUT_MS = 5000;
+
+  /** How often each replica looks for webhooks with undelivered events; 0 turns delivery off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(60000)
+  WEBHOOK_POLL_INTERVAL_MS = 1000;
 }

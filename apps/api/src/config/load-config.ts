@@ -150,6 +150,14 @@ export function loadConfig(
       retentionMs: Math.round(env.EVENTS_RETENTION_HOURS * 3600 * 1000),
       heartbeatMs: env.EVENTS_HEARTBEAT_MS,
     },
+    webhooks: {
+      allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+      backoffBaseMs: env.WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: env.WEBHOOK_BACKOFF_MAX_MS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+    },
     shutdown: { delayMs: env.SHUTDOWN_DELAY_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
     observability: {
       metricsToken: env.METRICS_TOKEN,

@@ -155,6 +155,11 @@ export class RedisKeyBuilder {
     return new ApiKeyKeyspace(this.tenantPrefix(tenant));
   }
 
+  /** SET of tenants that have webhooks, walked by the delivery workers (written on create only). */
+  webhookTenants(): string {
+    return `${this.prefix}:webhook-tenants`;
+  }
+
   /** SET of tenants that have stored data, walked by the background expiry sweeper. */
   tenantRegistry(): string {
     return `${this.prefix}:tenants`;

@@ -1,0 +1,107 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
+import { EventDto } from '../../events/event-view';
+import { EVENT_TYPES } from '../../events/event-types';
+
+export class CreateWebhookDto {
+  @ApiProperty({
+    example: 'https://orchestrator.example.com/hooks/masa',
+    description:
+      'http(s) only; refused when it resolves to a loopback, link-local or private address ' +
+      '(unless WEBHOOK_ALLOW_PRIVATE=true).',
+  })
+  @IsString()
+  @MaxLength(2048)
+  url!: string;
+
+  @ApiProperty({ enum: EVENT_TYPES, isArray: true, example: ['session.created', 'memory.patched'] })
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(EVENT_TYPES.length)
+  @IsIn(EVENT_TYPES, { each: true })
+  event_types!: string[];
+
+  @ApiPropertyOptional({
+    description:
+      'Signing secret (16-256 characters). Omitted: one is generated. Returned only in this response.',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  @MaxLength(256)
+  secret?: string;
+}
+
+export class WebhookDto {
+  @ApiProperty({ format: 'uuid' })
+  webhook_id!: string;
+
+  @ApiProperty()
+  url!: string;
+
+  @ApiProperty({ enum: EVENT_TYPES, isArray: true })
+  event_types!: string[];
+
+  @ApiProperty({ example: '2026-12-02T06:00:00.000Z' })
+  created_at!: string;
+
+  @ApiProperty({ example: 'admin-1' })
+  created_by!: string;
+}
+
+export class CreatedWebhookDto extends WebhookDto {
+  @ApiProperty({ description: 'The signing secret; never returned again.' })
+  secret!: string;
+}
+
+export class WebhookListDto {
+  @ApiProperty({ type: [WebhookDto] })
+  webhooks!: WebhookDto[];
+}
+
+export class DeletedWebhookDto {
+  @ApiProperty({ format: 'uuid' })
+  webhook_id!: string;
+
+  @ApiProperty({ example: true })
+  deleted!: boolean;
+}
+
+export class ParkedDeliveryDto {
+  @ApiProperty({ example: '1764662400000-0', description: 'The event id; sent as Webhook-Id.' })
+  delivery_id!: string;
+
+  @ApiProperty({ type: EventDto })
+  event!: EventDto;
+
+  @ApiProperty({ example: 6 })
+  attempts!: number;
+
+  @ApiProperty({ example: 'HTTP 500' })
+  last_error!: string;
+
+  @ApiProperty({ example: '2026-12-02T06:00:00.000Z' })
+  parked_at!: string;
+}
+
+export class ParkedDeliveryListDto {
+  @ApiProperty({ type: [ParkedDeliveryDto], description: 'Oldest first, at most 100.' })
+  deliveries!: ParkedDeliveryDto[];
+}
+
+export class RedeliveryDto {
+  @ApiProperty({ example: '1764662400000-0' })
+  delivery_id!: string;
+
+  @ApiProperty({ example: 'queued' })
+  status!: string;
+}
