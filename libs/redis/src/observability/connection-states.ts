@@ -4,8 +4,6 @@ import type { RedisClient } from '../connection/redis-client.factory';
 /** Bounded label values for a connection's state (ioredis has seven statuses). */
 export type ConnectionState = 'ready' | 'connecting' | 'closed';
 
-export const CONNECTION_STATES: readonly ConnectionState[] = ['ready', 'connecting', 'closed'];
-
 /** Connections of one named client, counted by state. */
 export interface ClientConnections {
   client: string;

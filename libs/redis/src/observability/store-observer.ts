@@ -16,7 +16,10 @@ export interface StoreObserver {
    * and the time of the change, both from Redis' clock (ms). Reported once per committed write.
    */
   sessionTransition?(from: string, to: string | null, createdAt: number, at: number): void;
-  /** Records removed because their TTL had passed (purgeExpired of the sweepers and lists). */
+  /**
+   * Records a purgeExpired call (the background sweepers) removed because their TTL had passed;
+   * clean-ups inside other scripts (lists, invalidations) are not reported.
+   */
   expired?(entity: string, count: number): void;
 }
 
