@@ -52,6 +52,8 @@ import { ApiKeyRepository } from './api-keys/api-key.repository';
 import { BackupRepository } from './backup/backup.repository';
 import { RedisBackupRepository } from './backup/redis-backup.repository';
 import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
+import { SubjectRepository } from './subjects/subject.repository';
+import { RedisSubjectRepository } from './subjects/redis-subject.repository';
 
 @Module({
   providers: [
@@ -107,6 +109,7 @@ import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
     { provide: RequestRollupRepository, useClass: RedisRequestRollupRepository },
     { provide: ApiKeyRepository, useClass: RedisApiKeyRepository },
     { provide: BackupRepository, useClass: RedisBackupRepository },
+    { provide: SubjectRepository, useClass: RedisSubjectRepository },
   ],
   exports: [
     SessionRepository,
@@ -121,6 +124,7 @@ import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
     RequestRollupRepository,
     ApiKeyRepository,
     BackupRepository,
+    SubjectRepository,
   ],
 })
 export class RedisModule
