@@ -46,5 +46,6 @@ module.exports = {
   // nothing; with a longer grace period every worker exits by itself). A real leak still shows: a
   // worker that has not exited after 10 s is force-killed with the same warning.
   workerGracefulExitTimeout: 10000,
-  testTimeout: 30000,
+  // A hang still fails; 30 s was exceeded by healthy tests that start several apps on a loaded machine.
+  testTimeout: 60000,
 };
