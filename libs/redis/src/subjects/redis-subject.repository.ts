@@ -12,11 +12,13 @@ import {
   FINISH_SUBJECT_ERASURE,
 } from './subject.scripts';
 
-/**
- * Sessions one erasure step deletes. Each takes its agent memory along (one record per agent), so
- * a step's work is this times the agents per session; 100 keeps a step in the low milliseconds.
- */
+/** Sessions one erasure step looks at. */
 export const ERASURE_SESSION_STEP = 100;
+/**
+ * Records (a session, each memory record) one erasure step deletes before it hands back control:
+ * like the tag invalidation's 250 entries, a step of a few milliseconds (bench/subjects.ts).
+ */
+export const ERASURE_RECORD_BUDGET = 250;
 /** Cache entries one erasure step looks at (the tag invalidation's step). */
 export const ERASURE_CACHE_STEP = 250;
 /** An interrupted erasure's running totals are kept this long for the run that finishes it. */
@@ -60,15 +62,21 @@ export class RedisSubjectRepository extends SubjectRepository {
     const index = space.byCreator(userId);
     for (;;) {
       const audit = auditArgs(this.keys, tenant);
-      const [looked, sessions, memory] = (await storeCall(() =>
+      const [more, sessions, memory] = (await storeCall(() =>
         ERASE_SUBJECT_SESSIONS.run(
           this.redis,
           [...audit.keys, index, progress],
-          [audit.record, ...space.scriptLayout(), ERASURE_SESSION_STEP, PROGRESS_TTL_MS],
+          [
+            audit.record,
+            ...space.scriptLayout(),
+            ERASURE_SESSION_STEP,
+            ERASURE_RECORD_BUDGET,
+            PROGRESS_TTL_MS,
+          ],
         ),
       )) as number[];
       if (sessions + memory > 0) audit.committed();
-      if (looked < ERASURE_SESSION_STEP) return;
+      if (more !== 1) return;
     }
   }
 

@@ -18,34 +18,40 @@ const sessionScripts = scriptBuilders(SESSION_PRELUDE);
 
 /**
  * KEYS[1]=the subject's creator index, KEYS[2]=progress hash. ARGV: session layout (15), limit,
- * progress ttl (ms). Deletes up to `limit` sessions created by the subject, each with its agent
- * memory. Returns {ids looked at, sessions deleted, memory records deleted}.
+ * record budget, progress ttl (ms). Deletes up to `limit` sessions created by the subject, each
+ * with its agent memory, and stops early once it has deleted `budget` records (a session and each
+ * of its memory records count one): the work, not the number of sessions, bounds a step.
+ * Returns {more (1 = call again), sessions deleted, memory records deleted}.
  */
 export const ERASE_SUBJECT_SESSIONS = sessionScripts.audited(
   'subject.erase-sessions',
   `
 local index, progress = KEYS[1], KEYS[2]
-local limit, ttl = tonumber(ARGV[A + 1]), tonumber(ARGV[A + 2])
+local limit, budget, ttl = tonumber(ARGV[A + 1]), tonumber(ARGV[A + 2]), tonumber(ARGV[A + 3])
 local ids = redis.call('ZRANGE', index, 0, limit - 1)
-local sessions, memory, deleted = 0, 0, {}
+local sessions, memory, deleted, done = 0, 0, {}, 0
 for _, id in ipairs(ids) do
   local existed = redis.call('DEL', RECORD .. id)
   remove_from_indexes(id)
   memory = memory + m_cascade(id)
+  -- An index entry without its membership entry would otherwise stay and stall the loop.
+  redis.call('ZREM', index, id)
+  done = done + 1
   if existed == 1 then
     sessions = sessions + 1
     table.insert(deleted, id)
   end
+  if sessions + memory >= budget then break end
 end
--- An index entry without its membership entry would otherwise stay and stall the loop.
-if #ids > 0 then redis.call('ZREM', index, unpack(ids)) end
 if sessions + memory > 0 then
   redis.call('HINCRBY', progress, 'sessions', sessions)
   redis.call('HINCRBY', progress, 'memory', memory)
   redis.call('PEXPIRE', progress, ttl)
   audit_append({ resource_ids = deleted, memory_records_deleted = memory, deleted_at = now_ms() })
 end
-return { #ids, sessions, memory }
+local more = 0
+if done < #ids or #ids == limit then more = 1 end
+return { more, sessions, memory }
 `,
   FREES_MEMORY,
 );
