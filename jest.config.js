@@ -4,7 +4,10 @@ const shared = {
   testEnvironment: 'node',
   // Type checking is `npm run typecheck`'s job; tests transpile only, which keeps them fast.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.spec.json' }] },
-  moduleNameMapper: { '^@app/redis(|/.*)$': '<rootDir>/libs/redis/src$1' },
+  moduleNameMapper: {
+    '^@app/redis(|/.*)$': '<rootDir>/libs/redis/src$1',
+    '^@app/client(|/.*)$': '<rootDir>/libs/client/src$1',
+  },
   rootDir: __dirname,
 };
 

@@ -54,6 +54,8 @@ import { ApiKeyRepository } from './api-keys/api-key.repository';
 import { BackupRepository } from './backup/backup.repository';
 import { RedisBackupRepository } from './backup/redis-backup.repository';
 import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
+import { SubjectRepository } from './subjects/subject.repository';
+import { RedisSubjectRepository } from './subjects/redis-subject.repository';
 
 @Module({
   providers: [
@@ -109,6 +111,7 @@ import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
     { provide: RequestRollupRepository, useClass: RedisRequestRollupRepository },
     { provide: ApiKeyRepository, useClass: RedisApiKeyRepository },
     { provide: BackupRepository, useClass: RedisBackupRepository },
+    { provide: SubjectRepository, useClass: RedisSubjectRepository },
   ],
   exports: [
     SessionRepository,
@@ -123,6 +126,7 @@ import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
     RequestRollupRepository,
     ApiKeyRepository,
     BackupRepository,
+    SubjectRepository,
   ],
 })
 export class RedisModule
