@@ -187,6 +187,27 @@ describe('Client SDK against the real API', () => {
     expect(noMemory).toMatchObject({ status: 404 });
   });
 
+  it('authenticates with an API key (X-API-Key) issued through the SDK', async () => {
+    const { client: admin } = recordingClient('admin-sdk', ['admin']);
+    const issued = await admin.POST('/api/v1/admin/api-keys', {
+      body: { name: 'sdk-service', scopes: ['read', 'write'] },
+    });
+    const service = createClient({ baseUrl, apiKey: issued.data!.api_key });
+    const created = await service.POST('/api/v1/sessions', {
+      body: { session_config: { via: 'api-key' }, created_by: 'svc-user' },
+    });
+    const read = await service.GET('/api/v1/sessions/{session_id}', {
+      params: { path: { session_id: created.data!.session_id } },
+    });
+    // A caller that may not act for others is recorded as itself: the key's principal.
+    expect(read.data).toMatchObject({
+      created_by: `api-key:${issued.data!.id}`,
+      session_config: { via: 'api-key' },
+    });
+    // The key's scopes grant no admin route.
+    await expect(service.GET('/api/v1/admin/api-keys')).rejects.toMatchObject({ status: 403 });
+  });
+
   it('is refused a route its role lacks, with the problem exposed', async () => {
     const { client } = recordingClient('agent-1', ['agent']);
     const refused = await client
