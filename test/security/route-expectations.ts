@@ -37,6 +37,8 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'DELETE /api/v1/admin/api-keys/:key_id': 'admin:api-keys',
   'GET /api/v1/admin/export': 'admin:export',
   'POST /api/v1/admin/import': 'admin:import',
+  'DELETE /api/v1/subjects/:user_id': 'subjects:erase',
+  'GET /api/v1/subjects/:user_id/export': 'subjects:export',
 
   'POST /api/v1/cache/invalidate': 'cache:invalidate',
   'POST /api/v1/cache/batch-get': 'cache:read',
@@ -98,6 +100,7 @@ export const PATH_PARAM_VALUES: Record<string, string> = {
   key_id: '0123456789abcdef',
   webhook_id: '5b0f8a52-3c1d-4e6f-8a9b-0c1d2e3f4a5b',
   delivery_id: '7d2e9b64-5f3a-4b1c-9d8e-1f2a3b4c5d6e',
+  user_id: 'subject-under-test',
 };
 
 /**

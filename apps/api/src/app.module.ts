@@ -20,6 +20,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { BackupModule } from './backup/backup.module';
 import { EventsModule } from './events/events.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { SubjectsModule } from './subjects/subjects.module';
 import { StoreMetricsObserver } from './metrics/store-metrics';
 
 @Module({})
@@ -57,6 +58,7 @@ export class AppModule {
         BackupModule,
         EventsModule,
         WebhooksModule,
+        SubjectsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

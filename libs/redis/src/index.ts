@@ -56,3 +56,5 @@ export { parseBackupRecord, InvalidBackupRecordError } from './backup/backup-rec
 export * from './events/events.repository';
 export { SYSTEM_ACTOR } from './events/event-args';
 export * from './webhooks/webhook.repository';
+export * from './subjects/subject.repository';
+export { subjectTag } from './subjects/redis-subject.repository';

@@ -30,7 +30,8 @@ import { PayloadReencryptor } from './maintenance/payload-reencryptor';
 import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
 import { AuditRepository } from './audit/audit.repository';
 import { RedisAuditRepository } from './audit/redis-audit.repository';
-import { instrumentRepository } from './observability/store-observer';
+import { instrumentRepository, type ResultReporter } from './observability/store-observer';
+import { reportSessionTransitions } from './sessions/session-transitions';
 import { StoreStatisticsReader } from './observability/store-statistics';
 import { RequestRollupRepository } from './metrics/request-rollup.repository';
 import { RedisRequestRollupRepository } from './metrics/redis-request-rollup.repository';
@@ -40,12 +41,13 @@ function instrumented<T extends object>(
   contract: abstract new (...args: never[]) => T,
   implementation: new (...args: never[]) => T,
   entity: string,
+  report?: ResultReporter,
 ) {
   return {
     provide: contract,
     inject: [implementation, REDIS_MODULE_OPTIONS],
     useFactory: (repository: T, options: RedisModuleOptions) =>
-      instrumentRepository(repository, entity, options.observer),
+      instrumentRepository(repository, entity, options.observer, report),
   };
 }
 import { ApiKeyRepository } from './api-keys/api-key.repository';
@@ -56,6 +58,8 @@ import { EventsRepository } from './events/events.repository';
 import { RedisEventsRepository } from './events/redis-events.repository';
 import { WebhookRepository } from './webhooks/webhook.repository';
 import { RedisWebhookRepository } from './webhooks/redis-webhook.repository';
+import { SubjectRepository } from './subjects/subject.repository';
+import { RedisSubjectRepository } from './subjects/redis-subject.repository';
 
 @Module({
   providers: [
@@ -100,7 +104,7 @@ import { RedisWebhookRepository } from './webhooks/redis-webhook.repository';
     RedisMemoryRepository,
     RedisIdempotencyRepository,
     RedisCacheRepository,
-    instrumented(SessionRepository, RedisSessionRepository, 'session'),
+    instrumented(SessionRepository, RedisSessionRepository, 'session', reportSessionTransitions),
     instrumented(MemoryRepository, RedisMemoryRepository, 'memory'),
     instrumented(IdempotencyRepository, RedisIdempotencyRepository, 'idempotency'),
     PayloadReencryptor,
@@ -114,6 +118,7 @@ import { RedisWebhookRepository } from './webhooks/redis-webhook.repository';
     { provide: BackupRepository, useClass: RedisBackupRepository },
     { provide: EventsRepository, useClass: RedisEventsRepository },
     { provide: WebhookRepository, useClass: RedisWebhookRepository },
+    { provide: SubjectRepository, useClass: RedisSubjectRepository },
   ],
   exports: [
     SessionRepository,
@@ -130,6 +135,7 @@ import { RedisWebhookRepository } from './webhooks/redis-webhook.repository';
     BackupRepository,
     EventsRepository,
     WebhookRepository,
+    SubjectRepository,
   ],
 })
 export class RedisModule

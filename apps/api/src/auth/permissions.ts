@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'admin:import',
   'events:read',
   'webhooks:manage',
+  'subjects:erase',
+  'subjects:export',
   '*',
 ] as const;
 
