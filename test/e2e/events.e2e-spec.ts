@@ -212,6 +212,36 @@ describe('Change feed (GET /events, Server-Sent Events)', () => {
     expect(first).not.toBe(live);
   });
 
+  it('appends no event for a refused write, and records the subscription in the audit trail', async () => {
+    const feed = await subscribe();
+    const sessionId = await newSession();
+    await t.http
+      .put(`/api/v1/sessions/${sessionId}`)
+      .set('if-match', '"7"')
+      .send({ metadata: { stale: true } })
+      .expect(412);
+    await t.http
+      .put(`/api/v1/sessions/${sessionId}`)
+      .send({ metadata: { ok: true } })
+      .expect(200);
+    await feed.waitFor(2);
+    expect(feed.events<EventView>().map((e) => [e.type, e.version])).toEqual([
+      ['session.created', 1],
+      ['session.updated', 2],
+    ]);
+
+    const audit = await t
+      .as({ sub: 'root', roles: ['admin'] })
+      .get('/api/v1/audit')
+      .expect(200);
+    const records = audit.body.audit_records as { operation: string; resource_type: string }[];
+    expect(records).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ operation: 'subscribe', resource_type: 'event' }),
+      ]),
+    );
+  });
+
   it('refuses a malformed position with 400 naming the field', async () => {
     const bad = await subscribe(ORCHESTRATOR, '?since=yesterday');
     await waitEnded(bad);
