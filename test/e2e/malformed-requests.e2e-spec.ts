@@ -65,6 +65,14 @@ describe('Malformed requests', () => {
     }
   });
 
+  it('gives the 404 for a method without a route on an undecodable path its X-Request-Id', async () => {
+    // Fastify's not-found route for such a path reaches the filter without running the hooks.
+    const response = await t.http.options('/api/v1/admin/api-keys/%').expect(404);
+    expect(response.headers['content-type']).toMatch(PROBLEM);
+    expect(response.headers['x-request-id']).toEqual(expect.any(String));
+    expect(response.body.request_id).toBe(response.headers['x-request-id']);
+  });
+
   it('answers a path parameter over 256 characters with a 414 problem', async () => {
     const response = await t.http.get(`/api/v1/sessions/${'a'.repeat(300)}`).expect(414);
     expect(response.headers['content-type']).toMatch(PROBLEM);
