@@ -11,7 +11,11 @@ import { RedisKeyBuilder } from '../../libs/redis/src/keys/redis-key-builder';
 import { credentials } from '../support/fuzz/credentials';
 import { HttpSender, type SendOutcome } from '../support/fuzz/http-sender';
 import { loadOperations } from '../support/fuzz/openapi-operations';
-import { requestArbitrary, type FuzzRequest } from '../support/fuzz/request-arbitrary';
+import {
+  requestArbitrary,
+  unknownRouteArbitrary,
+  type FuzzRequest,
+} from '../support/fuzz/request-arbitrary';
 import type { SchemaHints } from '../support/fuzz/schema-arbitrary';
 import { statusClass, verdict } from '../support/fuzz/verdict';
 import { RedisServer } from '../support/redis-server';
@@ -60,9 +64,38 @@ function describeRequest(request: FuzzRequest): string {
       ? ''
       : ` body(${request.body.length} chars)=${JSON.stringify(request.body.slice(0, 300))}`;
   const headers = Object.entries(request.headers)
+    .flatMap(([k, v]) => (typeof v === 'string' ? [v] : v).map((one) => [k, one]))
     .map(([k, v]) => `${k}: ${v.length > 80 ? `${v.slice(0, 80)}…(${v.length})` : v}`)
     .join('; ');
   return `[${request.operation} / ${request.mutation} / ${request.credential}] ${request.method} ${request.url.slice(0, 300)} {${headers}}${body}`;
+}
+
+/**
+ * Notes every stall of this process's event loop over 500 ms, with the CPU time the process used
+ * meanwhile: a stall that burned CPU is our code blocking; one that did not is the machine (the
+ * process was not scheduled), which makes any timeout in it the deliberate 503, not a bug.
+ */
+function watchStalls(): { stop(): string[] } {
+  const stalls: string[] = [];
+  let wall = performance.now();
+  let cpu = process.cpuUsage();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const used = process.cpuUsage(cpu);
+    const late = now - wall - 100;
+    if (late > 500) {
+      const cpuMs = (used.user + used.system) / 1000;
+      stalls.push(`${Math.round(late)} ms late, ${Math.round(cpuMs)} ms CPU used`);
+    }
+    wall = now;
+    cpu = process.cpuUsage();
+  }, 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return stalls;
+    },
+  };
 }
 
 /** Keeps the app's error log lines (a 5xx's stack trace) to print beside the failing request. */
@@ -173,15 +206,31 @@ describe('Schema-driven fuzzing of every route (issue #14)', () => {
     const { hints, apiKey } = await seed();
     const operations = loadOperations();
     const creds = credentials({ tenants: TENANTS, agentIds: AGENTS, apiKey });
-    const anyRequest = fc.oneof(...operations.map((op) => requestArbitrary(op, hints, creds)));
+    const anyRequest = fc.oneof(
+      ...operations.map((op) => requestArbitrary(op, hints, creds)),
+      unknownRouteArbitrary(creds),
+    );
     const sender = new HttpSender(port, REQUEST_TIMEOUT_MS, RUNNERS);
     const byClass = new Map<string, number>();
     const byStatus = new Map<number, number>();
     const failures: string[] = [];
+    /** operation -> status (of schema-valid requests apart) -> count (printed with FUZZ_STATS=1, to see what reaches 2xx). */
+    const byOperation = new Map<string, Map<string, number>>();
+    /** The slowest answers: an event-loop stall shows here before it shows as a timeout. */
+    const slowest: { ms: number; line: string }[] = [];
     let sent = 0;
     const send = async (request: FuzzRequest): Promise<SendOutcome> => {
       const outcome = await sender.send(request);
       sent++;
+      const ms = outcome.kind === 'response' ? outcome.response.ms : outcome.ms;
+      if (slowest.length < 5 || ms > slowest[slowest.length - 1].ms) {
+        slowest.push({ ms, line: `${ms} ms ${statusClass(outcome)} ${describeRequest(request)}` });
+        slowest.sort((a, b) => b.ms - a.ms).splice(5);
+      }
+      const op = byOperation.get(request.operation) ?? new Map<string, number>();
+      const key = `${request.mutation === 'valid' ? 'valid:' : ''}${outcome.kind === 'response' ? outcome.response.status : outcome.kind}`;
+      op.set(key, (op.get(key) ?? 0) + 1);
+      byOperation.set(request.operation, op);
       byClass.set(statusClass(outcome), (byClass.get(statusClass(outcome)) ?? 0) + 1);
       if (outcome.kind === 'response') {
         byStatus.set(outcome.response.status, (byStatus.get(outcome.response.status) ?? 0) + 1);
@@ -197,6 +246,7 @@ describe('Schema-driven fuzzing of every route (issue #14)', () => {
     });
 
     // Warm-up: every code path loaded, caches filled; then the heap baseline.
+    const stallWatch = watchStalls();
     const gc = gcFunction();
     await fc.check(property, { seed: SEED, numRuns: WARM_UP, endOnFailure: true });
     const heapAfterWarmUp = await settledHeap(gc);
@@ -213,6 +263,7 @@ describe('Schema-driven fuzzing of every route (issue #14)', () => {
       ),
     );
     const durationMs = Date.now() - started;
+    const stalls = stallWatch.stop();
 
     // Alive: the process answers, and Redis holds only consistent indexes.
     const live = await sender.send({
@@ -254,7 +305,19 @@ describe('Schema-driven fuzzing of every route (issue #14)', () => {
         .join(', ')}`,
       `  heap after warm-up ${(heapAfterWarmUp / 2 ** 20).toFixed(1)} MiB, at end ${(heapAtEnd / 2 ** 20).toFixed(1)} MiB (bound +${HEAP_BOUND_BYTES / 2 ** 20} MiB)`,
       `  consistency: ${reports.length} tenants, ${violations.length} violations`,
+      `  event-loop stalls over 500 ms: ${stalls.length === 0 ? 'none' : stalls.join('; ')}`,
     ];
+    if (process.env.FUZZ_STATS === '1') {
+      figures.push(...slowest.map((s) => `  slow: ${s.line.slice(0, 400)}`));
+      for (const [op, counts] of [...byOperation].sort()) {
+        figures.push(
+          `  ${op}: ${[...counts]
+            .sort()
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        );
+      }
+    }
     process.stdout.write(`${figures.join('\n')}\n`);
     if (failures.length > 0) {
       process.stdout.write(

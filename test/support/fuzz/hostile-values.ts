@@ -17,6 +17,16 @@ const INJECTION = [
   '"; redis.call("FLUSHALL"); --',
   'return redis.call("KEYS","*")',
   '{tenant}',
+  '*a*a*a*a*a*a*a*a*a*a*b',
+  '?'.repeat(250),
+  '*'.repeat(250),
+  'llm:*:*:*:*',
+  '2026-13-45T99:99:99Z',
+  '+275760-09-13T00:00:00.000Z',
+  '-271821-04-20T00:00:00Z',
+  '0000-00-00T00:00:00Z',
+  '2026-02-30',
+  '1970-01-01T00:00:00Z',
   '{default}:session:*',
   '../../../etc/passwd',
   '..%2f..%2f',
@@ -124,9 +134,18 @@ export const pollutingKey = fc.constantFrom(
   'valueOf',
 );
 
+/** Lists past every maxItems: batch routes must refuse them before touching Redis. */
+export const hugeArray = fc
+  .tuple(
+    fc.constantFrom(33, 101, 1_001, 20_000),
+    fc.constantFrom<unknown>('k1', 1, null, {}, 'a'.repeat(300)),
+  )
+  .map(([n, item]) => Array<unknown>(n).fill(item));
+
 export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   hostileString,
   hostileNumber,
+  hugeArray,
   fc.constantFrom(null, true, false, [], {}, [null], [[[]]], { '': '' }),
   fc.jsonValue({ maxDepth: 3 }),
 );

@@ -21,7 +21,8 @@ export interface FuzzRequest {
   method: string;
   /** Path and query, already encoded as they go on the wire. */
   url: string;
-  headers: Record<string, string>;
+  /** Two values: the header is sent twice. */
+  headers: Record<string, string | string[]>;
   body?: string;
 }
 
@@ -29,7 +30,7 @@ interface Parts {
   path: Record<string, string>;
   /** Repeated names are sent repeatedly (duplicated query parameters). */
   query: [string, string][];
-  headers: Record<string, string>;
+  headers: Record<string, string | [string, string]>;
   body?: { contentType?: string; text: string };
 }
 
@@ -197,16 +198,33 @@ function withHostileQuery(valid: fc.Arbitrary<Parts>, operation: Operation): fc.
 }
 
 function withHostileHeader(valid: fc.Arbitrary<Parts>): fc.Arbitrary<Parts> {
+  const value = fc.oneof(
+    hostileString.filter((s) => s.length < 12_000),
+    fc.constantFrom('"', 'W/', '"1"x'),
+  );
   return fc
     .tuple(
       valid,
-      fc.constantFrom('idempotency-key', 'if-match', 'x-request-id', 'accept', 'accept-encoding'),
+      fc.constantFrom(
+        'idempotency-key',
+        'if-match',
+        'x-request-id',
+        'accept',
+        'accept-encoding',
+        'content-encoding',
+        'x-forwarded-for',
+        'traceparent',
+        'x-api-key',
+        'authorization',
+      ),
       fc.oneof(
-        hostileString.filter((s) => s.length < 12_000),
-        fc.constantFrom('"', 'W/', '"1"x'),
+        value,
+        // The same header twice: Node joins most with ", ", keeps the first Authorization.
+        fc.tuple(value, value),
+        fc.constantFrom('gzip', 'br', 'identity, gzip', 'Bearer a b', '00-xyz-01'),
       ),
     )
-    .map(([parts, name, value]) => ({ ...parts, headers: { ...parts.headers, [name]: value } }));
+    .map(([parts, name, v]) => ({ ...parts, headers: { ...parts.headers, [name]: v } }));
 }
 
 /** Replaces one field of the valid body (at any depth) with a value of another type or shape. */
@@ -353,9 +371,12 @@ function build(
   const query = parts.query
     .map(([k, v]) => `${encodeQueryPart(k)}=${encodeQueryPart(v)}`)
     .join('&');
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parts.headers)) headers[k] = wireHeader(v);
+  const headers: Record<string, string | string[]> = {};
   if (credential.header) headers[credential.header.name] = wireHeader(credential.header.value);
+  // After the credential: a mutated Authorization or X-API-Key replaces or joins it.
+  for (const [k, v] of Object.entries(parts.headers)) {
+    headers[k] = typeof v === 'string' ? wireHeader(v) : v.map(wireHeader);
+  }
   if (parts.body?.contentType !== undefined && parts.body.contentType !== '') {
     headers['content-type'] = parts.body.contentType;
   }
@@ -368,4 +389,52 @@ function build(
     headers,
     body: parts.body?.text,
   };
+}
+
+/** Paths the document does not list: the router's 404 and 405 must be problems too. */
+export function unknownRouteArbitrary(credentials: {
+  valid: Credential[];
+  broken: Credential[];
+}): fc.Arbitrary<FuzzRequest> {
+  return fc
+    .tuple(
+      fc.constantFrom(...OTHER_METHODS),
+      fc.oneof(
+        fc.constantFrom(
+          '/',
+          '/api',
+          '/api/v1',
+          '/api/v2/sessions',
+          '/api/v1/sessions/',
+          '//api/v1/sessions',
+          '/api/v1//sessions',
+          '/api/v1/sessions/../../../etc/passwd',
+          '/api/v1/sessions/%2e%2e/%2e%2e/admin/api-keys',
+          '/api/v1/sessions;jsessionid=1',
+          '/api/v1/SESSIONS',
+          '/api/v1/sessions/x/y/z',
+          '/api/v1/cache/a/b',
+          '/admin/assets/../../package.json',
+          '/admin/assets/%2e%2e%2fpackage.json',
+          '/docs',
+          '/docs-json',
+          '/api/v1/health?x=1&x=2',
+          '/api/v1/sessions?%',
+          '/api/v1/sessions?a[b][c][d][e][f]=1',
+          '/api/v1/sessions?' + 'a=1&'.repeat(2_000),
+        ),
+        hostileString.filter((s) => s.length < 2_000).map((s) => `/api/v1/${encodePathValue(s)}`),
+      ),
+      credentialArbitrary(credentials),
+    )
+    .map(([method, url, credential]) => ({
+      operation: 'unknown-route',
+      mutation: 'route',
+      credential: credential.label,
+      method,
+      url,
+      headers: credential.header
+        ? { [credential.header.name]: wireHeader(credential.header.value) }
+        : {},
+    }));
 }
