@@ -96,6 +96,27 @@ describe('API4 resource consumption', () => {
     expect(imported.body.errors[0].reason).toContain('nested deeper than 64 levels');
   });
 
+  it('refuses a list far over its limit at the cost of one over it: 21 problems, not one per item (was 14 s of CPU and 79 MB)', async () => {
+    // Distinct items: @ArrayUnique compares each with every other, quadratic in the list.
+    const distinct = Array.from({ length: 6_000 }, (_, i) => i);
+    const sends = [
+      ['/api/v1/sessions/batch', { sessions: Array(20_000).fill(1) }, 'sessions'],
+      ['/api/v1/sessions/batch-get', { session_ids: distinct }, 'session_ids'],
+      ['/api/v1/cache/invalidate', { cache_keys: distinct }, 'cache_keys'],
+    ] as const;
+    for (const [path, body, field] of sends) {
+      const response = await t
+        .as({ sub: `long-list-${field}`, roles: ['orchestrator'] })
+        .post(path)
+        .send(body)
+        .expect(400);
+      expect(response.body.errors.length).toBeLessThanOrEqual(21);
+      // The list's own problem comes first (its size, or the rule its items break).
+      expect(response.body.errors[0].field).toBe(field);
+      expect(response.text.length).toBeLessThan(8_192);
+    }
+  });
+
   it('refuses __proto__ and constructor.prototype keys without polluting anything', async () => {
     const caller = t.as({ sub: 'proto', roles: ['orchestrator'] });
     const body = '{"session_config":{"__proto__":{"polluted":true}},"created_by":"u"}';

@@ -1,5 +1,4 @@
 import helmet from '@fastify/helmet';
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyServerOptions } from 'fastify';
@@ -14,6 +13,7 @@ import { listRoutes } from './auth/route-inventory';
 import type { AppConfig } from './config/app-config';
 import { assignRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import { RequestValidationError } from './common/validation/request-validation.error';
+import { BoundedValidationPipe } from './common/validation/bounded-validation.pipe';
 import { ShutdownState } from './lifecycle/shutdown-state';
 import { UNPREFIXED_ROUTES } from './dashboard/dashboard.routes';
 import { installObservability } from './metrics/http-observability';
@@ -131,7 +131,7 @@ export async function createApp(
 
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
   app.useGlobalPipes(
-    new ValidationPipe({
+    new BoundedValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
