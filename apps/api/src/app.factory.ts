@@ -1,5 +1,4 @@
 import helmet from '@fastify/helmet';
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyServerOptions } from 'fastify';
@@ -14,6 +13,7 @@ import { listRoutes } from './auth/route-inventory';
 import type { AppConfig } from './config/app-config';
 import { assignRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import { RequestValidationError } from './common/validation/request-validation.error';
+import { BoundedValidationPipe } from './common/validation/bounded-validation.pipe';
 import { ShutdownState } from './lifecycle/shutdown-state';
 import { UNPREFIXED_ROUTES } from './dashboard/dashboard.routes';
 import { installObservability } from './metrics/http-observability';
@@ -23,6 +23,7 @@ import { StoreGauges } from './metrics/store-gauges';
 import { observeRedisCommands } from './metrics/store-metrics';
 import { Tracing } from './tracing/tracing';
 import { ACCEPTED_BODY_TYPES, registerJsonParser } from './common/http/json-body';
+import { answerClientError, answerFrameworkError } from './common/http/framework-errors';
 
 export const API_PREFIX = 'api/v1';
 
@@ -57,6 +58,9 @@ export async function createApp(
     onConstructorPoisoning: 'error',
     // Cache keys may be 250 characters (Fastify's default is 100, answered with 414).
     routerOptions: { maxParamLength: 256 },
+    // Errors Fastify answers before any hook or Nest filter runs: problem+json like the rest.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   };
   const tls = config.http.tls;
   // TLS 1.3 only (the plan's transport), HTTP/2 with HTTP/1.1 for clients that do not offer h2.
@@ -127,7 +131,7 @@ export async function createApp(
 
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
   app.useGlobalPipes(
-    new ValidationPipe({
+    new BoundedValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,

@@ -1,6 +1,7 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StoreUnavailableError } from '@app/redis';
+import { REQUEST_ID_HEADER } from '../http/request-id';
 import { PROBLEM_CONTENT_TYPE, toProblem, type ProblemContext } from './problem-details';
 
 /** The one place errors become HTTP: every failure leaves as application/problem+json. */
@@ -42,7 +43,13 @@ export function sendProblem(
       `${request.method} ${body.instance} -> ${body.status} [${body.request_id}] ${detail}`,
     );
   }
-  void reply.status(body.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body);
+  // Also here, not only in the onRequest hook: Fastify's 404 for a path it cannot decode
+  // (OPTIONS /x/%) reaches this filter without running the hooks.
+  void reply
+    .status(body.status)
+    .headers({ ...headers, [REQUEST_ID_HEADER]: body.request_id })
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(body);
 }
 
 /**

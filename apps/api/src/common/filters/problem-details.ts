@@ -81,6 +81,13 @@ function fastifyDetail(error: FastifyLikeError, context: ProblemContext): string
       return 'The JSON body is empty.';
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return 'The body is not valid JSON.';
+    case 'FST_ERR_BAD_URL':
+      return (
+        'The URL path cannot be decoded: a percent-escape is malformed or does not spell UTF-8 ' +
+        'text; percent-encode path parameters as UTF-8.'
+      );
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return 'A path parameter is longer than any this API accepts (256 characters).';
     default:
       return error.message;
   }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '../errors/domain-errors';
+import { jsonDepth, MAX_JSON_DEPTH } from '../validation/json-object.validator';
 
 export const JSON_CONTENT_TYPE = 'application/json';
 export const MERGE_PATCH_CONTENT_TYPE = 'application/merge-patch+json';
@@ -14,6 +15,14 @@ export const ACCEPTED_BODY_TYPES = [JSON_CONTENT_TYPE, MERGE_PATCH_CONTENT_TYPE]
 export const UNSUPPORTED_MEDIA_TYPE_DETAIL =
   `Send the body as ${JSON_CONTENT_TYPE} (header Content-Type: ${JSON_CONTENT_TYPE}); ` +
   `PATCH of agent memory takes ${MERGE_PATCH_CONTENT_TYPE}.`;
+
+/**
+ * Deepest body any route accepts: every JSON field is limited to MAX_JSON_DEPTH levels, and no
+ * envelope around one (a batch, a backup record) is more than a few levels deep. Anything deeper
+ * is refused before recursive code (class-transformer, class-validator, the audit sanitizer,
+ * JSON.stringify) walks it: 10,000 levels of `[` exhaust their call stack (a 500).
+ */
+export const MAX_BODY_DEPTH = MAX_JSON_DEPTH * 2;
 
 // Keys are only worth scanning when the text could spell one of them (escapes included).
 const MAY_POISON = /__proto__|constructor|\\u/;
@@ -36,6 +45,13 @@ export function parseJsonBody(text: string): unknown {
   } catch (error) {
     const reason = error instanceof SyntaxError ? `: ${error.message}` : '';
     throw InvalidRequestError.field('body', `is not valid JSON${reason}`);
+  }
+  if (jsonDepth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+    throw InvalidRequestError.field(
+      'body',
+      `is nested deeper than ${MAX_BODY_DEPTH} levels; no field of this API accepts more than ` +
+        `${MAX_JSON_DEPTH}`,
+    );
   }
   if (MAY_POISON.test(text)) {
     const path = poisonedPath(value, 'body');

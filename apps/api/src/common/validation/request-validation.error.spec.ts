@@ -46,4 +46,39 @@ describe('RequestValidationError', () => {
       { field: 'colour', message: 'property colour should not exist' },
     ]);
   });
+
+  it('lists at most 20 problems, then one line counting the rest (a bad list is not 1,000 lessons)', () => {
+    const errors = Array.from({ length: 1000 }, (_, i) => ({
+      property: String(i),
+      value: i,
+      constraints: { isUuid: `each value must be a UUID (${i})` },
+      children: [],
+    }));
+    const { problems } = RequestValidationError.fromClassValidator([
+      { property: 'session_ids', children: errors },
+    ]);
+    expect(problems).toHaveLength(21);
+    expect(problems[19]).toEqual({
+      field: 'session_ids.19',
+      message: 'each value must be a UUID (19)',
+    });
+    expect(problems[20]).toEqual({
+      field: 'body',
+      message: 'has 980 more problems like these (not listed)',
+    });
+  });
+
+  it('names the broken rule of a list with bad items, not "is required" (its value was stripped)', () => {
+    const [problem] = RequestValidationError.fromClassValidator([
+      {
+        property: 'sessions',
+        constraints: { arrayMaxSize: 'sessions must contain no more than 100 elements' },
+        children: [{ property: '0', constraints: { isObject: 'not an object' }, children: [] }],
+      },
+    ]).problems;
+    expect(problem).toEqual({
+      field: 'sessions',
+      message: 'sessions must contain no more than 100 elements',
+    });
+  });
 });

@@ -2,6 +2,9 @@ import { BadRequestException } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
 import type { FieldProblem } from '../errors/domain-errors';
 
+/** At most this many field problems in one answer (then one line counting the rest). */
+export const MAX_PROBLEMS = 20;
+
 /** Thrown by the global ValidationPipe; carries one entry per offending field (dotted path). */
 export class RequestValidationError extends BadRequestException {
   constructor(readonly problems: FieldProblem[]) {
@@ -9,7 +12,17 @@ export class RequestValidationError extends BadRequestException {
   }
 
   static fromClassValidator(errors: ValidationError[]): RequestValidationError {
-    return new RequestValidationError(flatten(errors, ''));
+    const problems = flatten(errors, '');
+    if (problems.length <= MAX_PROBLEMS) return new RequestValidationError(problems);
+    // A list of 1,000 bad items is not 1,000 lessons: the first ones show the pattern, and the
+    // answer stays small whatever the request held.
+    return new RequestValidationError([
+      ...problems.slice(0, MAX_PROBLEMS),
+      {
+        field: 'body',
+        message: `has ${problems.length - MAX_PROBLEMS} more problems like these (not listed)`,
+      },
+    ]);
   }
 }
 
@@ -42,7 +55,13 @@ function rank(rule: string): number {
 export function messageFor(error: ValidationError, field: string): string | undefined {
   const rules = Object.keys(error.constraints ?? {});
   if (rules.length === 0) return undefined;
-  if (error.value === undefined && !rules.includes('whitelistValidation')) {
+  // Nest's pipe removes the value of an error that has children (a list with bad items), so a
+  // missing value only means "missing" when there are none.
+  if (
+    error.value === undefined &&
+    !(error.children?.length ?? 0) &&
+    !rules.includes('whitelistValidation')
+  ) {
     return `${field} is required`;
   }
   const [first] = rules.sort((a, b) => rank(a) - rank(b));
