@@ -19,7 +19,7 @@ const KEEP = 64 * 1024;
 /**
  * Sends fuzz requests over real HTTP/1.1 with keep-alive (Node's client, so headers and paths
  * go on the wire exactly as built). A request without a complete answer within `timeoutMs` is a
- * hang.
+ * hang; an event stream's answer is complete once its head arrived.
  */
 export class HttpSender {
   private readonly agent: Agent;
@@ -66,6 +66,21 @@ export class HttpSender {
         settle({ kind: 'hang', ms: Date.now() - started });
       }, this.timeoutMs);
       req.on('response', (res) => {
+        // An event stream is an answer that never ends by design (GET /events): its head is the
+        // whole answer here, and hanging up also exercises the server's clean-up of a subscriber.
+        if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+          settle({
+            kind: 'response',
+            response: {
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: '',
+              ms: Date.now() - started,
+            },
+          });
+          res.destroy();
+          return;
+        }
         const chunks: Buffer[] = [];
         let kept = 0;
         res.on('data', (chunk: Buffer) => {
