@@ -5,6 +5,9 @@ import { Public } from '../auth/require-permissions.decorator';
 import { ApiProblem } from '../common/swagger/api-problems.decorator';
 import { DASHBOARD_CSP, loadDashboardAssets, type Asset } from './dashboard-assets';
 
+/** The built-in files are a few KiB; the bound only says they are small. */
+const DASHBOARD_FILE = { type: 'string', maxLength: 1024 * 1024 };
+
 /**
  * The built-in operations dashboard: a static page, public because it holds no data. Its script
  * asks for a token and calls /api/v1/health/detailed and /api/v1/metrics with it.
@@ -23,7 +26,7 @@ export class DashboardController {
     description: 'A static page with a strict Content-Security-Policy; it holds no data itself.',
   })
   @ApiProduces('text/html')
-  @ApiOkResponse({ description: 'The dashboard page.' })
+  @ApiOkResponse({ description: 'The dashboard page.', schema: DASHBOARD_FILE })
   page(@Res() reply: FastifyReply): void {
     this.send(reply, this.assets.get('index.html'));
   }
@@ -38,7 +41,7 @@ export class DashboardController {
   })
   @ApiParam({ name: 'file', enum: ['dashboard.js', 'dashboard.css'] })
   @ApiProduces('text/javascript', 'text/css')
-  @ApiOkResponse({ description: 'The file.' })
+  @ApiOkResponse({ description: 'The file.', schema: DASHBOARD_FILE })
   @ApiProblem(404, 'No such dashboard file.')
   asset(@Param('file') file: string, @Res() reply: FastifyReply): void {
     if (file === 'index.html') throw new NotFoundException();

@@ -25,6 +25,7 @@ const INDICATORS: SchemaObject = {
     type: 'object',
     properties: {
       status: { type: 'string', enum: ['up', 'down'] },
+      latency_ms: { type: 'number', description: 'Redis: the PING round trip.' },
       message: { type: 'string', maxLength: 1024 },
     },
     required: ['status'],

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CURSOR, TIMESTAMP } from '../../common/swagger/api-fields';
+import { ANY_JSON_VALUE } from '../../cache/dto/cache-fields';
 import { MAX_PAGE_SIZE } from '../../common/pagination/page-query.dto';
 
 /** Redis stream entry ids (`<ms>-<seq>`). */
@@ -46,9 +47,15 @@ export class AuditRecordDto {
   ip_address!: string | null;
   @ApiProperty({ type: String, nullable: true, maxLength: 512 })
   user_agent!: string | null;
-  @ApiProperty({ description: 'Sanitized request payload (secrets redacted, PII masked, capped).' })
+  @ApiProperty({
+    ...ANY_JSON_VALUE,
+    description: 'Sanitized request payload (secrets redacted, PII masked, capped).',
+  })
   request_data!: unknown;
-  @ApiProperty({ description: 'What the write committed (ids, version) or the sanitized answer.' })
+  @ApiProperty({
+    ...ANY_JSON_VALUE,
+    description: 'What the write committed (ids, version) or the sanitized answer.',
+  })
   response_data!: unknown;
   @ApiProperty()
   success!: boolean;

@@ -124,7 +124,11 @@ function isOperation(value: unknown): value is OperationObject {
  * can get 413 (over BODY_LIMIT or the route's own limit) and 415 (a Content-Type it does not parse).
  */
 function describeBodyRefusals(operation: OperationObject): void {
-  for (const status of [413, 415]) {
+  const types = Object.keys((operation.requestBody as { content?: object }).content ?? {});
+  // An NDJSON upload is read as a stream, line by line: no body limit applies, long lines are
+  // reported per line.
+  const streamed = types.length > 0 && types.every((type) => type === 'application/x-ndjson');
+  for (const status of streamed ? [415] : [413, 415]) {
     operation.responses[String(status)] ??= problemResponse(status);
   }
   // Keep the statuses in order, as the decorators produce them.
