@@ -231,6 +231,7 @@ async function pathValues(op: DocumentedOperation, r: Resources): Promise<Record
     else if (name === 'cache_key') values.cache_key = await r.cacheKey();
     else if (name === 'key_id') values.key_id = await r.apiKey();
     else if (name === 'file') values.file = 'dashboard.js';
+    else if (name === 'user_id') values.user_id = 'walker-subject';
     else throw new Error(`${op.operation.operationId}: no value for path parameter ${name}`);
   }
   return values;
@@ -242,6 +243,7 @@ const UNKNOWN: Record<string, () => string> = {
   cache_key: () => `walker:missing:${randomUUID()}`,
   key_id: () => '0123456789abcdef',
   file: () => 'missing.js',
+  user_id: () => 'walker-unknown-subject',
 };
 
 function placeholderPath(op: DocumentedOperation): Record<string, string> {

@@ -23,6 +23,7 @@ const TAGS: Record<string, string> = {
   cache: 'Key/value cache entries with TTLs and tags; invalidation by key, tag or pattern.',
   audit: "The tenant's tamper-evident audit trail: search, export, verify.",
   metrics: 'Latency, throughput and usage summed over every replica.',
+  subjects: 'Data-subject requests: erase or export everything held about one user.',
   admin: 'Tenant administration: API keys, backup/restore, payload re-encryption.',
   dashboard: 'The built-in operations dashboard (static files; its data calls need a token).',
 };

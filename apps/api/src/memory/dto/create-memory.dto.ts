@@ -31,8 +31,8 @@ export class CreateMemoryDto {
   memory_data!: Record<string, unknown>;
 
   @ApiProperty({
-    example: 'working',
     type: String,
+    example: 'working',
     pattern: MEMORY_TYPE_PATTERN.source,
     maxLength: 32,
     description: MEMORY_TYPE_DOC,

@@ -18,8 +18,8 @@ export class UpdateMemoryDto {
   memory_data?: Record<string, unknown>;
 
   @ApiPropertyOptional({
-    description: MEMORY_TYPE_DOC,
     type: String,
+    description: MEMORY_TYPE_DOC,
     pattern: MEMORY_TYPE_PATTERN.source,
     maxLength: 32,
     example: 'shared',
