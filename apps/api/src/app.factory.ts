@@ -2,7 +2,7 @@ import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyServerOptions } from 'fastify';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { DestinationStream, Logger as PinoRootLogger } from 'pino';
@@ -24,6 +24,7 @@ import { observeRedisCommands } from './metrics/store-metrics';
 import { Tracing } from './tracing/tracing';
 import { ACCEPTED_BODY_TYPES, registerJsonParser } from './common/http/json-body';
 import { answerClientError, answerFrameworkError } from './common/http/framework-errors';
+import { buildOpenApiDocument as buildDocument } from './common/swagger/openapi-document';
 
 export const API_PREFIX = 'api/v1';
 
@@ -188,28 +189,10 @@ function installAppObservability(
   });
 }
 
+/** The OpenAPI document of this app (served at /docs, exported to docs/api/openapi.yaml). */
 export function buildOpenApiDocument(
   app: NestFastifyApplication,
   config: AppConfig,
 ): OpenAPIObject {
-  const builder = new DocumentBuilder()
-    .setTitle('Multi-Agent Session API')
-    .setDescription(
-      'System API (pure data layer) that multi-agent orchestrators call to keep sessions, ' +
-        'per-agent memory and a key/value cache in Redis. Errors are RFC 9457 problem+json ' +
-        'with a request_id; every response carries X-Request-Id. Request bodies are ' +
-        'application/json (merge patches application/merge-patch+json); any other ' +
-        'Content-Type is a 415 naming the accepted types.',
-    )
-    .setVersion(config.version)
-    .addServer('/', 'This server')
-    .addBearerAuth({
-      type: 'http',
-      scheme: 'bearer',
-      bearerFormat: 'JWT',
-      description:
-        'A JWT (TOKEN=$(npm run -s token -- --sub orch-1 --roles orchestrator)) or an API key ' +
-        '(masa_…, POST /api/v1/admin/api-keys; also accepted as X-API-Key).',
-    });
-  return SwaggerModule.createDocument(app, builder.build());
+  return buildDocument(app, config.version);
 }

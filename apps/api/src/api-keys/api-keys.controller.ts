@@ -63,15 +63,24 @@ export class ApiKeysController {
 
   @Get()
   @RequirePermissions('admin:api-keys')
-  @ApiOperation({ summary: "List your tenant's API keys (never the keys themselves)" })
+  @ApiOperation({
+    summary: "List your tenant's API keys (never the keys themselves)",
+    description:
+      "Every live key of the caller's tenant with its hint, roles, scopes and expiry; the secret is never stored.",
+  })
   @ApiOkResponse({ type: ApiKeyListDto })
+  @ApiProblems()
   list(@Tenant() tenant: string): Promise<ApiKeyListDto> {
     return this.apiKeys.list(tenant);
   }
 
   @Delete(':key_id')
   @RequirePermissions('admin:api-keys')
-  @ApiParam({ name: 'key_id', example: '3f9a0c1d2e4b5a69' })
+  @ApiParam({
+    name: 'key_id',
+    example: '3f9a0c1d2e4b5a69',
+    schema: { type: 'string', pattern: '^[0-9a-f]{16}$', maxLength: 16 },
+  })
   @ApiOperation({
     summary: 'Revoke an API key',
     description: 'Refused by this replica at once and by every other replica within a second.',

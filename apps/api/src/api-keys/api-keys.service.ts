@@ -25,9 +25,10 @@ import type {
   CreatedApiKeyDto,
   RevokedApiKeyDto,
 } from './dto/api-key.dto';
+import { MAX_API_KEYS_PER_TENANT } from './dto/api-key.dto';
 
-/** Live keys one tenant may hold (keeps listing and the create script's clean-up bounded). */
-export const MAX_API_KEYS_PER_TENANT = 1000;
+// Live keys one tenant may hold (keeps listing and the create script's clean-up bounded).
+export { MAX_API_KEYS_PER_TENANT };
 
 /** Admin-managed API keys of the caller's tenant: issue (secret shown once), list, revoke. */
 @Injectable()

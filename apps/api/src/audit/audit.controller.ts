@@ -43,7 +43,10 @@ export class AuditController {
       'One record per line, streamed in bounded batches; the range is not held in memory.',
   })
   @ApiProduces('application/x-ndjson')
-  @ApiOkResponse({ description: 'One JSON audit record per line.' })
+  @ApiOkResponse({
+    description: 'One JSON audit record per line (AuditRecordDto).',
+    schema: { type: 'string' },
+  })
   @ApiProblems(400)
   export(@Tenant() tenant: string, @Query() query: AuditRangeQueryDto): StreamableFile {
     const records = this.audit.export(tenant, query);

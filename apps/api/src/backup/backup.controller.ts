@@ -44,7 +44,7 @@ export class BackupController {
       'stored (encrypted at rest stays encrypted) unless decrypt=true (admin role only).',
   })
   @ApiProduces(NDJSON_CONTENT_TYPE)
-  @ApiOkResponse({ description: 'One JSON record per line.' })
+  @ApiOkResponse({ description: 'One JSON record per line.', schema: { type: 'string' } })
   @ApiProblems(400, 403)
   export(
     @Tenant() tenant: string,

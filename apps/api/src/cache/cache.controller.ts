@@ -47,7 +47,7 @@ const CacheKeyParam = () =>
   ApiParam({
     name: 'cache_key',
     example: EXAMPLE_CACHE_KEY,
-    schema: { type: 'string', pattern: CACHE_KEY_PATTERN.source },
+    schema: { type: 'string', pattern: CACHE_KEY_PATTERN.source, maxLength: 250 },
     description: `1-250 characters of A-Z a-z 0-9 . _ : -; reserved: ${RESERVED_CACHE_KEYS.join(', ')}.`,
   });
 
@@ -84,6 +84,7 @@ export class CacheController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Read up to 100 entries in one round trip (each key counts as a hit or a miss)',
+    description: 'Keys that do not exist (or expired) are listed in missing, never an error.',
   })
   @ApiBody({ type: BatchGetCacheDto })
   @ApiOkResponse({ type: BatchCacheEntriesDto })
@@ -94,7 +95,10 @@ export class CacheController {
 
   @Get('stats')
   @RequirePermissions('cache:read')
-  @ApiOperation({ summary: "Hit and miss counters of this tenant's cache (cache_hit_ratio)" })
+  @ApiOperation({
+    summary: "Hit and miss counters of this tenant's cache (cache_hit_ratio)",
+    description: "Counted by every single and batch read of this tenant's cache, on every replica.",
+  })
   @ApiOkResponse({ type: CacheStatsDto })
   @ApiProblems()
   stats(@Tenant() tenant: string): Promise<CacheStatsDto> {
@@ -125,7 +129,11 @@ export class CacheController {
   @Get(':cache_key')
   @RequirePermissions('cache:read')
   @CacheKeyParam()
-  @ApiOperation({ summary: 'Read an entry; a miss is a 404 and counts as a miss' })
+  @ApiOperation({
+    summary: 'Read an entry; a miss is a 404 and counts as a miss',
+    description:
+      'A hit returns the stored JSON value with its tags and expiry. Expired entries are never served.',
+  })
   @ApiOkResponse({ type: CacheEntryDto })
   @ApiProblems(400, 404)
   get(
@@ -155,7 +163,10 @@ export class CacheController {
   @Delete(':cache_key')
   @RequirePermissions('cache:delete')
   @CacheKeyParam()
-  @ApiOperation({ summary: 'Delete an entry' })
+  @ApiOperation({
+    summary: 'Delete an entry',
+    description: 'A missing or expired entry is a 404.',
+  })
   @ApiOkResponse({ type: CacheDeletedDto })
   @ApiProblems(400, 404)
   delete(

@@ -1,22 +1,28 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { StoredEvent } from '@app/redis';
+import { EVENT_ID, SUBJECT, TENANT, TIMESTAMP, text } from '../common/swagger/api-fields';
 import { EVENT_RESOURCE_TYPES, EVENT_TYPES } from './event-types';
 
 /** One event as subscribers and webhooks receive it. */
 export class EventDto {
-  @ApiProperty({ example: '1764662400000-0', description: 'Ordered; resume after it with since.' })
+  @ApiProperty({
+    ...EVENT_ID,
+    example: '1764662400000-0',
+    description: 'Ordered; resume after it with since.',
+  })
   event_id!: string;
 
   @ApiProperty({ enum: EVENT_TYPES, example: 'session.updated' })
   type!: string;
 
-  @ApiProperty({ example: 'acme' })
+  @ApiProperty({ ...TENANT, example: 'acme' })
   tenant!: string;
 
   @ApiProperty({ enum: EVENT_RESOURCE_TYPES })
   resource_type!: string;
 
   @ApiProperty({
+    ...text(1024),
     example: '3f1c2a4e-9b7d-4c1e-8f2a-6d5b4c3a2e1f',
     description: 'Session id; `<agent_id>/<session_id>` for memory; the cache key for cache.',
   })
@@ -25,10 +31,14 @@ export class EventDto {
   @ApiProperty({ type: Number, nullable: true, description: 'Version after the change, if any.' })
   version!: number | null;
 
-  @ApiProperty({ example: '2026-12-02T06:00:00.000Z' })
+  @ApiProperty({ ...TIMESTAMP, example: '2026-12-02T06:00:00.000Z' })
   occurred_at!: string;
 
-  @ApiProperty({ example: 'user-42', description: 'Token subject, or `system` for expiry.' })
+  @ApiProperty({
+    ...SUBJECT,
+    example: 'user-42',
+    description: 'Token subject, or `system` for expiry.',
+  })
   actor!: string;
 }
 

@@ -13,6 +13,7 @@ import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { RequirePermissions } from '../auth/require-permissions.decorator';
 import { Tenant } from '../common/http/tenant.decorator';
 import { ApiProblems } from '../common/swagger/api-problems.decorator';
+import { EVENT_ID } from '../common/swagger/api-fields';
 import { auditedRoute } from '../audit/audit-operations';
 import { AuditRecorder, type AuditedRequest } from '../audit/audit-recorder';
 import { AuditWriter } from '../audit/audit-writer';
@@ -47,6 +48,7 @@ export class EventsController {
     name: 'Last-Event-ID',
     required: false,
     description: 'Resume after this event id (sent by EventSource on reconnect).',
+    schema: { type: 'string', ...EVENT_ID },
   })
   @ApiOkResponse({
     description:

@@ -4,9 +4,11 @@ import {
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
+  type SchemaObject,
 } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import { ApiProblem } from '../common/swagger/api-problems.decorator';
 import type { FastifyReply } from 'fastify';
 import { Public, RequirePermissions } from '../auth/require-permissions.decorator';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -14,6 +16,38 @@ import { DetailedHealthDto, HealthDto } from './health.dto';
 import { HealthService } from './health.service';
 import { LifecycleHealthIndicator } from './lifecycle.health-indicator';
 import { RedisHealthIndicator } from './redis.health-indicator';
+
+/** Each indicator's result: `up`/`down` and, when down, why. */
+const INDICATORS: SchemaObject = {
+  type: 'object',
+  maxProperties: 8,
+  additionalProperties: {
+    type: 'object',
+    properties: {
+      status: { type: 'string', enum: ['up', 'down'] },
+      latency_ms: { type: 'number', description: 'Redis: the PING round trip.' },
+      message: { type: 'string', maxLength: 1024 },
+    },
+    required: ['status'],
+  },
+};
+
+const READINESS_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ok'] },
+    info: INDICATORS,
+    error: INDICATORS,
+    details: INDICATORS,
+  },
+  required: ['status', 'info', 'error', 'details'],
+  example: {
+    status: 'ok',
+    info: { lifecycle: { status: 'up' }, redis: { status: 'up' } },
+    error: {},
+    details: { lifecycle: { status: 'up' }, redis: { status: 'up' } },
+  },
+};
 
 /** Liveness, readiness and status pages for operators and orchestrators' probes. */
 @ApiTags('health')
@@ -29,7 +63,10 @@ export class HealthController {
 
   @Get()
   @Public()
-  @ApiOperation({ summary: 'Basic health: healthy when the API can reach Redis' })
+  @ApiOperation({
+    summary: 'Basic health: healthy when the API can reach Redis',
+    description: 'The same JSON body with 200 (healthy) or 503 (unhealthy), for simple monitors.',
+  })
   @ApiOkResponse({ type: HealthDto })
   @ApiServiceUnavailableResponse({ type: HealthDto })
   async basic(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthDto> {
@@ -46,19 +83,36 @@ export class HealthController {
 
   @Get('live')
   @Public()
-  @ApiOperation({ summary: 'Liveness: the process is serving HTTP (does not touch Redis)' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  @ApiOperation({
+    summary: 'Liveness: the process is serving HTTP (does not touch Redis)',
+    description:
+      'For liveness probes: never touches Redis, so a Redis outage does not restart pods.',
+  })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: { status: { type: 'string', enum: ['ok'] } },
+      required: ['status'],
+      example: { status: 'ok' },
+    },
+  })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @Public()
-  @HealthCheck()
+  // Terminus documents its 503 as a JSON health body; ours leaves through the problem filter.
+  @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({
     summary:
       'Readiness: Redis answers PING within 1 s and the API is not shutting down; 503 otherwise',
+    description:
+      'For load balancers and Kubernetes readiness probes. The 503 is problem+json carrying the ' +
+      'same info/error/details members, which name the component that is not up.',
   })
+  @ApiOkResponse({ schema: READINESS_SCHEMA })
+  @ApiProblem(503, 'Not ready: Redis does not answer PING in time, or the API is shutting down.')
   ready(): Promise<HealthCheckResult> {
     return this.health.check([() => this.lifecycle.check(), () => this.redis.check()]);
   }

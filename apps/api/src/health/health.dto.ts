@@ -7,10 +7,10 @@ export class HealthDto {
   @ApiProperty({ enum: ['healthy', 'unhealthy'], example: 'healthy' })
   status!: 'healthy' | 'unhealthy';
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
   timestamp!: string;
 
-  @ApiProperty({ example: '0.1.0' })
+  @ApiProperty({ example: '0.1.0', maxLength: 64 })
   version!: string;
 
   @ApiProperty({ example: 3600 })
@@ -24,10 +24,14 @@ export class RedisTopologyDto {
   @ApiProperty({ description: 'Replicas online behind the primary (all masters for Cluster).' })
   connected_replicas!: number;
 
-  @ApiPropertyOptional({ description: 'Sentinel: the monitored master name.' })
+  @ApiPropertyOptional({ description: 'Sentinel: the monitored master name.', maxLength: 256 })
   master_name?: string;
 
-  @ApiPropertyOptional({ description: 'Cluster: CLUSTER INFO cluster_state.', example: 'ok' })
+  @ApiPropertyOptional({
+    description: 'Cluster: CLUSTER INFO cluster_state.',
+    example: 'ok',
+    maxLength: 16,
+  })
   cluster_state?: string;
 
   @ApiPropertyOptional({ description: 'Cluster: master nodes.' })
@@ -56,16 +60,25 @@ export class RedisComponentDto {
   @ApiPropertyOptional({ example: 4 })
   connected_clients?: number;
 
-  @ApiPropertyOptional({ example: '7.0.15' })
+  @ApiPropertyOptional({ example: '7.0.15', maxLength: 32 })
   version?: string;
 
-  @ApiPropertyOptional({ description: 'Role of the node the API writes to.', example: 'master' })
+  @ApiPropertyOptional({
+    description: 'Role of the node the API writes to.',
+    example: 'master',
+    maxLength: 16,
+  })
   role?: string;
 
   @ApiPropertyOptional({ type: RedisTopologyDto })
   topology?: RedisTopologyDto;
 
-  @ApiProperty({ type: [String], description: 'Why the status is not healthy.' })
+  @ApiProperty({
+    type: [String],
+    description: 'Why the status is not healthy.',
+    maxItems: 32,
+    maxLength: 512,
+  })
   issues!: string[];
 }
 
@@ -88,7 +101,7 @@ export class ApiComponentDto {
   @ApiProperty({ example: 104857600 })
   rss_bytes!: number;
 
-  @ApiProperty({ type: [String] })
+  @ApiProperty({ type: [String], maxItems: 32, maxLength: 512 })
   issues!: string[];
 }
 
@@ -105,13 +118,16 @@ export class CacheComponentDto {
   })
   hit_ratio!: number | null;
 
-  @ApiPropertyOptional({ description: 'Redis maxmemory-policy; noeviction is required.' })
+  @ApiPropertyOptional({
+    description: 'Redis maxmemory-policy; noeviction is required.',
+    maxLength: 32,
+  })
   eviction_policy?: string;
 
   @ApiPropertyOptional({ description: 'Keys Redis evicted since it started (should stay 0).' })
   evicted_keys?: number;
 
-  @ApiProperty({ type: [String] })
+  @ApiProperty({ type: [String], maxItems: 32, maxLength: 512 })
   issues!: string[];
 }
 
@@ -152,10 +168,10 @@ export class DetailedHealthDto {
   })
   status!: HealthStatus;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
   timestamp!: string;
 
-  @ApiProperty({ example: '0.1.0' })
+  @ApiProperty({ example: '0.1.0', maxLength: 64 })
   version!: string;
 
   @ApiProperty({ example: 3600 })
@@ -173,6 +189,6 @@ export class DetailedHealthDto {
   })
   performance_metrics!: PerformanceMetricsDto | null;
 
-  @ApiPropertyOptional({ description: 'Why performance_metrics is null.' })
+  @ApiPropertyOptional({ description: 'Why performance_metrics is null.', maxLength: 512 })
   performance_metrics_reason?: string;
 }

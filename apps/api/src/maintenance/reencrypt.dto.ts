@@ -1,16 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { CURSOR, CURSOR_PATTERN } from '../common/swagger/api-fields';
 
 export class ReencryptDto {
-  @ApiPropertyOptional({ description: 'next_cursor of the previous step; omit to start.' })
+  @ApiPropertyOptional({
+    description: 'next_cursor of the previous step; omit to start.',
+    ...CURSOR,
+  })
   @IsOptional()
-  @MaxLength(512)
+  @Matches(CURSOR_PATTERN, { message: 'cursor is not one returned by re-encryption' })
   cursor?: string;
 
   @ApiPropertyOptional({
     minimum: 1,
     maximum: 1000,
     default: 200,
+    type: 'integer',
+    format: 'int32',
     description: 'Records per step.',
   })
   @IsOptional()
@@ -31,6 +37,7 @@ export class ReencryptResultDto {
     type: String,
     nullable: true,
     description: 'Call again with this cursor; null when the tenant is done.',
+    ...CURSOR,
     example: 'eyJwIjoibWVtb3J5IiwicyI6bnVsbCwibSI6IiJ9',
   })
   next_cursor!: string | null;

@@ -1,12 +1,12 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { RequirePermissions } from '../auth/require-permissions.decorator';
 import { RateLimitClass } from '../throttling/rate-limit.decorator';
 import { Tenant } from '../common/http/tenant.decorator';
 import { UuidParamPipe } from '../common/http/uuid-param.pipe';
 import { ApiProblems } from '../common/swagger/api-problems.decorator';
-import { EXAMPLE_SESSION_ID } from './dto/memory-fields';
+import { ApiSessionIdParam } from '../common/swagger/api-params.decorator';
 import { CrossAgentMemoryQueryDto, SessionMemoryQueryDto } from './dto/memory-queries.dto';
 import { CrossAgentMemoryDto, SessionMemoryDto } from './dto/memory-responses.dto';
 import { MemoryService } from './memory.service';
@@ -21,7 +21,7 @@ export class MemoryQueriesController {
 
   @Get('sessions/:session_id')
   @RequirePermissions('memory:read')
-  @ApiParam({ name: 'session_id', format: 'uuid', example: EXAMPLE_SESSION_ID })
+  @ApiSessionIdParam()
   @ApiOperation({
     summary: 'Memory of every agent in a session (newest first, paged)',
     description:

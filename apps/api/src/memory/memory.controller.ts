@@ -19,7 +19,8 @@ import { ApiProblems } from '../common/swagger/api-problems.decorator';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
 import { AgentIdParamPipe } from './agent-id-param.pipe';
 import { CreateMemoryDto } from './dto/create-memory.dto';
-import { AGENT_ID_PATTERN, EXAMPLE_AGENT_ID } from './dto/memory-fields';
+import { AGENT_ID_PATTERN, EXAMPLE_AGENT_ID, MEMORY_TYPE_PATTERN } from './dto/memory-fields';
+import { ACTOR_ID_PATTERN } from '../sessions/dto/session-fields';
 import { ListAgentMemoryQueryDto } from './dto/memory-queries.dto';
 import {
   AgentMemoryListDto,
@@ -36,7 +37,7 @@ const AgentIdParam = () =>
   ApiParam({
     name: 'agent_id',
     example: EXAMPLE_AGENT_ID,
-    schema: { type: 'string', pattern: AGENT_ID_PATTERN.source },
+    schema: { type: 'string', pattern: AGENT_ID_PATTERN.source, maxLength: 128 },
   });
 
 @ApiTags('memory')
@@ -97,7 +98,11 @@ export class MemoryController {
   @RequirePermissions('memory:read')
   @AgentIdParam()
   @ApiSessionIdParam()
-  @ApiOperation({ summary: "Read an agent's memory for a session" })
+  @ApiOperation({
+    summary: "Read an agent's memory for a session",
+    description:
+      'ETag carries the version for a later If-Match. Agent tokens see what GET /memory/sessions/{session_id} lets them see.',
+  })
   @ApiOkResponse({ type: MemoryRecordDto, description: 'ETag carries the version.' })
   @ApiProblems(400, 404)
   async get(
@@ -117,7 +122,11 @@ export class MemoryController {
   @AgentIdParam()
   @ApiSessionIdParam()
   @ApiIfMatchHeader()
-  @ApiOperation({ summary: 'Replace memory_data and/or memory_type (resets the TTL)' })
+  @ApiOperation({
+    summary: 'Replace memory_data and/or memory_type (resets the TTL)',
+    description:
+      'Replaces what is given (memory_data whole), bumps the version; If-Match makes it conditional.',
+  })
   @ApiOkResponse({ type: UpdatedMemoryDto })
   @ApiProblems(400, 404, 412, 413)
   async replace(
@@ -161,8 +170,8 @@ export class MemoryController {
       type: 'object',
       properties: {
         memory_data: { type: 'object', additionalProperties: true },
-        memory_type: { type: 'string' },
-        updated_by: { type: 'string' },
+        memory_type: { type: 'string', pattern: MEMORY_TYPE_PATTERN.source, maxLength: 32 },
+        updated_by: { type: 'string', pattern: ACTOR_ID_PATTERN.source, maxLength: 128 },
       },
       example: { memory_data: { plan: { step: 4 }, scratch: null }, memory_type: 'shared' },
     },
@@ -195,7 +204,10 @@ export class MemoryController {
   @AgentIdParam()
   @ApiSessionIdParam()
   @ApiIfMatchHeader()
-  @ApiOperation({ summary: "Delete an agent's memory for a session" })
+  @ApiOperation({
+    summary: "Delete an agent's memory for a session",
+    description: 'If-Match makes it conditional; a missing record is a 404.',
+  })
   @ApiOkResponse({ type: DeletedMemoryDto })
   @ApiProblems(400, 404, 412)
   delete(

@@ -47,6 +47,7 @@ import { UpdateSessionDto, UpdateSessionStatusDto } from './dto/update-session.d
 import { RateLimitClass } from '../throttling/rate-limit.decorator';
 import { MERGE_PATCH_CONTENT_TYPE, MergePatchBody } from '../memory/merge-patch-body.decorator';
 import { SessionsService } from './sessions.service';
+import { STATUS_PATTERN } from './dto/session-fields';
 
 @ApiTags('sessions')
 @Controller('sessions')
@@ -56,7 +57,11 @@ export class SessionsController {
   @Post()
   @RequirePermissions('sessions:create')
   @Idempotent()
-  @ApiOperation({ summary: 'Create a session' })
+  @ApiOperation({
+    summary: 'Create a session',
+    description:
+      'Creates a session with a server-assigned UUID v4, version 1 and a TTL. Safe to retry with Idempotency-Key.',
+  })
   @ApiCreatedResponse({
     type: CreatedSessionDto,
     description: 'Location and ETag headers point at the new session.',
@@ -78,7 +83,11 @@ export class SessionsController {
   @Post('batch')
   @RateLimitClass('bulk')
   @RequirePermissions('sessions:create')
-  @ApiOperation({ summary: 'Create up to 100 sessions atomically (all or none)' })
+  @ApiOperation({
+    summary: 'Create up to 100 sessions atomically (all or none)',
+    description:
+      'Each item is validated like POST /sessions; one invalid item refuses the whole batch (400 naming it).',
+  })
   @ApiCreatedResponse({ type: BatchCreatedSessionsDto })
   @ApiProblems(400, 413)
   async createMany(
@@ -93,7 +102,10 @@ export class SessionsController {
   @RateLimitClass('bulk')
   @RequirePermissions('sessions:read')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Read up to 100 sessions in one round trip' })
+  @ApiOperation({
+    summary: 'Read up to 100 sessions in one round trip',
+    description: 'Ids that do not exist (or expired) are listed in missing, never an error.',
+  })
   @ApiBody({ type: SessionIdsDto })
   @ApiOkResponse({ type: BatchGetSessionsDto })
   @ApiProblems(400)
@@ -105,7 +117,11 @@ export class SessionsController {
   @RateLimitClass('bulk')
   @RequirePermissions('sessions:delete')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Delete up to 100 sessions in one atomic step' })
+  @ApiOperation({
+    summary: 'Delete up to 100 sessions in one atomic step',
+    description:
+      'Deletes each session with its agent memory; ids that do not exist are listed in missing.',
+  })
   @ApiBody({ type: SessionIdsDto })
   @ApiOkResponse({ type: BatchDeletedSessionsDto })
   @ApiProblems(400)
@@ -133,7 +149,10 @@ export class SessionsController {
   @Get(':session_id')
   @RequirePermissions('sessions:read')
   @ApiSessionIdParam()
-  @ApiOperation({ summary: 'Read a session' })
+  @ApiOperation({
+    summary: 'Read a session',
+    description: 'ETag carries the version for a later If-Match. Expired sessions are a 404.',
+  })
   @ApiOkResponse({ type: SessionDto, description: 'ETag carries the version.' })
   @ApiProblems(400, 404)
   async get(
@@ -211,7 +230,7 @@ export class SessionsController {
       properties: {
         session_config: { type: 'object', additionalProperties: true },
         metadata: { type: 'object', additionalProperties: true },
-        status: { type: 'string' },
+        status: { type: 'string', pattern: STATUS_PATTERN.source, maxLength: 32 },
       },
       example: { session_config: { max_turns: 30 }, metadata: { draft: null }, status: 'running' },
     },
@@ -234,7 +253,11 @@ export class SessionsController {
   @RequirePermissions('sessions:delete')
   @ApiSessionIdParam()
   @ApiIfMatchHeader()
-  @ApiOperation({ summary: 'Delete a session' })
+  @ApiOperation({
+    summary: 'Delete a session',
+    description:
+      "Deletes the session and every agent's memory of it in one atomic step. If-Match makes it conditional.",
+  })
   @ApiOkResponse({ type: DeletedSessionDto })
   @ApiProblems(400, 404, 412)
   delete(
@@ -248,7 +271,10 @@ export class SessionsController {
   @Get(':session_id/status')
   @RequirePermissions('sessions:read')
   @ApiSessionIdParam()
-  @ApiOperation({ summary: 'Read only the status' })
+  @ApiOperation({
+    summary: 'Read only the status',
+    description: "A cheap poll: status and when it last changed, without the session's payload.",
+  })
   @ApiOkResponse({ type: SessionStatusDto })
   @ApiProblems(400, 404)
   getStatus(
@@ -262,7 +288,11 @@ export class SessionsController {
   @RequirePermissions('sessions:update')
   @ApiSessionIdParam()
   @ApiIfMatchHeader()
-  @ApiOperation({ summary: 'Change only the status (any orchestrator-defined value)' })
+  @ApiOperation({
+    summary: 'Change only the status (any orchestrator-defined value)',
+    description:
+      'The API enforces no lifecycle: any status matching the pattern is accepted. Bumps the version; If-Match makes it conditional.',
+  })
   @ApiOkResponse({ type: StatusUpdatedDto })
   @ApiProblems(400, 404, 412)
   async updateStatus(

@@ -5,7 +5,7 @@ import { RequirePermissions } from '../auth/require-permissions.decorator';
 import { Tenant } from '../common/http/tenant.decorator';
 import { ApiProblems } from '../common/swagger/api-problems.decorator';
 import { NDJSON_CONTENT_TYPE } from '../backup/ndjson';
-import { ACTOR_ID_RULE } from '../sessions/dto/session-fields';
+import { ACTOR_ID_PATTERN, ACTOR_ID_RULE } from '../sessions/dto/session-fields';
 import { RateLimitClass } from '../throttling/rate-limit.decorator';
 import { ErasureReceiptDto } from './dto/erasure-receipt.dto';
 import { SubjectIdPipe } from './subject-id.pipe';
@@ -15,6 +15,7 @@ const ApiUserIdParam = () =>
   ApiParam({
     name: 'user_id',
     example: 'user-42',
+    schema: { type: 'string', pattern: ACTOR_ID_PATTERN.source, maxLength: 128 },
     description: `The subject: sessions whose created_by is this id, cache entries tagged user:{user_id}. It ${ACTOR_ID_RULE}.`,
   });
 
@@ -58,7 +59,7 @@ export class SubjectsController {
   })
   @ApiUserIdParam()
   @ApiProduces(NDJSON_CONTENT_TYPE)
-  @ApiOkResponse({ description: 'One JSON record per line.' })
+  @ApiOkResponse({ description: 'One JSON record per line.', schema: { type: 'string' } })
   @ApiProblems(400, 403)
   export(
     @Tenant() tenant: string,

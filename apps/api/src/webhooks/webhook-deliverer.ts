@@ -166,7 +166,7 @@ export class WebhookDeliverer implements OnApplicationBootstrap, BeforeApplicati
     body: string,
   ): Promise<string | null> {
     const refusal = await refusalOf(webhook.url, this.config.webhooks.allowPrivate);
-    if (refusal !== null) return `url refused: ${refusal}`;
+    if (refusal !== null) return `url refused: ${refusal}`.slice(0, 500);
     const timestamp = Math.floor(Date.now() / 1000);
     try {
       const response = await fetch(webhook.url, {
@@ -186,7 +186,10 @@ export class WebhookDeliverer implements OnApplicationBootstrap, BeforeApplicati
       await response.body?.cancel().catch(() => undefined);
       return response.status >= 200 && response.status < 300 ? null : `HTTP ${response.status}`;
     } catch (error) {
-      return (error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message;
+      // Bounded: it is stored with the parked delivery and documented as at most 512 characters.
+      return (error as Error).name === 'TimeoutError'
+        ? 'timed out'
+        : (error as Error).message.slice(0, 500);
     }
   }
 }

@@ -12,6 +12,7 @@ import { RequirePermissions } from '../auth/require-permissions.decorator';
 import { Tenant } from '../common/http/tenant.decorator';
 import { UuidParamPipe } from '../common/http/uuid-param.pipe';
 import { ApiProblems } from '../common/swagger/api-problems.decorator';
+import { EVENT_ID, UUID } from '../common/swagger/api-fields';
 import {
   CreatedWebhookDto,
   CreateWebhookDto,
@@ -21,6 +22,14 @@ import {
   WebhookListDto,
 } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
+
+/** Documents the `webhook_id` path parameter (validated by UuidParamPipe). */
+const ApiWebhookIdParam = () =>
+  ApiParam({
+    name: 'webhook_id',
+    description: 'A UUID v4; anything else is a 400 naming webhook_id.',
+    schema: { type: 'string', ...UUID },
+  });
 
 @ApiTags('webhooks')
 @Controller('webhooks')
@@ -57,6 +66,7 @@ export class WebhooksController {
   @Delete(':webhook_id')
   @RequirePermissions('webhooks:manage')
   @ApiOperation({ summary: 'Delete a webhook with its delivery state' })
+  @ApiWebhookIdParam()
   @ApiOkResponse({ type: DeletedWebhookDto })
   @ApiProblems(400, 404)
   delete(
@@ -69,6 +79,7 @@ export class WebhooksController {
   @Get(':webhook_id/deliveries')
   @RequirePermissions('webhooks:manage')
   @ApiOperation({ summary: 'Parked deliveries (the dead-letter list), oldest first' })
+  @ApiWebhookIdParam()
   @ApiOkResponse({ type: ParkedDeliveryListDto })
   @ApiProblems(400, 404)
   deliveries(
@@ -85,7 +96,12 @@ export class WebhooksController {
     summary: 'Send a parked delivery again',
     description: 'Queued for the next delivery pass; delivered, it leaves the dead-letter list.',
   })
-  @ApiParam({ name: 'delivery_id', example: '1764662400000-0' })
+  @ApiParam({
+    name: 'delivery_id',
+    example: '1764662400000-0',
+    schema: { type: 'string', ...EVENT_ID },
+  })
+  @ApiWebhookIdParam()
   @ApiAcceptedResponse({ type: RedeliveryDto })
   @ApiProblems(400, 404)
   redeliver(

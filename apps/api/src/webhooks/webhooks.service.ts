@@ -19,10 +19,10 @@ import type {
   WebhookDto,
   WebhookListDto,
 } from './dto/webhook.dto';
+import { MAX_WEBHOOKS_PER_TENANT } from './dto/webhook.dto';
 import { refusalOf } from './webhook-url';
 
 /** Bounds each delivery pass (every webhook is visited by every replica's worker). */
-const MAX_WEBHOOKS_PER_TENANT = 20;
 const PARKED_PAGE = 100;
 
 @Injectable()

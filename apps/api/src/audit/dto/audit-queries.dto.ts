@@ -1,6 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  CURSOR,
+  CURSOR_PATTERN,
+  ISO_8601,
+  MAX_ISO_8601_LENGTH,
+} from '../../common/swagger/api-fields';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../common/pagination/page-query.dto';
 
 const PLAIN = /^[A-Za-z0-9._:@/-]{1,256}$/;
@@ -11,22 +17,26 @@ export class AuditRangeQueryDto {
   @ApiPropertyOptional({
     description: 'Inclusive lower bound on timestamp (ISO 8601).',
     example: '2026-11-01T00:00:00Z',
+    ...ISO_8601,
   })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @MaxLength(MAX_ISO_8601_LENGTH)
   from?: string;
 
   @ApiPropertyOptional({
     description: 'Exclusive upper bound on timestamp (ISO 8601).',
     example: '2026-12-01T00:00:00Z',
+    ...ISO_8601,
   })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @MaxLength(MAX_ISO_8601_LENGTH)
   to?: string;
 }
 
 export class AuditListQueryDto extends AuditRangeQueryDto {
-  @ApiPropertyOptional({ example: 'session' })
+  @ApiPropertyOptional({ example: 'session', pattern: '^[a-z_]{1,32}$', maxLength: 32 })
   @IsOptional()
   @Matches(/^[a-z_]{1,32}$/, { message: 'resource_type must be 1-32 characters of a-z _' })
   resource_type?: string;
@@ -34,17 +44,24 @@ export class AuditListQueryDto extends AuditRangeQueryDto {
   @ApiPropertyOptional({
     description: "Matches the record's resource_id or any of its resource_ids (batches).",
     example: '3f1c2a9e-8b7d-4c6e-9f01-23456789abcd',
+    pattern: PLAIN.source,
+    maxLength: 256,
   })
   @IsOptional()
   @Matches(PLAIN, { message: `resource_id ${PLAIN_RULE}` })
   resource_id?: string;
 
-  @ApiPropertyOptional({ description: 'The caller (token subject).', example: 'orchestrator-1' })
+  @ApiPropertyOptional({
+    description: 'The caller (token subject).',
+    example: 'orchestrator-1',
+    pattern: PLAIN.source,
+    maxLength: 256,
+  })
   @IsOptional()
   @Matches(PLAIN, { message: `user_id ${PLAIN_RULE}` })
   user_id?: string;
 
-  @ApiPropertyOptional({ example: 'create' })
+  @ApiPropertyOptional({ example: 'create', pattern: '^[a-z_]{1,32}$', maxLength: 32 })
   @IsOptional()
   @Matches(/^[a-z_]{1,32}$/, { message: 'operation must be 1-32 characters of a-z _' })
   operation?: string;
@@ -54,7 +71,13 @@ export class AuditListQueryDto extends AuditRangeQueryDto {
   @IsIn(['true', 'false'])
   success?: 'true' | 'false';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+    type: 'integer',
+    format: 'int32',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -62,9 +85,9 @@ export class AuditListQueryDto extends AuditRangeQueryDto {
   @Max(MAX_PAGE_SIZE)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page.' })
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page.', ...CURSOR })
   @IsOptional()
-  @MaxLength(512)
+  @Matches(CURSOR_PATTERN, { message: 'cursor is not a cursor returned by this API' })
   cursor?: string;
 }
 
@@ -75,6 +98,8 @@ export class AuditVerifyQueryDto extends AuditRangeQueryDto {
   @ApiPropertyOptional({
     description: 'Continue after this event_id (next_after of a call that was not complete).',
     example: '1764641243000-0',
+    pattern: '^\\d{1,20}-\\d{1,20}$',
+    maxLength: 41,
   })
   @IsOptional()
   @Matches(/^\d{1,20}-\d{1,20}$/, { message: 'after must be an event_id' })
@@ -84,6 +109,8 @@ export class AuditVerifyQueryDto extends AuditRangeQueryDto {
     minimum: 1,
     maximum: MAX_VERIFY_LIMIT,
     default: DEFAULT_VERIFY_LIMIT,
+    type: 'integer',
+    format: 'int32',
     description:
       'Most records checked by one call; continue from next_from when complete is false.',
   })

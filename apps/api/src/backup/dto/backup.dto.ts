@@ -32,7 +32,7 @@ export class ImportErrorDto {
   @ApiProperty({ description: '1-based line number in the request body.', example: 7 })
   line!: number;
 
-  @ApiProperty({ example: 'session_id must match /^[0-9a-f]{8}-.../i' })
+  @ApiProperty({ example: 'session_id must match /^[0-9a-f]{8}-.../i', maxLength: 65536 })
   reason!: string;
 }
 
@@ -52,6 +52,7 @@ export class ImportResultDto {
   @ApiProperty({
     type: [ImportErrorDto],
     description: 'One entry per failed line (the first 1000; failed stays exact).',
+    maxItems: 1000,
   })
   errors!: ImportErrorDto[];
 }

@@ -56,6 +56,8 @@ export class SetCacheEntryDto {
     type: [String],
     example: EXAMPLE_TAGS,
     maxItems: MAX_TAGS_PER_ENTRY,
+    pattern: CACHE_KEY_PATTERN.source,
+    maxLength: 250,
   })
   @IsOptional()
   @IsArray()
@@ -104,9 +106,11 @@ export class UpdateCacheEntryDto {
 export class BatchGetCacheDto {
   @ApiProperty({
     type: [String],
-    example: [EXAMPLE_CACHE_KEY, 'tool:search:q=lisbon'],
+    example: [EXAMPLE_CACHE_KEY, 'tool:search:lisbon'],
     minItems: 1,
     maxItems: MAX_BATCH_GET_KEYS,
+    pattern: CACHE_KEY_PATTERN.source,
+    maxLength: 250,
   })
   @IsArray()
   @ArrayMinSize(1)
@@ -124,6 +128,8 @@ export class InvalidateCacheDto {
     type: [String],
     example: [EXAMPLE_CACHE_KEY],
     maxItems: MAX_INVALIDATE_KEYS,
+    pattern: CACHE_KEY_PATTERN.source,
+    maxLength: 250,
   })
   @IsOptional()
   @IsArray()
@@ -136,6 +142,8 @@ export class InvalidateCacheDto {
     type: [String],
     example: ['session:3f1c2a9e'],
     maxItems: MAX_INVALIDATE_TAGS,
+    pattern: CACHE_KEY_PATTERN.source,
+    maxLength: 250,
   })
   @IsOptional()
   @IsArray()

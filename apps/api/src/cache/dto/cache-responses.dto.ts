@@ -1,22 +1,31 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ANY_JSON_VALUE, EXAMPLE_CACHE_KEY, EXAMPLE_DATA, EXAMPLE_TAGS } from './cache-fields';
+import {
+  ANY_JSON_VALUE,
+  CACHE_KEY_PATTERN,
+  EXAMPLE_CACHE_KEY,
+  EXAMPLE_DATA,
+  EXAMPLE_TAGS,
+  INVALIDATED_KEYS_REPORTED,
+  MAX_BATCH_GET_KEYS,
+  MAX_TAGS_PER_ENTRY,
+} from './cache-fields';
 
 const TIME = '2026-11-25T10:00:00.000Z';
 const LATER = '2026-11-25T10:15:00.000Z';
 
 export class CacheWrittenDto {
-  @ApiProperty({ example: EXAMPLE_CACHE_KEY })
+  @ApiProperty({ example: EXAMPLE_CACHE_KEY, pattern: CACHE_KEY_PATTERN.source, maxLength: 250 })
   cache_key!: string;
 
-  @ApiProperty({ format: 'date-time', example: TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: TIME })
   cached_at!: string;
 
-  @ApiProperty({ format: 'date-time', example: LATER })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: LATER })
   expires_at!: string;
 }
 
 export class CacheEntryDto {
-  @ApiProperty({ example: EXAMPLE_CACHE_KEY })
+  @ApiProperty({ example: EXAMPLE_CACHE_KEY, pattern: CACHE_KEY_PATTERN.source, maxLength: 250 })
   cache_key!: string;
 
   @ApiProperty({
@@ -26,14 +35,21 @@ export class CacheEntryDto {
   })
   data!: unknown;
 
-  @ApiProperty({ type: [String], example: EXAMPLE_TAGS })
+  @ApiProperty({
+    type: [String],
+    example: EXAMPLE_TAGS,
+    maxItems: MAX_TAGS_PER_ENTRY,
+    pattern: CACHE_KEY_PATTERN.source,
+    maxLength: 250,
+  })
   tags!: string[];
 
-  @ApiProperty({ format: 'date-time', example: TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: TIME })
   cached_at!: string;
 
   @ApiProperty({
     format: 'date-time',
+    maxLength: 30,
     example: LATER,
     description: 'When the entry stops being served; refresh ahead of it to avoid a stampede.',
   })
@@ -44,13 +60,13 @@ export class CacheEntryDto {
 }
 
 export class CacheUpdatedDto {
-  @ApiProperty({ example: EXAMPLE_CACHE_KEY })
+  @ApiProperty({ example: EXAMPLE_CACHE_KEY, pattern: CACHE_KEY_PATTERN.source, maxLength: 250 })
   cache_key!: string;
 
-  @ApiProperty({ format: 'date-time', example: TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: TIME })
   updated_at!: string;
 
-  @ApiProperty({ format: 'date-time', example: LATER })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: LATER })
   expires_at!: string;
 }
 
@@ -58,7 +74,7 @@ export class CacheDeletedDto {
   @ApiProperty({ example: true })
   deleted!: true;
 
-  @ApiProperty({ format: 'date-time', example: TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: TIME })
   deleted_at!: string;
 }
 
@@ -70,6 +86,9 @@ export class CacheInvalidatedDto {
     description: 'The deleted keys, at most the first 1000 (see invalidated_keys_truncated).',
     type: [String],
     example: [EXAMPLE_CACHE_KEY, 'llm:gpt-4o:summary:77ab01cd'],
+    maxItems: INVALIDATED_KEYS_REPORTED,
+    pattern: CACHE_KEY_PATTERN.source,
+    maxLength: 250,
   })
   invalidated_keys!: string[];
 
@@ -81,10 +100,16 @@ export class CacheInvalidatedDto {
 }
 
 export class BatchCacheEntriesDto {
-  @ApiProperty({ type: [CacheEntryDto] })
+  @ApiProperty({ type: [CacheEntryDto], maxItems: MAX_BATCH_GET_KEYS })
   entries!: CacheEntryDto[];
 
-  @ApiProperty({ type: [String], example: ['tool:search:q=lisbon'] })
+  @ApiProperty({
+    type: [String],
+    example: ['tool:search:lisbon'],
+    maxItems: MAX_BATCH_GET_KEYS,
+    pattern: CACHE_KEY_PATTERN.source,
+    maxLength: 250,
+  })
   missing!: string[];
 }
 

@@ -15,7 +15,7 @@ import { ConflictError, InvalidRequestError } from '../errors/domain-errors';
 import { DEFAULT_TENANT } from '../http/tenant.decorator';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
-const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Keys are kept this long after the first response (per tenant). */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** A first request still running after this long is presumed dead; a retry may run again. */
@@ -53,7 +53,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const header = request.headers[IDEMPOTENCY_KEY_HEADER];
     if (header === undefined) return next.handle();
     const key = Array.isArray(header) ? header.join(',') : header;
-    if (!KEY_PATTERN.test(key)) {
+    if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
       throw InvalidRequestError.field(
         'Idempotency-Key',
         'must be 1-128 characters of A-Z a-z 0-9 . _ : -',

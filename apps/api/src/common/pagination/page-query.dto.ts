@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { CURSOR, CURSOR_PATTERN } from '../swagger/api-fields';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
@@ -15,7 +16,13 @@ const OFFSET_RULE = { message: `offset must be an integer between 0 and ${MAX_OF
  * `next_cursor` for stable deep paging (offset and cursor do not combine).
  */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+    type: 'integer',
+    format: 'int32',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt(LIMIT_RULE)
@@ -25,7 +32,10 @@ export class PageQueryDto {
 
   @ApiPropertyOptional({
     minimum: 0,
+    maximum: MAX_OFFSET,
     default: 0,
+    type: 'integer',
+    format: 'int32',
     description: 'Skip this many items. Not combinable with cursor.',
   })
   @IsOptional()
@@ -35,8 +45,11 @@ export class PageQueryDto {
   @Max(MAX_OFFSET, OFFSET_RULE)
   offset?: number;
 
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page, for stable deep paging.' })
+  @ApiPropertyOptional({
+    description: 'next_cursor of the previous page, for stable deep paging.',
+    ...CURSOR,
+  })
   @IsOptional()
-  @MaxLength(512, { message: 'cursor is not a cursor returned by this API' })
+  @Matches(CURSOR_PATTERN, { message: 'cursor is not a cursor returned by this API' })
   cursor?: string;
 }

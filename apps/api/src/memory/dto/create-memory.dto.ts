@@ -14,6 +14,7 @@ import {
 export class CreateMemoryDto {
   @ApiProperty({
     format: 'uuid',
+    maxLength: 36,
     example: EXAMPLE_SESSION_ID,
     description: 'An existing session of your tenant.',
   })
@@ -33,6 +34,7 @@ export class CreateMemoryDto {
     type: String,
     example: 'working',
     pattern: MEMORY_TYPE_PATTERN.source,
+    maxLength: 32,
     description: MEMORY_TYPE_DOC,
   })
   @Matches(MEMORY_TYPE_PATTERN, { message: `memory_type ${MEMORY_TYPE_RULE}` })
@@ -41,6 +43,7 @@ export class CreateMemoryDto {
   @ApiPropertyOptional({
     example: 'orchestrator-1',
     pattern: ACTOR_ID_PATTERN.source,
+    maxLength: 128,
     description:
       "Who writes the record; default the token's sub. Only orchestrator and admin tokens may " +
       'name someone else; an agent token always records itself.',

@@ -1,25 +1,29 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CURSOR, SUBJECT } from '../../common/swagger/api-fields';
 import {
+  AGENT_ID_PATTERN,
   EXAMPLE_AGENT_ID,
   EXAMPLE_MEMORY_DATA,
   EXAMPLE_MEMORY_ID,
   EXAMPLE_SESSION_ID,
   EXAMPLE_TIME,
+  MAX_MEMORY_PAGE,
   MEMORY_TYPE_DOC,
+  MEMORY_TYPE_PATTERN,
   type MemoryType,
 } from './memory-fields';
 
 export class CreatedMemoryDto {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_MEMORY_ID })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: EXAMPLE_MEMORY_ID })
   memory_id!: string;
 
-  @ApiProperty({ example: EXAMPLE_AGENT_ID })
+  @ApiProperty({ example: EXAMPLE_AGENT_ID, pattern: AGENT_ID_PATTERN.source, maxLength: 128 })
   agent_id!: string;
 
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_SESSION_ID })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: EXAMPLE_SESSION_ID })
   session_id!: string;
 
-  @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: EXAMPLE_TIME })
   created_at!: string;
 
   @ApiProperty({ description: 'Always 1 for a new record; also sent as ETag.', example: 1 })
@@ -27,32 +31,39 @@ export class CreatedMemoryDto {
 }
 
 export class MemoryRecordDto {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_MEMORY_ID })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: EXAMPLE_MEMORY_ID })
   memory_id!: string;
 
-  @ApiProperty({ example: EXAMPLE_AGENT_ID })
+  @ApiProperty({ example: EXAMPLE_AGENT_ID, pattern: AGENT_ID_PATTERN.source, maxLength: 128 })
   agent_id!: string;
 
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_SESSION_ID })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: EXAMPLE_SESSION_ID })
   session_id!: string;
 
   @ApiProperty({ type: 'object', additionalProperties: true, example: EXAMPLE_MEMORY_DATA })
   memory_data!: Record<string, unknown>;
 
-  @ApiProperty({ type: String, description: MEMORY_TYPE_DOC, example: 'working' })
+  @ApiProperty({
+    description: MEMORY_TYPE_DOC,
+    example: 'working',
+    type: String,
+    pattern: MEMORY_TYPE_PATTERN.source,
+    maxLength: 32,
+  })
   memory_type!: MemoryType;
 
-  @ApiProperty({ example: 'orchestrator-1' })
+  @ApiProperty({ example: 'orchestrator-1', ...SUBJECT })
   created_by!: string;
 
-  @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: EXAMPLE_TIME })
   created_at!: string;
 
-  @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: EXAMPLE_TIME })
   updated_at!: string;
 
   @ApiProperty({
     format: 'date-time',
+    maxLength: 30,
     example: '2026-12-02T10:00:00.000Z',
     description:
       'When the record disappears: MEMORY_TTL_SECONDS after its last write, or when its session ' +
@@ -65,10 +76,10 @@ export class MemoryRecordDto {
 }
 
 export class UpdatedMemoryDto {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_MEMORY_ID })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: EXAMPLE_MEMORY_ID })
   memory_id!: string;
 
-  @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: EXAMPLE_TIME })
   updated_at!: string;
 
   @ApiProperty({
@@ -82,7 +93,7 @@ export class DeletedMemoryDto {
   @ApiProperty({ example: true })
   deleted!: true;
 
-  @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: EXAMPLE_TIME })
   deleted_at!: string;
 }
 
@@ -102,20 +113,25 @@ export class MemoryPageFieldsDto {
     nullable: true,
     description: 'Pass as cursor to get the page after this one; null on the last page.',
     example: null,
+    ...CURSOR,
   })
   next_cursor!: string | null;
 }
 
 export class AgentMemoryListDto extends MemoryPageFieldsDto {
-  @ApiProperty({ type: [MemoryRecordDto] })
+  @ApiProperty({ type: [MemoryRecordDto], maxItems: MAX_MEMORY_PAGE })
   memory_records!: MemoryRecordDto[];
 }
 
 export class SessionMemoryDto extends MemoryPageFieldsDto {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_SESSION_ID })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: EXAMPLE_SESSION_ID })
   session_id!: string;
 
-  @ApiProperty({ type: [MemoryRecordDto], description: 'Newest first, at most `limit`.' })
+  @ApiProperty({
+    type: [MemoryRecordDto],
+    description: 'Newest first, at most `limit`.',
+    maxItems: MAX_MEMORY_PAGE,
+  })
   agent_memories!: MemoryRecordDto[];
 
   @ApiProperty({
@@ -127,6 +143,10 @@ export class SessionMemoryDto extends MemoryPageFieldsDto {
 }
 
 export class CrossAgentMemoryDto extends MemoryPageFieldsDto {
-  @ApiProperty({ type: [MemoryRecordDto], description: 'Newest first, at most `limit`.' })
+  @ApiProperty({
+    type: [MemoryRecordDto],
+    description: 'Newest first, at most `limit`.',
+    maxItems: MAX_MEMORY_PAGE,
+  })
   memory_records!: MemoryRecordDto[];
 }

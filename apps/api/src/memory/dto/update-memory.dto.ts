@@ -21,13 +21,18 @@ export class UpdateMemoryDto {
     type: String,
     description: MEMORY_TYPE_DOC,
     pattern: MEMORY_TYPE_PATTERN.source,
+    maxLength: 32,
     example: 'shared',
   })
   @IsOptional()
   @Matches(MEMORY_TYPE_PATTERN, { message: `memory_type ${MEMORY_TYPE_RULE}` })
   memory_type?: MemoryType;
 
-  @ApiPropertyOptional({ example: 'researcher-1', pattern: ACTOR_ID_PATTERN.source })
+  @ApiPropertyOptional({
+    example: 'researcher-1',
+    pattern: ACTOR_ID_PATTERN.source,
+    maxLength: 128,
+  })
   @IsOptional()
   @Matches(ACTOR_ID_PATTERN, { message: `updated_by ${ACTOR_ID_RULE}` })
   updated_by?: string;

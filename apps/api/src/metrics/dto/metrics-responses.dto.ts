@@ -1,9 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { SUBJECT, TIMESTAMP } from '../../common/swagger/api-fields';
 import { METRIC_TYPES, TIME_RANGES, USAGE_GROUPS } from './metrics-query.dto';
 
 /** One minute (1h) or hour (24h, 7d) of the whole deployment's traffic. */
 export class MetricsPointDto {
-  @ApiProperty({ example: '2026-12-02T03:04:00.000Z', description: 'Start of the period.' })
+  @ApiProperty({
+    example: '2026-12-02T03:04:00.000Z',
+    description: 'Start of the period.',
+    ...TIMESTAMP,
+  })
   timestamp!: string;
   @ApiProperty({ example: 1200, description: 'Requests answered in the period, all replicas.' })
   requests!: number;
@@ -28,7 +33,7 @@ export class MetricsPointDto {
 }
 
 export class MetricsReportDto {
-  @ApiProperty({ type: [MetricsPointDto] })
+  @ApiProperty({ type: [MetricsPointDto], maxItems: 168 })
   metrics!: MetricsPointDto[];
   @ApiProperty({ enum: TIME_RANGES })
   time_range!: string;
@@ -36,12 +41,12 @@ export class MetricsReportDto {
   metric_type!: string | null;
   @ApiProperty({ enum: ['minute', 'hour'] })
   granularity!: string;
-  @ApiProperty({ example: '2026-12-02T03:05:12.345Z' })
+  @ApiProperty({ example: '2026-12-02T03:05:12.345Z', ...TIMESTAMP })
   collected_at!: string;
 }
 
 export class EndpointCountDto {
-  @ApiProperty({ example: 'GET /api/v1/sessions/:session_id' })
+  @ApiProperty({ example: 'GET /api/v1/sessions/:session_id', maxLength: 512 })
   endpoint!: string;
   @ApiProperty({ example: 420 })
   requests!: number;
@@ -51,11 +56,21 @@ export class UsageEntryDto {
   @ApiPropertyOptional({
     example: 'GET /api/v1/sessions/:session_id',
     description: 'group_by=endpoint',
+    maxLength: 512,
   })
   endpoint?: string;
-  @ApiPropertyOptional({ example: 'orch-1', description: 'group_by=user (the token subject)' })
+  @ApiPropertyOptional({
+    example: 'orch-1',
+    description: 'group_by=user (the token subject)',
+    ...SUBJECT,
+  })
   user_id?: string;
-  @ApiPropertyOptional({ example: '2026-12-01', description: 'group_by=day (UTC)' })
+  @ApiPropertyOptional({
+    example: '2026-12-01',
+    description: 'group_by=day (UTC)',
+    format: 'date',
+    maxLength: 10,
+  })
   date?: string;
   @ApiProperty({ example: 420 })
   requests!: number;
@@ -70,7 +85,11 @@ export class UsageSummaryDto {
   total_requests!: number;
   @ApiProperty({ example: 7, description: 'Distinct token subjects (HyperLogLog, ~0.8% error).' })
   unique_users!: number;
-  @ApiProperty({ type: [EndpointCountDto], description: 'The five most requested endpoints.' })
+  @ApiProperty({
+    type: [EndpointCountDto],
+    description: 'The five most requested endpoints.',
+    maxItems: 5,
+  })
   top_endpoints!: EndpointCountDto[];
 }
 
@@ -81,8 +100,18 @@ export class UsageReportDto {
   summary!: UsageSummaryDto;
   @ApiProperty({ enum: USAGE_GROUPS })
   group_by!: string;
-  @ApiProperty({ example: '2026-11-25', description: 'First UTC day counted.' })
+  @ApiProperty({
+    example: '2026-11-25',
+    description: 'First UTC day counted.',
+    format: 'date',
+    maxLength: 10,
+  })
   start_date!: string;
-  @ApiProperty({ example: '2026-12-02', description: 'Last UTC day counted.' })
+  @ApiProperty({
+    example: '2026-12-02',
+    description: 'Last UTC day counted.',
+    format: 'date',
+    maxLength: 10,
+  })
   end_date!: string;
 }

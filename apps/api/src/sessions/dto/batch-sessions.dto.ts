@@ -25,6 +25,7 @@ export class SessionIdsDto {
   @ApiProperty({
     type: [String],
     format: 'uuid',
+    maxLength: 36,
     example: [EXAMPLE_SESSION_ID],
     minItems: 1,
     maxItems: MAX_BATCH_SIZE,

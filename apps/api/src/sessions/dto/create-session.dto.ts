@@ -39,6 +39,7 @@ export class CreateSessionDto {
       "admin tokens (they act for others); other roles may leave it out: it is always the token's sub.",
     example: 'user-42',
     pattern: ACTOR_ID_PATTERN.source,
+    maxLength: 128,
   })
   @IsOptional()
   @Matches(ACTOR_ID_PATTERN, { message: `created_by ${ACTOR_ID_RULE}` })
@@ -49,6 +50,7 @@ export class CreateSessionDto {
     example: DEFAULT_STATUS,
     default: DEFAULT_STATUS,
     pattern: STATUS_PATTERN.source,
+    maxLength: 32,
   })
   @IsOptional()
   @Matches(STATUS_PATTERN, { message: `status ${STATUS_RULE}` })

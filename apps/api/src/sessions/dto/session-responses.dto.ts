@@ -1,16 +1,24 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { EXAMPLE_CONFIG, EXAMPLE_METADATA, EXAMPLE_SESSION_ID } from './session-fields';
+import { CURSOR, SUBJECT } from '../../common/swagger/api-fields';
+import { MAX_PAGE_SIZE } from '../../common/pagination/page-query.dto';
+import {
+  EXAMPLE_CONFIG,
+  EXAMPLE_METADATA,
+  EXAMPLE_SESSION_ID,
+  MAX_BATCH_SIZE,
+  STATUS_PATTERN,
+} from './session-fields';
 
 const TIME = '2026-11-25T10:00:00.000Z';
 
 export class CreatedSessionDto {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_SESSION_ID })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: EXAMPLE_SESSION_ID })
   session_id!: string;
 
-  @ApiProperty({ format: 'date-time', example: TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: TIME })
   created_at!: string;
 
-  @ApiProperty({ example: 'created' })
+  @ApiProperty({ example: 'created', pattern: STATUS_PATTERN.source, maxLength: 32 })
   status!: string;
 
   @ApiProperty({ description: 'Always 1 for a new session; also sent as ETag.', example: 1 })
@@ -18,7 +26,7 @@ export class CreatedSessionDto {
 }
 
 export class SessionDto {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_SESSION_ID })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: EXAMPLE_SESSION_ID })
   session_id!: string;
 
   @ApiProperty({ type: 'object', additionalProperties: true, example: EXAMPLE_CONFIG })
@@ -27,19 +35,19 @@ export class SessionDto {
   @ApiProperty({ type: 'object', additionalProperties: true, example: EXAMPLE_METADATA })
   metadata!: Record<string, unknown>;
 
-  @ApiProperty({ example: 'running' })
+  @ApiProperty({ example: 'running', pattern: STATUS_PATTERN.source, maxLength: 32 })
   status!: string;
 
-  @ApiProperty({ example: 'user-42' })
+  @ApiProperty({ example: 'user-42', ...SUBJECT })
   created_by!: string;
 
-  @ApiProperty({ format: 'date-time', example: TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: TIME })
   created_at!: string;
 
-  @ApiProperty({ format: 'date-time', example: TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: TIME })
   updated_at!: string;
 
-  @ApiProperty({ format: 'date-time', example: '2026-12-02T10:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-12-02T10:00:00.000Z' })
   expires_at!: string;
 
   @ApiProperty({ description: 'Incremented by every write; send it back in If-Match.', example: 3 })
@@ -48,13 +56,18 @@ export class SessionDto {
 
 /** What every session write answers (PUT /sessions/{id}, PUT /sessions/{id}/status). */
 export class UpdatedSessionDto {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_SESSION_ID })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: EXAMPLE_SESSION_ID })
   session_id!: string;
 
-  @ApiProperty({ description: 'The status after the write.', example: 'running' })
+  @ApiProperty({
+    description: 'The status after the write.',
+    example: 'running',
+    pattern: STATUS_PATTERN.source,
+    maxLength: 32,
+  })
   status!: string;
 
-  @ApiProperty({ format: 'date-time', example: TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: TIME })
   updated_at!: string;
 
   @ApiProperty({
@@ -68,7 +81,7 @@ export class DeletedSessionDto {
   @ApiProperty({ example: true })
   deleted!: true;
 
-  @ApiProperty({ format: 'date-time', example: TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: TIME })
   deleted_at!: string;
 
   @ApiProperty({
@@ -79,7 +92,7 @@ export class DeletedSessionDto {
 }
 
 export class SessionListDto {
-  @ApiProperty({ type: [SessionDto] })
+  @ApiProperty({ type: [SessionDto], maxItems: MAX_PAGE_SIZE })
   sessions!: SessionDto[];
 
   @ApiProperty({
@@ -96,41 +109,60 @@ export class SessionListDto {
     nullable: true,
     description: 'Pass as cursor to get the page after this one; null on the last page.',
     example: 'eyJ2IjoxLCJzIjoxNzY0MDY0ODAwMDAwLCJpIjoiM2YxYyJ9',
+    ...CURSOR,
   })
   next_cursor!: string | null;
 }
 
 export class SessionStatusDto {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_SESSION_ID })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: EXAMPLE_SESSION_ID })
   session_id!: string;
 
-  @ApiProperty({ example: 'running' })
+  @ApiProperty({ example: 'running', pattern: STATUS_PATTERN.source, maxLength: 32 })
   status!: string;
 
-  @ApiProperty({ format: 'date-time', example: TIME })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: TIME })
   last_updated!: string;
 }
 
 export class StatusUpdatedDto extends UpdatedSessionDto {}
 
 export class BatchCreatedSessionsDto {
-  @ApiProperty({ type: [CreatedSessionDto] })
+  @ApiProperty({ type: [CreatedSessionDto], maxItems: MAX_BATCH_SIZE })
   sessions!: CreatedSessionDto[];
 }
 
 export class BatchGetSessionsDto {
-  @ApiProperty({ type: [SessionDto] })
+  @ApiProperty({ type: [SessionDto], maxItems: MAX_BATCH_SIZE })
   sessions!: SessionDto[];
 
-  @ApiProperty({ type: [String], format: 'uuid', example: [] })
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    maxLength: 36,
+    example: [],
+    maxItems: MAX_BATCH_SIZE,
+  })
   missing!: string[];
 }
 
 export class BatchDeletedSessionsDto {
-  @ApiProperty({ type: [String], format: 'uuid', example: [EXAMPLE_SESSION_ID] })
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    maxLength: 36,
+    example: [EXAMPLE_SESSION_ID],
+    maxItems: MAX_BATCH_SIZE,
+  })
   deleted!: string[];
 
-  @ApiProperty({ type: [String], format: 'uuid', example: [] })
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    maxLength: 36,
+    example: [],
+    maxItems: MAX_BATCH_SIZE,
+  })
   missing!: string[];
 
   @ApiProperty({

@@ -37,7 +37,7 @@ export class SessionUpdatesDto {
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ example: 'running', pattern: STATUS_PATTERN.source })
+  @ApiPropertyOptional({ example: 'running', pattern: STATUS_PATTERN.source, maxLength: 32 })
   @IsOptional()
   @Matches(STATUS_PATTERN, { message: `status ${STATUS_RULE}` })
   status?: string;
@@ -84,6 +84,7 @@ export class UpdateSessionDto {
   @ApiPropertyOptional({
     example: 'running',
     pattern: STATUS_PATTERN.source,
+    maxLength: 32,
     description: 'Alias form (not with `updates`).',
   })
   @IsOptional()
@@ -92,7 +93,7 @@ export class UpdateSessionDto {
 }
 
 export class UpdateSessionStatusDto {
-  @ApiProperty({ example: 'completed', pattern: STATUS_PATTERN.source })
+  @ApiProperty({ example: 'completed', pattern: STATUS_PATTERN.source, maxLength: 32 })
   @Matches(STATUS_PATTERN, { message: `status ${STATUS_RULE}` })
   status!: string;
 
@@ -102,6 +103,7 @@ export class UpdateSessionStatusDto {
       'name someone else; for other roles it is always their sub.',
     example: 'orchestrator-1',
     pattern: ACTOR_ID_PATTERN.source,
+    maxLength: 128,
   })
   @IsOptional()
   @Matches(ACTOR_ID_PATTERN, { message: `updated_by ${ACTOR_ID_RULE}` })

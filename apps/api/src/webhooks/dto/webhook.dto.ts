@@ -10,10 +10,15 @@ import {
   MinLength,
 } from 'class-validator';
 import { EventDto } from '../../events/event-view';
+import { EVENT_ID, SUBJECT, TIMESTAMP, UUID, text } from '../../common/swagger/api-fields';
 import { EVENT_TYPES } from '../../events/event-types';
+
+/** Each webhook is one delivery loop per replica: a small bound keeps that work predictable. */
+export const MAX_WEBHOOKS_PER_TENANT = 20;
 
 export class CreateWebhookDto {
   @ApiProperty({
+    maxLength: 2048,
     example: 'https://orchestrator.example.com/hooks/masa',
     description:
       'http(s) only; refused when it resolves to a loopback, link-local or private address ' +
@@ -23,7 +28,12 @@ export class CreateWebhookDto {
   @MaxLength(2048)
   url!: string;
 
-  @ApiProperty({ enum: EVENT_TYPES, isArray: true, example: ['session.created', 'memory.patched'] })
+  @ApiProperty({
+    enum: EVENT_TYPES,
+    isArray: true,
+    maxItems: EVENT_TYPES.length,
+    example: ['session.created', 'memory.patched'],
+  })
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(EVENT_TYPES.length)
@@ -31,6 +41,8 @@ export class CreateWebhookDto {
   event_types!: string[];
 
   @ApiPropertyOptional({
+    minLength: 16,
+    maxLength: 256,
     description:
       'Signing secret (16-256 characters). Omitted: one is generated. Returned only in this response.',
   })
@@ -42,34 +54,38 @@ export class CreateWebhookDto {
 }
 
 export class WebhookDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID)
   webhook_id!: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 2048 })
   url!: string;
 
-  @ApiProperty({ enum: EVENT_TYPES, isArray: true })
+  @ApiProperty({ enum: EVENT_TYPES, isArray: true, maxItems: EVENT_TYPES.length })
   event_types!: string[];
 
-  @ApiProperty({ example: '2026-12-02T06:00:00.000Z' })
+  @ApiProperty({ ...TIMESTAMP, example: '2026-12-02T06:00:00.000Z' })
   created_at!: string;
 
-  @ApiProperty({ example: 'admin-1' })
+  @ApiProperty({ ...SUBJECT, example: 'admin-1' })
   created_by!: string;
 }
 
 export class CreatedWebhookDto extends WebhookDto {
-  @ApiProperty({ description: 'The signing secret; never returned again.' })
+  @ApiProperty({ maxLength: 256, description: 'The signing secret; never returned again.' })
   secret!: string;
 }
 
 export class WebhookListDto {
-  @ApiProperty({ type: [WebhookDto] })
+  @ApiProperty({
+    type: [WebhookDto],
+    maxItems: MAX_WEBHOOKS_PER_TENANT,
+    description: `At most ${MAX_WEBHOOKS_PER_TENANT} per tenant.`,
+  })
   webhooks!: WebhookDto[];
 }
 
 export class DeletedWebhookDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID)
   webhook_id!: string;
 
   @ApiProperty({ example: true })
@@ -77,7 +93,11 @@ export class DeletedWebhookDto {
 }
 
 export class ParkedDeliveryDto {
-  @ApiProperty({ example: '1764662400000-0', description: 'The event id; sent as Webhook-Id.' })
+  @ApiProperty({
+    ...EVENT_ID,
+    example: '1764662400000-0',
+    description: 'The event id; sent as Webhook-Id.',
+  })
   delivery_id!: string;
 
   @ApiProperty({ type: EventDto })
@@ -86,22 +106,26 @@ export class ParkedDeliveryDto {
   @ApiProperty({ example: 6 })
   attempts!: number;
 
-  @ApiProperty({ example: 'HTTP 500' })
+  @ApiProperty({ ...text(512), example: 'HTTP 500' })
   last_error!: string;
 
-  @ApiProperty({ example: '2026-12-02T06:00:00.000Z' })
+  @ApiProperty({ ...TIMESTAMP, example: '2026-12-02T06:00:00.000Z' })
   parked_at!: string;
 }
 
 export class ParkedDeliveryListDto {
-  @ApiProperty({ type: [ParkedDeliveryDto], description: 'Oldest first, at most 100.' })
+  @ApiProperty({
+    type: [ParkedDeliveryDto],
+    maxItems: 100,
+    description: 'Oldest first, at most 100.',
+  })
   deliveries!: ParkedDeliveryDto[];
 }
 
 export class RedeliveryDto {
-  @ApiProperty({ example: '1764662400000-0' })
+  @ApiProperty({ ...EVENT_ID, example: '1764662400000-0' })
   delivery_id!: string;
 
-  @ApiProperty({ example: 'queued' })
+  @ApiProperty({ enum: ['queued'], example: 'queued' })
   status!: string;
 }
