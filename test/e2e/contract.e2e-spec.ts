@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { createServer, get as httpGet, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import {
   type Parameter,
   type Schema,
 } from '../support/openapi-contract';
+import { eventually } from '../support/eventually';
 import { RedisServer } from '../support/redis-server';
 import { startTestApp, tokenFor, type TestApp, type TestClaims } from '../support/test-app';
 
@@ -59,7 +62,10 @@ const JSON_TYPE = 'application/json';
 
 /** Creates the resources a request needs, through the API itself. */
 class Resources {
-  constructor(private readonly t: () => TestApp) {}
+  constructor(
+    private readonly t: () => TestApp,
+    readonly receiverUrl: () => string,
+  ) {}
 
   private admin() {
     return this.t().as(ADMIN);
@@ -106,6 +112,29 @@ class Resources {
       .send({ name: 'walker-scope-only', scopes: ['health:read'] })
       .expect(201);
     return (res.body as { api_key: string }).api_key;
+  }
+
+  /** A webhook pointed at `receiverUrl` (a local server that answers 500 to every delivery). */
+  async webhook(receiverUrl: string): Promise<string> {
+    const res = await this.admin()
+      .post('/api/v1/webhooks')
+      .send({ url: receiverUrl, event_types: ['session.created'] })
+      .expect(201);
+    return (res.body as { webhook_id: string }).webhook_id;
+  }
+
+  /** A delivery parked in a webhook's dead-letter list: its receiver refused the only attempt. */
+  async parkedDelivery(receiverUrl: string): Promise<{ webhook_id: string; delivery_id: string }> {
+    const webhookId = await this.webhook(receiverUrl);
+    await this.session();
+    let deliveryId = '';
+    await eventually(async () => {
+      const res = await this.admin().get(`/api/v1/webhooks/${webhookId}/deliveries`).expect(200);
+      const parked = (res.body as { deliveries: { delivery_id: string }[] }).deliveries;
+      expect(parked.length).toBeGreaterThan(0);
+      deliveryId = parked[0].delivery_id;
+    }, 15_000);
+    return { webhook_id: webhookId, delivery_id: deliveryId };
   }
 
   async exportedSessionLine(): Promise<string> {
@@ -224,6 +253,8 @@ async function pathValues(op: DocumentedOperation, r: Resources): Promise<Record
     Object.assign(values, await r.memory());
   } else if (names.includes('session_id')) {
     values.session_id = await r.session();
+  } else if (names.includes('delivery_id')) {
+    Object.assign(values, await r.parkedDelivery(r.receiverUrl()));
   }
   for (const name of names) {
     if (values[name] !== undefined) continue;
@@ -232,6 +263,7 @@ async function pathValues(op: DocumentedOperation, r: Resources): Promise<Record
     else if (name === 'key_id') values.key_id = await r.apiKey();
     else if (name === 'file') values.file = 'dashboard.js';
     else if (name === 'user_id') values.user_id = 'walker-subject';
+    else if (name === 'webhook_id') values.webhook_id = await r.webhook(r.receiverUrl());
     else throw new Error(`${op.operation.operationId}: no value for path parameter ${name}`);
   }
   return values;
@@ -244,6 +276,8 @@ const UNKNOWN: Record<string, () => string> = {
   key_id: () => '0123456789abcdef',
   file: () => 'missing.js',
   user_id: () => 'walker-unknown-subject',
+  webhook_id: () => randomUUID(),
+  delivery_id: () => '1-0',
 };
 
 function placeholderPath(op: DocumentedOperation): Record<string, string> {
@@ -299,6 +333,11 @@ function successStatus(operation: Operation): number {
 
 const documents = (op: Operation, status: number) => String(status) in op.responses;
 
+const streams = (op: Operation) =>
+  Object.values(op.responses).some(
+    (response) => 'text/event-stream' in ((response as { content?: object }).content ?? {}),
+  );
+
 describe('Contract: every operation answers as docs/api/openapi.yaml says', () => {
   let redis: RedisServer;
   let t: TestApp;
@@ -307,7 +346,13 @@ describe('Contract: every operation answers as docs/api/openapi.yaml says', () =
   let operations: DocumentedOperation[];
   let scopeOnlyKey: string;
   const configDir = mkdtempSync(join(tmpdir(), 'contract-'));
-  const resources = new Resources(() => t);
+  // Refuses every delivery, so a webhook's first event is parked at once (WEBHOOK_MAX_ATTEMPTS=1).
+  let receiver: Server;
+  let receiverUrl = '';
+  const resources = new Resources(
+    () => t,
+    () => receiverUrl,
+  );
   const coverage = new Map<string, Set<number>>();
   let lastResponse: Response | undefined;
 
@@ -325,8 +370,20 @@ describe('Contract: every operation answers as docs/api/openapi.yaml says', () =
 
   beforeAll(async () => {
     redis = await RedisServer.start();
+    receiver = createServer((req, res) => {
+      req.resume();
+      res.statusCode = 500;
+      res.end();
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     // Generous limits: the walker sends a few hundred requests; the 429 case has its own app.
-    t = await startTestApp(redis.url, { RATE_LIMITS_CONFIG_PATH: limitsFile(100_000, 100_000) });
+    t = await startTestApp(redis.url, {
+      RATE_LIMITS_CONFIG_PATH: limitsFile(100_000, 100_000),
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_MAX_ATTEMPTS: '1',
+      WEBHOOK_POLL_INTERVAL_MS: '100',
+    });
     document = (await t.anonymous.get('/docs-json').expect(200)).body as OpenApiDocument;
     validator = new ContractValidator(document);
     operations = operationsOf(document);
@@ -336,6 +393,7 @@ describe('Contract: every operation answers as docs/api/openapi.yaml says', () =
   afterAll(async () => {
     await t?.close();
     await redis?.dispose();
+    await new Promise((resolve) => receiver?.close(resolve));
     rmSync(configDir, { recursive: true, force: true });
     const lines = [...coverage]
       .sort(([a], [b]) => a.localeCompare(b))
@@ -360,6 +418,7 @@ describe('Contract: every operation answers as docs/api/openapi.yaml says', () =
     for (const [name, value] of Object.entries(call.path ?? {})) {
       url = url.replace(`{${name}}`, encodeURIComponent(value));
     }
+    if (expected < 300 && streams(op.operation)) return probeStream(app, label, op, url, call);
     const agent = request(app.app.getHttpServer());
     let req = agent[op.method as 'get'](url);
     if (call.query) req = req.query(call.query);
@@ -387,6 +446,58 @@ describe('Contract: every operation answers as docs/api/openapi.yaml says', () =
     if (problems.length === 0) {
       const seen = coverage.get(op.operation.operationId) ?? new Set<number>();
       seen.add(response.status);
+      coverage.set(op.operation.operationId, seen);
+    }
+    return problems;
+  }
+
+  /**
+   * An event stream never ends: its answer is its head (status, content type, the documented
+   * headers), read over a real socket that then hangs up.
+   */
+  async function probeStream(
+    app: TestApp,
+    label: string,
+    op: DocumentedOperation,
+    url: string,
+    call: Call,
+  ): Promise<string[]> {
+    await app.app.listen(0, '127.0.0.1').catch(() => undefined);
+    const { port } = app.app.getHttpServer().address() as AddressInfo;
+    const query = new URLSearchParams(call.query as Record<string, string> | undefined).toString();
+    const head = await new Promise<{ status: number; headers: IncomingHttpHeaders }>(
+      (resolve, reject) => {
+        const req = httpGet(
+          {
+            host: '127.0.0.1',
+            port,
+            path: query ? `${url}?${query}` : url,
+            headers: { authorization: `Bearer ${tokenFor(call.as ?? ADMIN)}`, ...call.headers },
+          },
+          (res) => {
+            resolve({ status: res.statusCode ?? 0, headers: res.headers });
+            res.destroy();
+          },
+        );
+        req.on('error', reject);
+        req.setTimeout(10_000, () => req.destroy(new Error(`${label}: no response head in 10 s`)));
+      },
+    );
+    const problems: string[] = [];
+    const documented = op.operation.responses[String(head.status)] as
+      { content?: Record<string, unknown>; headers?: Record<string, unknown> } | undefined;
+    if (!documented) problems.push(`${label}: status ${head.status} is not documented`);
+    const type = head.headers['content-type'];
+    if (!type?.startsWith('text/event-stream'))
+      problems.push(`${label}: content type ${String(type)}`);
+    // Like ContractValidator: a documented header may be absent (CORS without an Origin), but
+    // every answer carries its request id.
+    if (documented?.headers?.['X-Request-Id'] && head.headers['x-request-id'] === undefined) {
+      problems.push(`${label}: documented header X-Request-Id missing`);
+    }
+    if (problems.length === 0) {
+      const seen = coverage.get(op.operation.operationId) ?? new Set<number>();
+      seen.add(head.status);
       coverage.set(op.operation.operationId, seen);
     }
     return problems;
