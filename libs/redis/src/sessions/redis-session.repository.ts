@@ -65,8 +65,6 @@ export class RedisSessionRepository extends SessionRepository {
       );
     }
     const audit = auditArgs(this.keys, tenant);
-    // Registered first: a failure after the write would report stored sessions as failed.
-    await this.registry.add(tenant);
     const createdAt = await storeCall(() =>
       CREATE_SESSIONS.run(
         this.redis,
@@ -75,6 +73,8 @@ export class RedisSessionRepository extends SessionRepository {
       ),
     );
     audit.committed();
+    // After the write, so that a concurrent departure of the tenant sees it (TenantRegistry).
+    await this.registry.add(tenant);
     return Number(createdAt);
   }
 
@@ -269,6 +269,10 @@ export class RedisSessionRepository extends SessionRepository {
 
   tenants(): AsyncIterable<string[]> {
     return this.registry.list();
+  }
+
+  releaseIfEmpty(tenant: string): Promise<boolean> {
+    return this.registry.leaveIfEmpty(tenant);
   }
 
   private toSession(id: string, raw: Record<string, string>): StoredSession | null {

@@ -127,4 +127,6 @@ export abstract class SessionRepository {
   abstract purgeExpired(tenant: string, limit: number): Promise<number>;
   /** Tenants that have stored sessions (for the background sweeper). */
   abstract tenants(): AsyncIterable<string[]>;
+  /** Takes a tenant that holds no data out of the sweepers' registry; true when it left. */
+  abstract releaseIfEmpty(tenant: string): Promise<boolean>;
 }
