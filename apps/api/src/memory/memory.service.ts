@@ -355,6 +355,12 @@ export class MemoryService {
       viewer,
     });
     if (result.sessionMissing) return null;
+    if (result.scopeTooBroad !== undefined) {
+      throw InvalidRequestError.field(
+        'session_ids',
+        `your agent has memory in more than ${result.scopeTooBroad} sessions; name the sessions to search (session_ids)`,
+      );
+    }
     const last = result.records[result.records.length - 1];
     return {
       memory_records: result.records.map(toMemoryDto),

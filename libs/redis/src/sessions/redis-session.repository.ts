@@ -5,8 +5,8 @@ import type { RedisClient } from '../connection/redis-client.factory';
 import { encodeKeyPart, RedisKeyBuilder } from '../keys/redis-key-builder';
 import { jsonByteLength, PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
-import { storeCall, storePipeline } from '../store-errors';
-import { drainInBatches } from '../bounded-drain';
+import { storeCall, storePipeline, StoreUnavailableError } from '../store-errors';
+import { drainForRequest } from '../bounded-drain';
 import { TenantRegistry } from '../tenant-registry';
 import { applyMergePatch } from '../memory/merge-patch';
 import { purgeExpiredSessions } from './session-purge';
@@ -25,7 +25,7 @@ import {
 } from './session.repository';
 
 /** How many expired sessions one script call may clean up before it hands back control. */
-const PURGE_BATCH = 500;
+const PURGE_BATCH = 100;
 /** A list retries after purging at most this many times; beyond it Redis is being flooded. */
 const MAX_LIST_ATTEMPTS = 20;
 /** Merge patches retry a lost compare-and-set this many times (with jitter), then give up. */
@@ -247,7 +247,7 @@ export class RedisSessionRepository extends SessionRepository {
         LIST_SESSIONS.run(this.redis, [index], args),
       )) as unknown[];
       if (reply[0] === 'retry') {
-        await drainInBatches(
+        await drainForRequest(
           (limit) => purgeExpiredSessions(this.redis, space, limit),
           PURGE_BATCH,
         );
@@ -260,7 +260,10 @@ export class RedisSessionRepository extends SessionRepository {
       }
       return { totalCount: Number(reply[1]), hasMore: reply[2] === 1, sessions };
     }
-    throw new Error('session list kept finding expired sessions to purge; giving up');
+    throw new StoreUnavailableError(
+      'expired sessions keep arriving faster than a list purges',
+      'busy',
+    );
   }
 
   purgeExpired(tenant: string, limit: number): Promise<number> {

@@ -55,17 +55,23 @@ local function remove_from_indexes(id)
   redis.call('ZREM', EXPIRY, id)
 end
 
--- Removes up to 'limit' sessions whose expiry has passed from every index. Bounded, so one call
--- never holds Redis for long; callers loop when it returns 'limit'. A memory record never outlives
--- its session: the session's agent memory goes in the same step.
+-- Removes expired sessions from every index, with their agent memory, doing at most 'limit' units
+-- of work (a session or one of its memory records), so one call never holds Redis for long however
+-- much memory a session has. Returns how many sessions it removed, or 'limit' when the budget ran
+-- out (callers loop while it returns 'limit'). The memory goes first: a session whose memory
+-- outlasts the budget stays listed as expired (its record is already gone, so readers never see
+-- it) and the next call continues with it. A memory record never outlives its session.
 local function purge_expired(now, limit)
   local ids = redis.call('ZRANGE', EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
+  local work, removed = 0, 0
   for _, id in ipairs(ids) do
+    work = work + m_cascade_bounded(id, limit - work)
+    if work >= limit then return limit end
     remove_from_indexes(id)
     redis.call('DEL', RECORD .. id)
-    m_cascade(id)
+    work, removed = work + 1, removed + 1
   end
-  return #ids
+  return removed
 end
 `;
 
