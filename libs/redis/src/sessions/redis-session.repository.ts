@@ -12,6 +12,7 @@ import { applyMergePatch } from '../memory/merge-patch';
 import { purgeExpiredSessions } from './session-purge';
 import { CREATE_SESSIONS, DELETE_SESSIONS, LIST_SESSIONS, UPDATE_SESSION } from './session.scripts';
 import {
+  SessionExistsError,
   SessionRepository,
   type DeleteOutcome,
   type NewSession,
@@ -72,6 +73,7 @@ export class RedisSessionRepository extends SessionRepository {
         [audit.record, ...space.scriptLayout(), ...args],
       ),
     );
+    if (Array.isArray(createdAt)) throw new SessionExistsError(String(createdAt[1]));
     audit.committed();
     // After the write, so that a concurrent departure of the tenant sees it (TenantRegistry).
     await this.registry.add(tenant);

@@ -77,12 +77,20 @@ end
 
 const { script, audited } = scriptBuilders(PRELUDE);
 
-/** KEYS[1]=all-index. ARGV: count, then per session 9 fields. Returns created_at (ms). */
+/**
+ * KEYS[1]=all-index. ARGV: count, then per session 9 fields. Returns created_at (ms), or
+ * {'exists', id} (nothing written) when a record of one of the ids is already there: ids derived
+ * from an Idempotency-Key make a retried create land here instead of overwriting.
+ */
 export const CREATE_SESSIONS = audited(
   'session.create',
   `
 local now = now_ms()
 local count = tonumber(ARGV[A + 1])
+for i = 0, count - 1 do
+  local id = ARGV[A + 2 + i * 9]
+  if redis.call('EXISTS', RECORD .. id) == 1 then return {'exists', id} end
+end
 local ids = {}
 for i = 0, count - 1 do
   local o = A + 2 + i * 9
