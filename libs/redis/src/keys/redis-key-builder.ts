@@ -141,6 +141,14 @@ export class RedisKeyBuilder {
   }
 
   /**
+   * HASH of a data-subject erasure's running totals (sessions, memory, cache), so that a run which
+   * was interrupted is finished by the next one with exact totals. Deleted when the receipt is written.
+   */
+  subjectErasure(tenant: string, userId: string): string {
+    return `${this.tenantPrefix(tenant)}subjects:erasure:${encodeKeyPart(userId)}`;
+  }
+
+  /**
    * The registry before it was sharded: one SET of every tenant, in one slot. Still read (and
    * emptied by departures) so that tenants registered by an older version are swept.
    */
