@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
-import { UPDATE_SESSION } from '@app/redis/sessions/session.scripts';
+import { CREATE_MEMORY } from '@app/redis/memory/memory.scripts';
+import { CREATE_SESSIONS, UPDATE_SESSION } from '@app/redis/sessions/session.scripts';
 import { RedisServer } from '../support/redis-server';
 import { ReplyDroppingProxy } from '../support/reply-dropping-proxy';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -172,8 +173,75 @@ describe('Redis failure classes over HTTP', () => {
       expect(await raw.hget(record, 'version')).toBe('3');
     });
 
+    it('lets a create retried after outcome_unknown find its own record instead of making a second', async () => {
+      // Redis knows the script already, so the lost EVALSHA is the one that runs it.
+      await viaProxy.http.post('/api/v1/sessions').send({ session_config: {}, created_by: 'u' });
+      const before = await sessionsStored();
+      proxy.dropReplyTo(CREATE_SESSIONS.sha);
+      const body = { session_config: { attempt: 'lost' }, created_by: 'u' };
+      const lost = await viaProxy.http
+        .post('/api/v1/sessions')
+        .set('Idempotency-Key', 'lost-create-1')
+        .send(body)
+        .expect(503);
+      expect(lost.body).toMatchObject({ store_failure: 'outcome_unknown' });
+      expect(await sessionsStored()).toBe(before + 1);
+
+      // The client does what the 503 says: the same request with the same key, until it answers.
+      let retry;
+      for (let i = 0; i < 50; i++) {
+        retry = await viaProxy.http
+          .post('/api/v1/sessions')
+          .set('Idempotency-Key', 'lost-create-1')
+          .send(body);
+        if (retry.status !== 503) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(retry?.status).toBe(201);
+      expect(await sessionsStored()).toBe(before + 1);
+      const stored = await viaProxy.http.get(`/api/v1/sessions/${retry?.body.session_id}`);
+      expect(stored.body).toMatchObject({ session_config: { attempt: 'lost' }, version: 1 });
+    });
+
+    it('answers a memory create retried after outcome_unknown with its own record, not 409', async () => {
+      const session = await viaProxy.http
+        .post('/api/v1/sessions')
+        .send({ session_config: {}, created_by: 'u' })
+        .expect(201);
+      const sessionId = session.body.session_id as string;
+      const body = {
+        session_id: sessionId,
+        memory_data: { n: 1 },
+        memory_type: 'working',
+        created_by: 'u',
+      };
+      await viaProxy.http.post('/api/v1/agents/warm/memory').send(body).expect(201);
+      proxy.dropReplyTo(CREATE_MEMORY.sha);
+      await viaProxy.http
+        .post('/api/v1/agents/lost/memory')
+        .set('Idempotency-Key', 'lost-memory-1')
+        .send(body)
+        .expect(503);
+
+      let retry;
+      for (let i = 0; i < 50; i++) {
+        retry = await viaProxy.http
+          .post('/api/v1/agents/lost/memory')
+          .set('Idempotency-Key', 'lost-memory-1')
+          .send(body);
+        if (retry.status !== 503) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(retry?.status).toBe(201);
+      const stored = await viaProxy.http.get(`/api/v1/agents/lost/memory/${sessionId}`).expect(200);
+      expect(stored.body).toMatchObject({ memory_id: retry?.body.memory_id, version: 1 });
+      // Without the key, a second create of the pair is still a conflict.
+      await viaProxy.http.post('/api/v1/agents/lost/memory').send(body).expect(409);
+    });
+
     it('answers 201 for a create whose Idempotency-Key bookkeeping failed afterwards, and never creates twice', async () => {
       const before = await sessionsStored();
+      const droppedBefore = proxy.dropped;
       // The stored response ({"s":"done",...}) travels only in the bookkeeping after the write.
       proxy.dropReplyTo('{"s":"done"');
       const created = await viaProxy.http
@@ -181,7 +249,7 @@ describe('Redis failure classes over HTTP', () => {
         .set('Idempotency-Key', 'lost-complete-1')
         .send({ session_config: {}, created_by: 'u' })
         .expect(201);
-      expect(proxy.dropped).toBe(2);
+      expect(proxy.dropped).toBe(droppedBefore + 1);
       expect(created.body.session_id).toEqual(expect.any(String));
 
       // The lost reply belonged to a SET that ran, so a retry replays the first response; had it

@@ -6,6 +6,7 @@ import type { RedisClient } from '@app/redis/connection/redis-client.factory';
 import type { MemoryType } from '@app/redis/keys/memory-keyspace';
 import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
 import type { NewMemory } from '@app/redis/memory/memory.repository';
+import { VIEWER_SCOPE_MAX } from '@app/redis/memory/memory.scripts';
 import { RedisMemoryRepository } from '@app/redis/memory/redis-memory.repository';
 import { JsonPayloadCodec } from '@app/redis/payload-codec';
 import { RedisSessionRepository } from '@app/redis/sessions/redis-session.repository';
@@ -466,6 +467,41 @@ describe('RedisMemoryRepository against a real Redis', () => {
 
     expect(await sessions.purgeExpired(TENANT, 100)).toBe(1);
     expect(await memoryKeys()).toEqual([]);
+  });
+
+  it('purges an expired session with more memory than one call may remove, over several calls', async () => {
+    const sessionId = await session(1);
+    const agents = Array.from({ length: 250 }, (_, i) => `agent-${i}`);
+    await Promise.all(agents.map((agentId) => create({ sessionId, agentId })));
+    await sleep(1100);
+
+    // Each call does at most 100 units of work (records, then the session): 250 + 1 take three.
+    const replies: number[] = [];
+    for (let call = 0; call < 5; call++) replies.push(await sessions.purgeExpired(TENANT, 100));
+    expect(replies).toEqual([100, 100, 1, 0, 0]);
+    expect(await memoryKeys()).toEqual([]);
+    expect(await raw.zcard(keys.sessions(TENANT).expiry)).toBe(0);
+  });
+
+  it('refuses an agent-only query over more sessions than it may walk, naming the limit', async () => {
+    const ids = await Promise.all(Array.from({ length: VIEWER_SCOPE_MAX + 1 }, () => session()));
+    await Promise.all(ids.map((sessionId) => create({ sessionId, agentId: 'hoarder' })));
+
+    const broad = await repo.query(TENANT, {
+      agentIds: ['hoarder'],
+      sessionIds: [],
+      limit: 10,
+      viewer: 'hoarder',
+    });
+    expect(broad).toMatchObject({ records: [], scopeTooBroad: VIEWER_SCOPE_MAX });
+    // Naming the sessions keeps it bounded, and answers.
+    const named = await repo.query(TENANT, {
+      agentIds: ['hoarder'],
+      sessionIds: ids.slice(0, 3),
+      limit: 10,
+      viewer: 'hoarder',
+    });
+    expect(named.records).toHaveLength(3);
   });
 
   it('keeps memory_data encrypted at rest when the codec has a key ring', async () => {

@@ -213,7 +213,7 @@ describe('RedisSessionRepository against a real Redis', () => {
     });
 
     it('cleans more expired sessions than one purge batch takes before answering a list', async () => {
-      const many = Array.from({ length: 1200 }, () => draft({ ttlSeconds: 1 }));
+      const many = Array.from({ length: 600 }, () => draft({ ttlSeconds: 1 }));
       await repo.create(TENANT, many);
       const survivor = draft();
       await repo.create(TENANT, [survivor]);
@@ -224,6 +224,30 @@ describe('RedisSessionRepository against a real Redis', () => {
       expect(page.totalCount).toBe(1);
       expect(page.sessions.map((s) => s.id)).toEqual([survivor.id]);
       expect(await raw.zcard(space.expiry)).toBe(1);
+    });
+
+    it('answers 503 (busy) rather than drain a backlog beyond its share, which the sweeper clears', async () => {
+      const backlog = Array.from({ length: 1500 }, () => draft({ ttlSeconds: 1 }));
+      for (let i = 0; i < backlog.length; i += 500) {
+        await repo.create(TENANT, backlog.slice(i, i + 500));
+      }
+      const survivor = draft();
+      await repo.create(TENANT, [survivor]);
+      await sleep(1100);
+
+      await expect(repo.list(TENANT, { order: 'desc', limit: 5, offset: 0 })).rejects.toMatchObject(
+        { name: 'StoreUnavailableError', failure: 'busy' },
+      );
+      // The request did its bounded share, no more.
+      const left = await raw.zcard(space.expiry);
+      expect(left).toBeGreaterThan(1);
+      expect(left).toBeLessThan(1500);
+
+      while ((await repo.purgeExpired(TENANT, 100)) === 100) {
+        // the sweeper's loop
+      }
+      const page = await repo.list(TENANT, { order: 'desc', limit: 5, offset: 0 });
+      expect(page.sessions.map((s) => s.id)).toEqual([survivor.id]);
     });
 
     it('purges a tenant nobody lists (the sweeper path), bounded per call', async () => {

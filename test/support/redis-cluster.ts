@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import Redis from 'ioredis';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,72 @@ export class RedisCluster {
       nodes.every((n) => cli(n.port, 'CLUSTER', 'INFO').includes('cluster_state:ok')),
     );
     return cluster;
+  }
+
+  /** The port of the master serving `slot`. */
+  async ownerOf(slot: number): Promise<number> {
+    const admin = new Redis(this.nodes[0].port, { lazyConnect: true });
+    try {
+      const ranges = (await admin.cluster('SLOTS')) as unknown as [
+        number,
+        number,
+        [string, number],
+      ][];
+      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+      if (!range) throw new Error(`slot ${slot} has no owner`);
+      return range[2][1];
+    } finally {
+      admin.disconnect();
+    }
+  }
+
+  /** Any master that does not serve `slot`: where a move can take it. */
+  otherThan(port: number): number {
+    const other = this.nodes.find((n) => n.port !== port);
+    if (!other) throw new Error('a one-node cluster cannot move slots');
+    return other.port;
+  }
+
+  /**
+   * Moves one slot between masters the way `redis-cli --cluster reshard` does, while clients keep
+   * working: IMPORTING on the target, MIGRATING on the source, MIGRATE of `batch` keys at a time
+   * (pausing `pauseMs` between batches, so the slot stays half-moved long enough for requests to
+   * land in the middle), then SETSLOT NODE on every master. Returns how many keys moved.
+   */
+  async moveSlot(
+    slot: number,
+    toPort: number,
+    options: { batch?: number; pauseMs?: number } = {},
+  ): Promise<number> {
+    const batch = options.batch ?? 5;
+    const fromPort = await this.ownerOf(slot);
+    if (fromPort === toPort) return 0;
+    const clients = new Map(this.nodes.map((n) => [n.port, new Redis(n.port)]));
+    const node = (port: number) => clients.get(port) as Redis;
+    try {
+      const fromId = await node(fromPort).cluster('MYID');
+      const toId = await node(toPort).cluster('MYID');
+      await node(toPort).cluster('SETSLOT', slot, 'IMPORTING', fromId);
+      await node(fromPort).cluster('SETSLOT', slot, 'MIGRATING', toId);
+      let moved = 0;
+      for (;;) {
+        const keys = await node(fromPort).cluster('GETKEYSINSLOT', slot, batch);
+        if (keys.length === 0) break;
+        await node(fromPort).migrate('127.0.0.1', toPort, '', 0, 5000, 'KEYS', ...keys);
+        moved += keys.length;
+        if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
+      }
+      await node(toPort).cluster('SETSLOT', slot, 'NODE', toId);
+      await node(fromPort).cluster('SETSLOT', slot, 'NODE', toId);
+      for (const n of this.nodes) {
+        if (n.port !== toPort && n.port !== fromPort) {
+          await node(n.port).cluster('SETSLOT', slot, 'NODE', toId);
+        }
+      }
+      return moved;
+    } finally {
+      for (const client of clients.values()) client.disconnect();
+    }
   }
 
   dispose(): void {

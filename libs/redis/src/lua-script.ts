@@ -22,8 +22,27 @@ export const FREES_MEMORY: LuaScriptOptions = { allowOom: true };
 export const READ_ONLY: LuaScriptOptions = { writes: false };
 
 /**
+ * A key of `key`'s hash slot that nothing ever writes, declared last by every script call (after the
+ * script's own KEYS, so no script body sees it). While Redis Cluster moves that slot, a declared
+ * key that is missing makes Redis answer TRYAGAIN (or ASK, then TRYAGAIN on the importing node)
+ * before the script starts; the client retries and the call runs once the move is over. Without it,
+ * a script could start on the old owner and then touch a key already moved, or one it deleted
+ * itself a line earlier: Redis then aborts it with "non local key" after its first writes, and a
+ * script never rolls back. Undefined for a key without a hash tag (no slot to guard).
+ */
+export function migrationFence(key: string | undefined): string | undefined {
+  if (key === undefined) return undefined;
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  // An empty tag ("{}") hashes the whole key, so there is no slot to share.
+  if (close <= open + 1) return undefined;
+  return `${key.slice(0, close + 1)}:migration-fence`;
+}
+
+/**
  * A Lua script sent by SHA (EVALSHA) with a fallback to EVAL when the server has not seen it yet
- * (fresh start, failover, SCRIPT FLUSH). Works the same on Cluster: the first key routes the call.
+ * (fresh start, failover, SCRIPT FLUSH). Works the same on Cluster: the first key routes the call,
+ * and the migration fence of its slot keeps the script off a slot that is moving.
  */
 export class LuaScript {
   readonly sha: string;
@@ -64,9 +83,11 @@ export class LuaScript {
 
   private async send(
     client: RedisClient,
-    keys: string[],
+    scriptKeys: string[],
     args: (string | number)[],
   ): Promise<unknown> {
+    const fence = migrationFence(scriptKeys[0]);
+    const keys = fence === undefined ? scriptKeys : [...scriptKeys, fence];
     try {
       return await client.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {

@@ -200,6 +200,12 @@ describe('classifyStoreFailure', () => {
     });
   });
 
+  it('classifies ioredis giving up on a slot that kept moving as cluster reconfiguring', () => {
+    const tryAgain = replyError('TRYAGAIN Multiple keys request during rehashing of slot');
+    const gaveUp = new Error(`Too many Cluster redirections. Last error: ${String(tryAgain)}`);
+    expect(classifyStoreFailure(gaveUp)).toBe('cluster_reconfiguring');
+  });
+
   it('keeps plain connection failures "unreachable"', () => {
     expect(classifyStoreFailure(new Error('connect ECONNREFUSED 127.0.0.1:1'))).toBe('unreachable');
   });

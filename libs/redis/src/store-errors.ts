@@ -71,6 +71,9 @@ const CONNECTION_FAILURE =
   /Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections|All sentinels are unreachable/;
 const CONNECTION_ERROR_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
 
+const CLUSTER_GAVE_UP =
+  /^Too many Cluster redirections\. Last error: .*(TRYAGAIN|CLUSTERDOWN|ASK|MOVED|non local key)/;
+
 // The subset of connection failures that can strike after a command was written to the socket.
 const REPLY_LOST =
   /Connection is closed|Command timed out|Reached the max retries|ECONNRESET|EPIPE/;
@@ -78,6 +81,8 @@ const REPLY_LOST =
 /** The failure class of an error, or undefined when it is not the store's fault (a bug). */
 export function classifyStoreFailure(error: unknown): StoreFailure | undefined {
   if (!(error instanceof Error)) return undefined;
+  // ioredis gave up following a slot that kept moving (its last reply was TRYAGAIN, ASK, ...).
+  if (CLUSTER_GAVE_UP.test(error.message)) return 'cluster_reconfiguring';
   if (error instanceof StoreUnavailableError) return error.failure;
   if (error instanceof WriteOutcomeUnknownError) return 'outcome_unknown';
   if (error.name === 'ReplyError') {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   MemoryRepository,
@@ -9,6 +8,7 @@ import {
 } from '@app/redis';
 import { actingAs, isAgentOnly, type Principal } from '../auth/principal';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { newRecordId, recordIdsAreDerived } from '../common/idempotency/record-ids';
 import {
   ConflictError,
   InvalidRequestError,
@@ -102,7 +102,7 @@ export class MemoryService {
     this.assertOwnAgent(agentId, caller);
     this.assertType(input.memory_type);
     this.assertSize(input.memory_data);
-    const memoryId = randomUUID();
+    const memoryId = newRecordId(0);
     const outcome = await this.memory.create(
       tenant,
       {
@@ -119,10 +119,25 @@ export class MemoryService {
     switch (outcome.kind) {
       case 'session_not_found':
         throw new ResourceNotFoundError('session', input.session_id);
-      case 'exists':
+      case 'exists': {
+        // An earlier attempt of this very request (same Idempotency-Key and body) landed: answer it.
+        const stored =
+          recordIdsAreDerived() && outcome.memoryId === memoryId
+            ? await this.memory.get(tenant, agentId, input.session_id)
+            : null;
+        if (stored?.memoryId === memoryId) {
+          return {
+            memory_id: memoryId,
+            agent_id: agentId,
+            session_id: input.session_id,
+            created_at: isoTime(stored.createdAt),
+            version: stored.version,
+          };
+        }
         throw new ConflictError(
           `agent ${agentId} already has memory ${outcome.memoryId} in session ${input.session_id}; use PUT or PATCH`,
         );
+      }
       case 'created':
         return {
           memory_id: memoryId,
@@ -355,6 +370,12 @@ export class MemoryService {
       viewer,
     });
     if (result.sessionMissing) return null;
+    if (result.scopeTooBroad !== undefined) {
+      throw InvalidRequestError.field(
+        'session_ids',
+        `your agent has memory in more than ${result.scopeTooBroad} sessions; name the sessions to search (session_ids)`,
+      );
+    }
     const last = result.records[result.records.length - 1];
     return {
       memory_records: result.records.map(toMemoryDto),

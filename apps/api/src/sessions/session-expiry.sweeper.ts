@@ -3,7 +3,10 @@ import { SessionRepository } from '@app/redis';
 import { PeriodicSweeper, purgeInBatches } from '../common/sweeping/periodic-sweeper';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
-/** Purges expired sessions (and, by cascade, their memory) from every tenant's indexes. */
+/**
+ * Purges expired sessions (and, by cascade, their memory) from every tenant's indexes, and lets a
+ * tenant left without data leave the registry.
+ */
 @Injectable()
 export class SessionExpirySweeper extends PeriodicSweeper {
   constructor(
@@ -21,7 +24,10 @@ export class SessionExpirySweeper extends PeriodicSweeper {
     return this.sessions.tenants();
   }
 
-  protected sweepTenant(tenant: string): Promise<number> {
-    return purgeInBatches((limit) => this.sessions.purgeExpired(tenant, limit));
+  protected async sweepTenant(tenant: string): Promise<number> {
+    const removed = await purgeInBatches((limit) => this.sessions.purgeExpired(tenant, limit));
+    // A tenant whose data is all gone stops costing every sweeper a visit per pass.
+    await this.sessions.releaseIfEmpty(tenant);
+    return removed;
   }
 }

@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   jsonByteLength,
+  SessionExistsError,
   SessionRepository,
+  type NewSession,
   type StoredSession,
   type UpdateOutcome,
 } from '@app/redis';
@@ -33,6 +34,7 @@ import type {
 } from './dto/session-responses.dto';
 import type { UpdateSessionDto, UpdateSessionStatusDto } from './dto/update-session.dto';
 import { isoTime } from '../common/http/iso-time';
+import { newRecordId, recordIdsAreDerived } from '../common/idempotency/record-ids';
 import { checkRepresentationPatch } from '../common/validation/representation-patch';
 import { SESSION_PATCH_SHAPE } from './dto/session-patch';
 import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
@@ -72,14 +74,48 @@ export class SessionsService {
     fieldPrefix: (index: number) => string = (i) => `sessions[${i}].`,
   ): Promise<CreatedSessionDto[]> {
     // All-or-nothing: every item is checked before anything is written.
-    const drafts = inputs.map((input, i) => this.draft(input, fieldPrefix(i), caller));
-    const createdAt = await this.sessions.create(tenant, drafts);
+    const drafts = inputs.map((input, i) => this.draft(input, fieldPrefix(i), caller, i));
+    let createdAt: number;
+    try {
+      createdAt = await this.sessions.create(tenant, drafts);
+    } catch (error) {
+      if (!(error instanceof SessionExistsError)) throw error;
+      return this.alreadyCreated(tenant, drafts, error);
+    }
     return drafts.map((draft) => ({
       session_id: draft.id,
       created_at: isoTime(createdAt),
       status: draft.status,
       version: 1,
     }));
+  }
+
+  /**
+   * A create under an Idempotency-Key whose ids are already stored: an earlier attempt of this very
+   * request landed (its reply was lost, or its key bookkeeping failed). It is answered as created,
+   * from what is stored, instead of being written a second time.
+   */
+  private async alreadyCreated(
+    tenant: string,
+    drafts: NewSession[],
+    error: SessionExistsError,
+  ): Promise<CreatedSessionDto[]> {
+    if (!recordIdsAreDerived()) throw new ConflictError(error.message);
+    const stored = await this.sessions.getMany(
+      tenant,
+      drafts.map((draft) => draft.id),
+    );
+    return drafts.map((draft, i) => {
+      const session = stored[i];
+      // The earlier attempt was one atomic write: all of its sessions exist, or it expired since.
+      if (!session) throw new ConflictError(error.message);
+      return {
+        session_id: session.id,
+        created_at: isoTime(session.createdAt),
+        status: session.status,
+        version: session.version,
+      };
+    });
   }
 
   async get(tenant: string, sessionId: string): Promise<SessionDto> {
@@ -278,7 +314,12 @@ export class SessionsService {
     };
   }
 
-  private draft(input: CreateSessionDto, fieldPrefix: string, caller: Principal | undefined) {
+  private draft(
+    input: CreateSessionDto,
+    fieldPrefix: string,
+    caller: Principal | undefined,
+    index: number,
+  ) {
     const ttlSeconds = input.ttl_seconds ?? this.limits.defaultTtlSeconds;
     if (ttlSeconds > this.limits.maxTtlSeconds) {
       throw InvalidRequestError.field(
@@ -305,7 +346,7 @@ export class SessionsService {
       );
     }
     return {
-      id: randomUUID(),
+      id: newRecordId(index),
       config: input.session_config,
       metadata,
       status: input.status ?? DEFAULT_STATUS,

@@ -284,8 +284,6 @@ export class RedisBackupRepository extends BackupRepository {
     record: BackupRecord,
     conflict: ConflictPolicy,
   ): Promise<ImportOutcome> {
-    // Registered first, like every write: the sweepers must know the tenant holds data.
-    await this.registry.add(tenant);
     let reply: unknown;
     switch (record.type) {
       case 'session':
@@ -301,6 +299,8 @@ export class RedisBackupRepository extends BackupRepository {
     const [outcome] = reply as [string];
     switch (outcome) {
       case 'ok':
+        // After the write, like every write: the sweepers must know the tenant holds data.
+        await this.registry.add(tenant);
         return { kind: 'imported' };
       case 'exists':
       case 'expired':

@@ -67,9 +67,6 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
     const space = this.keys.cache(tenant);
     for (const tag of entry.tags) space.tag(tag); // validates every tag before anything is written
     const audit = auditArgs(this.keys, tenant);
-    // Registered first: a registration whose write then fails costs the sweeper one empty visit,
-    // while a failure after the write would report a stored entry as failed.
-    await this.registry.add(tenant);
     const events = eventArgs(this.keys, tenant);
     const reply = (await storeCall(() =>
       SET_CACHE_ENTRY.run(
@@ -87,7 +84,11 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
         ],
       ),
     )) as [string, number, number?];
-    if (reply[0] === 'ok') audit.committed();
+    if (reply[0] === 'ok') {
+      audit.committed();
+      // After the write, so that a concurrent departure of the tenant sees it (TenantRegistry).
+      await this.registry.add(tenant);
+    }
     switch (reply[0]) {
       case 'ok':
         return { kind: 'stored', cachedAt: reply[1], expiresAt: reply[2]! };

@@ -1,5 +1,6 @@
 import { primaries, type RedisClient } from '../connection/redis-client.factory';
 import { storePipeline } from '../store-errors';
+import { TenantRegistry } from '../tenant-registry';
 import { MemoryKeyspace } from '../keys/memory-keyspace';
 import { encodeKeyPart, type RedisKeyBuilder } from '../keys/redis-key-builder';
 
@@ -54,9 +55,10 @@ export class ConsistencyChecker {
 
   /** Tenants that hold data: the registry plus any tenant found by a keyspace scan of the prefix. */
   async tenants(): Promise<string[]> {
-    const found = new Set<string>(
-      (await this.redis.smembers(this.keys.tenantRegistry())).filter(Boolean),
-    );
+    const found = new Set<string>();
+    for await (const batch of new TenantRegistry(this.redis, this.keys).list()) {
+      for (const tenant of batch) if (tenant) found.add(tenant);
+    }
     for await (const key of this.scan(this.keys.tenantKeysPattern())) {
       const tenant = this.keys.tenantOf(key);
       if (tenant !== undefined) found.add(tenant);

@@ -84,6 +84,18 @@ describe('RedisKeyBuilder', () => {
       expect(hashTagOf(builder.tenantRegistry())).toBeUndefined();
     });
 
+    it('gives each registry shard a hash tag of its own that no tenant key carries', () => {
+      expect(builder.tenantRegistryShard(7)).toBe('masa:tenants:{7}');
+      expect(hashTagOf(builder.tenantRegistryShard(7))).toBe('7');
+      expect(builder.tenantOf(builder.tenantRegistryShard(7))).toBeUndefined();
+    });
+
+    it('keeps the registration marker in the tenant slot but outside its keys', () => {
+      expect(builder.tenantRegistration('acme')).toBe('masa:registered:{acme}');
+      expect(hashTagOf(builder.tenantRegistration('acme'))).toBe('acme');
+      expect(builder.tenantOf(builder.tenantRegistration('acme'))).toBeUndefined();
+    });
+
     it('uses the configured prefix', () => {
       expect(new RedisKeyBuilder('other_App-1').tenantPrefix('t1')).toBe('other_App-1:{t1}:');
     });

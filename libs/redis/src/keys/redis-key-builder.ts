@@ -168,9 +168,30 @@ export class RedisKeyBuilder {
     return `${this.tenantPrefix(tenant)}subjects:erasure:${encodeKeyPart(userId)}`;
   }
 
-  /** SET of tenants that have stored data, walked by the background expiry sweeper. */
+  /**
+   * The registry before it was sharded: one SET of every tenant, in one slot. Still read (and
+   * emptied by departures) so that tenants registered by an older version are swept.
+   */
   tenantRegistry(): string {
     return `${this.prefix}:tenants`;
+  }
+
+  /**
+   * STRING in the tenant's own slot (its hash tag) but outside its key prefix, so it is no data of
+   * the tenant: "this tenant is in the registry". Writes read it (no global hot key) and register
+   * only when it is missing; a departure deletes it first.
+   */
+  tenantRegistration(tenant: string): string {
+    if (!TENANT_PATTERN.test(tenant)) throw new InvalidKeyPartError('tenant', tenant);
+    return `${this.prefix}:registered:{${tenant}}`;
+  }
+
+  /**
+   * One shard of the SET of tenants that have stored data, walked by the background sweepers. Each
+   * shard has its own hash tag, so on Cluster registrations spread over `count` slots.
+   */
+  tenantRegistryShard(shard: number): string {
+    return `${this.prefix}:tenants:{${shard}}`;
   }
 
   /**

@@ -106,6 +106,11 @@ export interface MemoryQueryResult {
   records: StoredMemory[];
   /** Set when requireSession was asked and the session does not exist (deleted or expired). */
   sessionMissing?: true;
+  /**
+   * Set (to the limit) when a viewer named no sessions and has memory in more sessions than one
+   * query may walk: the caller must name them.
+   */
+  scopeTooBroad?: number;
 }
 
 /**

@@ -56,6 +56,18 @@ local function m_cascade(session, expired_type)
   return removed
 end
 
+-- Removes up to 'budget' (> 0) memory records of a session, oldest agents first by name; returns
+-- how many index entries it took. The session's index is gone once every record is. Each record
+-- leaves its event, as in m_cascade.
+local function m_cascade_bounded(session, budget, expired_type)
+  local agents = redis.call('ZRANGE', M_SESSION .. session, 0, budget - 1)
+  for _, agent in ipairs(agents) do
+    local gone = m_remove(agent .. ':' .. session)
+    if gone == 1 or expired_type then event_append(expired_type or 'memory.deleted', 'memory', agent .. ':' .. session) end
+  end
+  return #agents
+end
+
 local function m_purge_expired(now, limit)
   local members = redis.call('ZRANGE', M_EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
   for _, member in ipairs(members) do m_remove(member) end
@@ -298,6 +310,11 @@ return out
 );
 
 /**
+ * Sessions an agent-only caller's query may walk when it names none: past this, it must name them.
+ */
+export const VIEWER_SCOPE_MAX = 250;
+
+/**
  * Cross-agent queries (/memory/sessions/{id} and /memory/agents). KEYS[1]=expiry index.
  * ARGV: viewer (encoded agent id of an agent-only caller, '' = may see everything), memory_type
  * ('' = any), limit, purge limit, offset, cursor score ('' = none), cursor agent (encoded), cursor
@@ -311,7 +328,7 @@ return out
  * records of each, read from the session's per-type index.
  * Order: newest first, then agent, then session; a cursor is the last item's (score, agent,
  * session), so a page after it is exact whatever was written meanwhile.
- * Returns {'retry'} | {'session_not_found'} |
+ * Returns {'retry'} | {'session_not_found'} | {'too_broad', VIEWER_SCOPE_MAX} |
  * {'ok', total, has_more, (member, record pairs, data pairs, session expires_at)*}.
  */
 export const QUERY_MEMORY = evented(
@@ -320,6 +337,7 @@ export const QUERY_MEMORY = evented(
 local now = now_ms()
 if purge_or_retry(now, tonumber(ARGV[A + 4])) then return {'retry'} end
 
+local VIEWER_SCOPE_MAX = ${VIEWER_SCOPE_MAX}
 local viewer, mtype, limit = ARGV[A + 1], ARGV[A + 2], tonumber(ARGV[A + 3])
 local offset, c_score, c_agent, c_session = tonumber(ARGV[A + 5]), ARGV[A + 6], ARGV[A + 7], ARGV[A + 8]
 local S_REC = ARGV[A + 9]
@@ -388,7 +406,11 @@ if viewer == '' then
 else
   local own = M_AGENT .. viewer
   local scope = sessions
-  if n_sessions == 0 then scope = redis.call('ZRANGE', own, 0, -1) end
+  if n_sessions == 0 then
+    -- The viewer's whole history is the scope: bounded, or one query could walk millions.
+    if redis.call('ZCARD', own) > VIEWER_SCOPE_MAX then return {'too_broad', VIEWER_SCOPE_MAX} end
+    scope = redis.call('ZRANGE', own, 0, -1)
+  end
   for _, s in ipairs(scope) do
     if redis.call('ZSCORE', own, s) then
       if n_agents == 0 or wanted[viewer] then

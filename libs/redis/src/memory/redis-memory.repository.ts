@@ -7,8 +7,8 @@ import type { MemoryType } from '../keys/memory-keyspace';
 import { encodeKeyPart, RedisKeyBuilder } from '../keys/redis-key-builder';
 import { jsonByteLength, PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
-import { storeCall } from '../store-errors';
-import { drainInBatches } from '../bounded-drain';
+import { storeCall, StoreUnavailableError } from '../store-errors';
+import { drainForRequest } from '../bounded-drain';
 import { purgeExpiredSessions } from '../sessions/session-purge';
 import { applyMergePatch, isJsonObject } from './merge-patch';
 import {
@@ -36,7 +36,7 @@ import {
 } from './memory.repository';
 
 /** How many expired records one script call may clean up before it hands back control. */
-const PURGE_BATCH = 500;
+const PURGE_BATCH = 100;
 const MAX_LIST_ATTEMPTS = 20;
 /**
  * A merge of nested objects is a compare-and-set on the fields it touches; under contention it is
@@ -261,7 +261,10 @@ export class RedisMemoryRepository extends MemoryRepository {
       }
       return { totalCount: Number(reply[1]), hasMore: reply[2] === 1, records };
     }
-    throw new Error('memory list kept finding expired records to purge; giving up');
+    throw new StoreUnavailableError(
+      'expired records keep arriving faster than a list purges',
+      'busy',
+    );
   }
 
   async query(tenant: string, query: CrossAgentQuery): Promise<MemoryQueryResult> {
@@ -298,6 +301,9 @@ export class RedisMemoryRepository extends MemoryRepository {
       if (reply[0] === 'session_not_found') {
         return { totalCount: 0, hasMore: false, records: [], sessionMissing: true };
       }
+      if (reply[0] === 'too_broad') {
+        return { totalCount: 0, hasMore: false, records: [], scopeTooBroad: Number(reply[1]) };
+      }
       const records: StoredMemory[] = [];
       for (let i = 3; i < reply.length; i += 4) {
         const record = this.toMemory(
@@ -309,7 +315,10 @@ export class RedisMemoryRepository extends MemoryRepository {
       }
       return { totalCount: Number(reply[1]), hasMore: reply[2] === 1, records };
     }
-    throw new Error('memory query kept finding expired records to purge; giving up');
+    throw new StoreUnavailableError(
+      'expired records keep arriving faster than a query purges',
+      'busy',
+    );
   }
 
   async purgeExpired(tenant: string, limit: number): Promise<number> {
@@ -332,14 +341,14 @@ export class RedisMemoryRepository extends MemoryRepository {
   private purgeExpiredSessions(tenant: string): Promise<void> {
     const sessions = this.keys.sessions(tenant);
     const events = expiryEventArgs(this.keys, tenant);
-    return drainInBatches(
+    return drainForRequest(
       (limit) => purgeExpiredSessions(this.redis, sessions, limit, events),
       PURGE_BATCH,
     );
   }
 
   private purgeAll(tenant: string): Promise<void> {
-    return drainInBatches((limit) => this.purgeExpired(tenant, limit), PURGE_BATCH);
+    return drainForRequest((limit) => this.purgeExpired(tenant, limit), PURGE_BATCH);
   }
 
   private async write(

@@ -6,13 +6,14 @@ import type { RedisClient } from '../connection/redis-client.factory';
 import { encodeKeyPart, RedisKeyBuilder } from '../keys/redis-key-builder';
 import { jsonByteLength, PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
-import { storeCall, storePipeline } from '../store-errors';
-import { drainInBatches } from '../bounded-drain';
+import { storeCall, storePipeline, StoreUnavailableError } from '../store-errors';
+import { drainForRequest } from '../bounded-drain';
 import { TenantRegistry } from '../tenant-registry';
 import { applyMergePatch } from '../memory/merge-patch';
 import { purgeExpiredSessions } from './session-purge';
 import { CREATE_SESSIONS, DELETE_SESSIONS, LIST_SESSIONS, UPDATE_SESSION } from './session.scripts';
 import {
+  SessionExistsError,
   SessionRepository,
   type DeleteOutcome,
   type NewSession,
@@ -26,7 +27,7 @@ import {
 } from './session.repository';
 
 /** How many expired sessions one script call may clean up before it hands back control. */
-const PURGE_BATCH = 500;
+const PURGE_BATCH = 100;
 /** A list retries after purging at most this many times; beyond it Redis is being flooded. */
 const MAX_LIST_ATTEMPTS = 20;
 /** Merge patches retry a lost compare-and-set this many times (with jitter), then give up. */
@@ -67,8 +68,6 @@ export class RedisSessionRepository extends SessionRepository {
     }
     const audit = auditArgs(this.keys, tenant);
     const events = eventArgs(this.keys, tenant);
-    // Registered first: a failure after the write would report stored sessions as failed.
-    await this.registry.add(tenant);
     const createdAt = await storeCall(() =>
       CREATE_SESSIONS.run(
         this.redis,
@@ -76,7 +75,10 @@ export class RedisSessionRepository extends SessionRepository {
         [audit.record, ...events.args, ...space.scriptLayout(), ...args],
       ),
     );
+    if (Array.isArray(createdAt)) throw new SessionExistsError(String(createdAt[1]));
     audit.committed();
+    // After the write, so that a concurrent departure of the tenant sees it (TenantRegistry).
+    await this.registry.add(tenant);
     return Number(createdAt);
   }
 
@@ -263,7 +265,7 @@ export class RedisSessionRepository extends SessionRepository {
         LIST_SESSIONS.run(this.redis, [...events.keys, index], [...events.args, ...args]),
       )) as unknown[];
       if (reply[0] === 'retry') {
-        await drainInBatches(
+        await drainForRequest(
           (limit) => purgeExpiredSessions(this.redis, space, limit, events),
           PURGE_BATCH,
         );
@@ -276,7 +278,10 @@ export class RedisSessionRepository extends SessionRepository {
       }
       return { totalCount: Number(reply[1]), hasMore: reply[2] === 1, sessions };
     }
-    throw new Error('session list kept finding expired sessions to purge; giving up');
+    throw new StoreUnavailableError(
+      'expired sessions keep arriving faster than a list purges',
+      'busy',
+    );
   }
 
   purgeExpired(tenant: string, limit: number): Promise<number> {
@@ -290,6 +295,10 @@ export class RedisSessionRepository extends SessionRepository {
 
   tenants(): AsyncIterable<string[]> {
     return this.registry.list();
+  }
+
+  releaseIfEmpty(tenant: string): Promise<boolean> {
+    return this.registry.leaveIfEmpty(tenant);
   }
 
   private toSession(id: string, raw: Record<string, string>): StoredSession | null {

@@ -101,12 +101,23 @@ export interface SessionPage {
   sessions: StoredSession[];
 }
 
+/** A create named a session that is already stored; nothing was written. */
+export class SessionExistsError extends Error {
+  constructor(readonly sessionId: string) {
+    super(`session ${sessionId} already exists`);
+    this.name = 'SessionExistsError';
+  }
+}
+
 /**
  * Storage contract for sessions. Bound to the Redis implementation by RedisModule; a test may bind
  * another. Implementations never throw HTTP errors; "Redis is unreachable" is StoreUnavailableError.
  */
 export abstract class SessionRepository {
-  /** Stores all sessions atomically; returns their common created_at. */
+  /**
+   * Stores all sessions atomically; returns their common created_at. SessionExistsError (nothing
+   * written) when one of the ids is already stored.
+   */
   abstract create(tenant: string, sessions: NewSession[]): Promise<number>;
   abstract get(tenant: string, sessionId: string): Promise<StoredSession | null>;
   /** One round trip; the result is aligned with `sessionIds` (null where absent). */
@@ -138,4 +149,6 @@ export abstract class SessionRepository {
   abstract purgeExpired(tenant: string, limit: number): Promise<number>;
   /** Tenants that have stored sessions (for the background sweeper). */
   abstract tenants(): AsyncIterable<string[]>;
+  /** Takes a tenant that holds no data out of the sweepers' registry; true when it left. */
+  abstract releaseIfEmpty(tenant: string): Promise<boolean>;
 }

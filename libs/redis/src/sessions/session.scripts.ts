@@ -55,29 +55,43 @@ local function remove_from_indexes(id)
   redis.call('ZREM', EXPIRY, id)
 end
 
--- Removes up to 'limit' sessions whose expiry has passed from every index. Bounded, so one call
--- never holds Redis for long; callers loop when it returns 'limit'. A memory record never outlives
--- its session: the session's agent memory goes in the same step.
+-- Removes expired sessions from every index, with their agent memory, doing at most 'limit' units
+-- of work (a session or one of its memory records), so one call never holds Redis for long however
+-- much memory a session has. Returns how many sessions it removed, or 'limit' when the budget ran
+-- out (callers loop while it returns 'limit'). The memory goes first: a session whose memory
+-- outlasts the budget stays listed as expired (its record is already gone, so readers never see
+-- it) and the next call continues with it. A memory record never outlives its session.
 local function purge_expired(now, limit)
   local ids = redis.call('ZRANGE', EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
+  local work, removed = 0, 0
   for _, id in ipairs(ids) do
+    work = work + m_cascade_bounded(id, limit - work, 'memory.expired')
+    if work >= limit then return limit end
     remove_from_indexes(id)
     redis.call('DEL', RECORD .. id)
     event_append('session.expired', 'session', id)
-    m_cascade(id, 'memory.expired')
+    work, removed = work + 1, removed + 1
   end
-  return #ids
+  return removed
 end
 `;
 
 const { audited, evented } = scriptBuilders(PRELUDE);
 
-/** KEYS[1]=all-index. ARGV: count, then per session 9 fields. Returns created_at (ms). */
+/**
+ * KEYS[1]=all-index. ARGV: count, then per session 9 fields. Returns created_at (ms), or
+ * {'exists', id} (nothing written) when a record of one of the ids is already there: ids derived
+ * from an Idempotency-Key make a retried create land here instead of overwriting.
+ */
 export const CREATE_SESSIONS = audited(
   'session.create',
   `
 local now = now_ms()
 local count = tonumber(ARGV[A + 1])
+for i = 0, count - 1 do
+  local id = ARGV[A + 2 + i * 9]
+  if redis.call('EXISTS', RECORD .. id) == 1 then return {'exists', id} end
+end
 local ids = {}
 for i = 0, count - 1 do
   local o = A + 2 + i * 9

@@ -13,6 +13,7 @@ import { IdempotencyRepository } from '@app/redis';
 import type { AuthenticatedRequest } from '../../auth/principal';
 import { ConflictError, InvalidRequestError } from '../errors/domain-errors';
 import { DEFAULT_TENANT } from '../http/tenant.decorator';
+import { withRecordIdSeed } from './record-ids';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -40,7 +41,9 @@ function canonical(value: unknown): string {
  * for 24 h (per tenant, route path and caller); a retry with the same key and body gets that
  * response again (Idempotent-Replayed: true) instead of a 409 or a duplicate. The same key with
  * another body is a 422; a retry while the first is still running is a 409. A failed first attempt
- * (any error) releases the key so the retry runs for real.
+ * (any error) releases the key so the retry runs for real; records it creates get ids derived from
+ * the key (see newRecordId), so a retry of a create that did land finds it instead of making a
+ * second one.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -92,7 +95,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     let body: unknown;
     try {
-      body = await lastValueFrom(next.handle());
+      const seed = `${tenant}\n${scope}\n${key}\n${fingerprint}`;
+      body = await withRecordIdSeed(seed, () => lastValueFrom(next.handle()));
     } catch (error) {
       await this.store.abandon(tenant, scope, key, begun.token).catch(() => undefined);
       throw error;

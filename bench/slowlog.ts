@@ -1,0 +1,231 @@
+/**
+ * npm run bench:slowlog — the longest single script Redis runs, measured by Redis itself (SLOWLOG).
+ *
+ * Seeds a private redis-server, then records every command slower than 0.1 ms while it:
+ *   A. purges BENCH_EXPIRED_SESSIONS expired sessions (default 20,000; the issue's figure: 1000000)
+ *      the way the sweeper does (bounded batches), after one list request met the backlog;
+ *   B. purges 500 expired sessions holding 20 agents' memory each (the cascade);
+ *   C. lists and queries the memory of one agent holding BENCH_AGENT_RECORDS records (default
+ *      10,000; the issue's figure: 100000), as an orchestrator and as that agent.
+ * Prints the longest entry per phase (µs, with its script). Seeding is not measured.
+ */
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { createRedisClient } from '@app/redis/connection/redis-client.factory';
+import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
+import { VIEWER_SCOPE_MAX } from '@app/redis/memory/memory.scripts';
+import { RedisMemoryRepository } from '@app/redis/memory/redis-memory.repository';
+import { JsonPayloadCodec } from '@app/redis/payload-codec';
+import { RedisSessionRepository } from '@app/redis/sessions/redis-session.repository';
+import { StoreUnavailableError } from '@app/redis/store-errors';
+import { BATCH_SIZE } from '../apps/api/src/common/sweeping/periodic-sweeper';
+import { LuaScript } from '@app/redis/lua-script';
+import * as memoryScripts from '@app/redis/memory/memory.scripts';
+import * as sessionScripts from '@app/redis/sessions/session.scripts';
+import { RedisServer } from '../test/support/redis-server';
+
+const EXPIRED = Number(process.env.BENCH_EXPIRED_SESSIONS ?? 20_000);
+const AGENT_RECORDS = Number(process.env.BENCH_AGENT_RECORDS ?? 10_000);
+const TENANT = 'bench';
+const keys = new RedisKeyBuilder('slow');
+const codec = new JsonPayloadCodec();
+
+/** Runs `task` over `items` with `width` in flight. */
+async function inParallel<T>(items: T[], width: number, task: (item: T) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await task(items[next++]);
+    }),
+  );
+}
+
+/** Makes sessions look expired, as Redis would have made them: record gone, expiry entry due. */
+async function expire(raw: Redis, ids: string[]): Promise<void> {
+  const space = keys.sessions(TENANT);
+  for (let i = 0; i < ids.length; i += 5000) {
+    const pipeline = raw.pipeline();
+    for (const id of ids.slice(i, i + 5000)) {
+      pipeline.zadd(space.expiry, 1, id);
+      pipeline.del(space.record(id));
+    }
+    await pipeline.exec();
+  }
+}
+
+async function createSessions(sessions: RedisSessionRepository, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => randomUUID());
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += 100) batches.push(ids.slice(i, i + 100));
+  await inParallel(batches, 8, (batch) =>
+    sessions.create(
+      TENANT,
+      batch.map((id) => ({
+        id,
+        config: { bench: true },
+        metadata: {},
+        status: 'running',
+        createdBy: 'bench',
+        ttlSeconds: 3600,
+      })),
+    ),
+  );
+  return ids;
+}
+
+async function createMemory(
+  memory: RedisMemoryRepository,
+  pairs: { agentId: string; sessionId: string }[],
+): Promise<void> {
+  await inParallel(pairs, 64, ({ agentId, sessionId }) =>
+    memory.create(
+      TENANT,
+      {
+        memoryId: randomUUID(),
+        agentId,
+        sessionId,
+        memoryType: 'shared',
+        data: { note: 'bench' },
+        createdBy: 'bench',
+        ttlSeconds: 3600,
+      },
+      65536,
+    ),
+  );
+}
+
+/** Every script this project runs, by SHA (audited scripts also run without their prelude). */
+function scriptNames(): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const module of [sessionScripts, memoryScripts]) {
+    for (const value of Object.values(module)) {
+      if (!(value instanceof LuaScript)) continue;
+      names.set(value.sha, value.name);
+      const plain = (value as { plain?: unknown }).plain;
+      if (plain instanceof LuaScript) names.set(plain.sha, plain.name);
+    }
+  }
+  return names;
+}
+
+/** Script durations since the last reset (SLOWLOG logs every command: threshold 0). */
+async function scriptTimes(raw: Redis, names: Map<string, string>): Promise<[number, string][]> {
+  const entries = (await raw.slowlog('GET', -1)) as [number, number, number, string[]][];
+  await raw.slowlog('RESET');
+  return entries
+    .filter(([, , , args]) => /^eval/i.test(args[0]))
+    .map(([, , micros, args]) => [micros, names.get(args[1]) ?? args[0].toLowerCase()]);
+}
+
+function summary(times: [number, string][]): string {
+  if (times.length === 0) return 'no scripts';
+  const sorted = [...times].sort((a, b) => a[0] - b[0]);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))][0];
+  const [max, name] = sorted[sorted.length - 1];
+  const ms = (micros: number) => (micros / 1000).toFixed(2);
+  return `${times.length} scripts: median ${ms(at(0.5))} ms, p99 ${ms(at(0.99))} ms, longest ${ms(max)} ms (${name})`;
+}
+
+async function main(): Promise<void> {
+  const server = await RedisServer.start();
+  const raw = new Redis(server.port, '127.0.0.1');
+  const client = createRedisClient({
+    url: server.url,
+    commandTimeoutMs: 60_000,
+    connectTimeoutMs: 2000,
+  });
+  await new Promise((resolve) => client.once('ready', resolve));
+  const sessions = new RedisSessionRepository(client, keys, codec);
+  const memory = new RedisMemoryRepository(client, keys, codec);
+  const report: Record<string, string> = {};
+  const names = scriptNames();
+  const measure = async (phase: string, work: () => Promise<unknown>) => {
+    await raw.config('SET', 'slowlog-max-len', '1000000');
+    await raw.config('SET', 'slowlog-log-slower-than', '0');
+    await raw.slowlog('RESET');
+    await work();
+    await raw.config('SET', 'slowlog-log-slower-than', '-1');
+    report[phase] = summary(await scriptTimes(raw, names));
+    process.stdout.write(`${phase}: ${report[phase]}\n`);
+  };
+  try {
+    await raw.config('SET', 'slowlog-log-slower-than', '-1');
+
+    process.stdout.write(`seeding ${EXPIRED} sessions...\n`);
+    await expire(raw, await createSessions(sessions, EXPIRED));
+    await measure(`A. list meeting ${EXPIRED} expired sessions`, async () => {
+      try {
+        await sessions.list(TENANT, { order: 'desc', offset: 0, limit: 20 });
+        process.stdout.write('   list answered 200\n');
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        process.stdout.write(`   list answered 503 (${error.failure}): ${error.reason}\n`);
+      }
+    });
+    await measure(`A. sweeper purges ${EXPIRED} expired sessions`, async () => {
+      while ((await sessions.purgeExpired(TENANT, BATCH_SIZE)) === BATCH_SIZE) {
+        // the sweeper's loop, one bounded script per batch
+      }
+    });
+
+    process.stdout.write('seeding 500 sessions x 20 agents...\n');
+    const cascaded = await createSessions(sessions, 500);
+    await createMemory(
+      memory,
+      cascaded.flatMap((sessionId) =>
+        Array.from({ length: 20 }, (_, a) => ({ agentId: `agent-${a}`, sessionId })),
+      ),
+    );
+    await expire(raw, cascaded);
+    await measure('B. purge 500 expired sessions x 20 agents (cascade)', async () => {
+      while ((await sessions.purgeExpired(TENANT, BATCH_SIZE)) === BATCH_SIZE) {
+        // bounded batches
+      }
+    });
+
+    process.stdout.write(`seeding one agent with ${AGENT_RECORDS} records...\n`);
+    const owned = await createSessions(sessions, AGENT_RECORDS);
+    await createMemory(
+      memory,
+      owned.map((sessionId) => ({ agentId: 'hoarder', sessionId })),
+    );
+    // Another agent at the most sessions an agent-only query walks, sharing memory with 'hoarder'.
+    await createMemory(
+      memory,
+      owned.slice(0, VIEWER_SCOPE_MAX).map((sessionId) => ({ agentId: 'peer', sessionId })),
+    );
+    await measure(`C. pages of an agent with ${AGENT_RECORDS} records`, async () => {
+      await memory.listByAgent(TENANT, 'hoarder', { offset: 0, limit: 50 });
+      await memory.query(TENANT, { agentIds: ['hoarder'], sessionIds: [], limit: 50 });
+      const broad = await memory.query(TENANT, {
+        agentIds: ['hoarder', 'peer'],
+        sessionIds: [],
+        limit: 50,
+        viewer: 'hoarder',
+      });
+      process.stdout.write(
+        `   agent-only query by 'hoarder': too broad = ${broad.scopeTooBroad}\n`,
+      );
+    });
+    await measure(`C. agent-only query walking ${VIEWER_SCOPE_MAX} sessions`, () =>
+      memory.query(TENANT, {
+        agentIds: ['hoarder', 'peer'],
+        sessionIds: [],
+        limit: 50,
+        viewer: 'peer',
+      }),
+    );
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    client.disconnect();
+    raw.disconnect();
+    await server.dispose();
+  }
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(
+    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
