@@ -37,6 +37,8 @@ export class AppModule {
           commandTimeoutMs: config.redis.commandTimeoutMs,
           connectTimeoutMs: config.redis.connectTimeoutMs,
           evictionPolicyCheck: config.redis.evictionPolicyCheck,
+          minReplicasAck: config.redis.minReplicasAck,
+          replicaAckTimeoutMs: config.redis.replicaAckTimeoutMs,
           codec: {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,

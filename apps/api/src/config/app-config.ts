@@ -23,6 +23,9 @@ export interface AppConfig {
     commandTimeoutMs: number;
     connectTimeoutMs: number;
     evictionPolicyCheck: 'refuse' | 'warn' | 'off';
+    /** REDIS_MIN_REPLICAS_ACK: replicas that must confirm each write; 0 = off. */
+    minReplicasAck: number;
+    replicaAckTimeoutMs: number;
   };
   sessions: {
     defaultTtlSeconds: number;

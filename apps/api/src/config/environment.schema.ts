@@ -63,6 +63,19 @@ export class EnvironmentVariables {
   @IsIn(['refuse', 'warn', 'off'])
   REDIS_EVICTION_POLICY_CHECK: 'refuse' | 'warn' | 'off' = 'warn';
 
+  /** Replicas that must confirm each write (WAIT) before it is acknowledged; 0 = off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(16)
+  REDIS_MIN_REPLICAS_ACK = 0;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60000)
+  REDIS_WAIT_TIMEOUT_MS = 500;
+
   @Type(() => Number)
   @IsInt()
   @Min(60)

@@ -61,6 +61,10 @@ export function loadConfig(
   if (env.SHUTDOWN_DELAY_MS >= env.SHUTDOWN_TIMEOUT_MS) {
     throw new ConfigError('SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS');
   }
+  // A WAIT cut short by the command timeout reads as a dead primary, not as missing replicas.
+  if (env.REDIS_MIN_REPLICAS_ACK > 0 && env.REDIS_WAIT_TIMEOUT_MS >= env.REDIS_COMMAND_TIMEOUT_MS) {
+    throw new ConfigError('REDIS_WAIT_TIMEOUT_MS must be shorter than REDIS_COMMAND_TIMEOUT_MS');
+  }
   if (env.APP_ENV === 'production' && env.REDIS_URL === undefined) {
     throw new ConfigError('REDIS_URL is required when APP_ENV=production');
   }
@@ -81,6 +85,8 @@ export function loadConfig(
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
       connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
       evictionPolicyCheck: env.REDIS_EVICTION_POLICY_CHECK,
+      minReplicasAck: env.REDIS_MIN_REPLICAS_ACK,
+      replicaAckTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
     },
     sessions: {
       defaultTtlSeconds: env.SESSION_TTL_SECONDS,

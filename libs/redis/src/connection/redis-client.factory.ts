@@ -1,4 +1,5 @@
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { requireReplicaAcks } from './replica-acks';
 import { parseRedisUrl, type RedisTarget } from './redis-url';
 
 export type RedisClient = Redis | Cluster;
@@ -8,6 +9,13 @@ export interface RedisConnectionOptions {
   /** Upper bound for one command, so a stalled server turns into a 503 instead of a hung request. */
   commandTimeoutMs: number;
   connectTimeoutMs: number;
+  /**
+   * Replicas that must confirm each write (WAIT) before it is acknowledged; 0 or omitted = off, the
+   * write is acknowledged once the primary applied it (a failover may then lose it).
+   */
+  minReplicasAck?: number;
+  /** WAIT's timeout, below commandTimeoutMs. */
+  replicaAckTimeoutMs?: number;
 }
 
 /**
@@ -42,6 +50,17 @@ function baseOptions(options: RedisConnectionOptions, target: RedisTarget): Redi
 }
 
 export function createRedisClient(options: RedisConnectionOptions): RedisClient {
+  const client = connect(options);
+  requireReplicaAcks(client, {
+    minReplicas: options.minReplicasAck ?? 0,
+    timeoutMs: options.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS,
+  });
+  return client;
+}
+
+export const DEFAULT_REPLICA_ACK_TIMEOUT_MS = 500;
+
+function connect(options: RedisConnectionOptions): RedisClient {
   const target = parseRedisUrl(options.url);
   const redisOptions = baseOptions(options, target);
   switch (target.kind) {

@@ -8,8 +8,13 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { from, lastValueFrom, of, type Observable } from 'rxjs';
-import { IdempotencyRepository } from '@app/redis';
+import { from, lastValueFrom, Observable, of } from 'rxjs';
+import {
+  IdempotencyRepository,
+  replicationScope,
+  StoreUnavailableError,
+  type ReplicationFrame,
+} from '@app/redis';
 import type { AuthenticatedRequest } from '../../auth/principal';
 import { ConflictError, InvalidRequestError } from '../errors/domain-errors';
 import { DEFAULT_TENANT } from '../http/tenant.decorator';
@@ -40,7 +45,9 @@ function canonical(value: unknown): string {
  * for 24 h (per tenant, route path and caller); a retry with the same key and body gets that
  * response again (Idempotent-Replayed: true) instead of a 409 or a duplicate. The same key with
  * another body is a 422; a retry while the first is still running is a 409. A failed first attempt
- * (any error) releases the key so the retry runs for real.
+ * (any error) releases the key so the retry runs for real. A write the primary applied but too few
+ * replicas confirmed (REDIS_MIN_REPLICAS_ACK) is answered 503 "outcome unknown" after its response
+ * is stored, so the retry replays it rather than writing twice.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -91,8 +98,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
         break;
     }
     let body: unknown;
+    const replication: ReplicationFrame = {};
     try {
-      body = await lastValueFrom(next.handle());
+      body = await lastValueFrom(
+        new Observable((subscriber) =>
+          replicationScope.run(replication, () => next.handle().subscribe(subscriber)),
+        ),
+      );
     } catch (error) {
       await this.store.abandon(tenant, scope, key, begun.token).catch(() => undefined);
       throw error;
@@ -117,6 +129,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
       this.logger.warn(
         `Idempotency-Key response not stored after a successful write: ${String(error)}`,
       );
+    }
+    if (replication.shortfall) {
+      throw new StoreUnavailableError(replication.shortfall.message, 'outcome_unknown');
     }
     return body;
   }
