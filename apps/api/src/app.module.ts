@@ -39,6 +39,8 @@ export class AppModule {
           evictionPolicyCheck: config.redis.evictionPolicyCheck,
           minReplicasAck: config.redis.minReplicasAck,
           replicaAckTimeoutMs: config.redis.replicaAckTimeoutMs,
+          readFrom: config.redis.readFrom,
+          replicaUrl: config.redis.replicaUrl,
           codec: {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,

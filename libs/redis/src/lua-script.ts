@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './connection/redis-client.factory';
+import { readerFor } from './connection/read-replicas';
 import {
   ReplicationUnconfirmedError,
   replicaAckPolicyOf,
@@ -73,9 +74,12 @@ export class LuaScript {
   async run(client: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> {
     const policy = this.awaitReplicas ? replicaAckPolicyOf(client) : undefined;
     try {
-      return policy
-        ? await this.sendAndWait(client, keys, args, policy)
-        : await this.send(client, keys, args);
+      if (policy) return await this.sendAndWait(client, keys, args, policy);
+      // A read-only script may be served by a replica (REDIS_READ_FROM=replica).
+      const reader = this.writes ? client : readerFor(client);
+      return reader === client
+        ? await this.send(client, keys, args)
+        : await this.sendReadOnly(reader, keys, args);
     } catch (error) {
       if (error instanceof WriteOutcomeUnknownError) throw error;
       if (this.writes && isReplyLost(error)) {
@@ -95,6 +99,22 @@ export class LuaScript {
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
         return client.eval(this.source, keys.length, ...keys, ...args);
+      }
+      throw error;
+    }
+  }
+
+  /** EVALSHA_RO: marked read-only, so Cluster routes it to a replica and a replica accepts it. */
+  private async sendReadOnly(
+    client: RedisClient,
+    keys: string[],
+    args: (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await client.evalsha_ro(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        return client.eval_ro(this.source, keys.length, ...keys, ...args);
       }
       throw error;
     }

@@ -26,6 +26,9 @@ export interface AppConfig {
     /** REDIS_MIN_REPLICAS_ACK: replicas that must confirm each write; 0 = off. */
     minReplicasAck: number;
     replicaAckTimeoutMs: number;
+    /** REDIS_READ_FROM: `replica` sends stale-tolerant reads to a replica. */
+    readFrom: 'primary' | 'replica';
+    replicaUrl?: string;
   };
   sessions: {
     defaultTtlSeconds: number;

@@ -76,6 +76,15 @@ export class EnvironmentVariables {
   @Max(60000)
   REDIS_WAIT_TIMEOUT_MS = 500;
 
+  /** Where GETs by id and read-only scripts go; writes and CAS always use the primary. */
+  @IsIn(['primary', 'replica'])
+  REDIS_READ_FROM: 'primary' | 'replica' = 'primary';
+
+  /** The replica to read from when REDIS_URL names a single node and REDIS_READ_FROM=replica. */
+  @ValidateIf((_, value) => value !== undefined)
+  @Matches(/^(redis|rediss):\/\/.+/)
+  REDIS_REPLICA_URL?: string;
+
   @Type(() => Number)
   @IsInt()
   @Min(60)

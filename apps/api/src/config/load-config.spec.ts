@@ -81,6 +81,8 @@ describe('loadConfig', () => {
         evictionPolicyCheck: 'warn',
         minReplicasAck: 0,
         replicaAckTimeoutMs: 500,
+        readFrom: 'primary',
+        replicaUrl: undefined,
       });
       expect(config.sessions).toEqual({
         defaultTtlSeconds: 604800,
@@ -242,6 +244,8 @@ describe('loadConfig', () => {
       ['REDIS_MIN_REPLICAS_ACK', '-1'],
       ['REDIS_MIN_REPLICAS_ACK', 'one'],
       ['REDIS_WAIT_TIMEOUT_MS', '5'],
+      ['REDIS_READ_FROM', 'nearest'],
+      ['REDIS_REPLICA_URL', 'http://replica'],
       ['SESSION_TTL_SECONDS', '59'],
       ['SESSION_SWEEP_INTERVAL_MS', '-1'],
       ['BODY_LIMIT', '100'],
@@ -334,6 +338,35 @@ describe('loadConfig', () => {
       expect(error.message).toBe(
         'REDIS_WAIT_TIMEOUT_MS must be shorter than REDIS_COMMAND_TIMEOUT_MS',
       );
+    });
+
+    it('reads from a replica only when it knows where one is', () => {
+      const error = configError(() =>
+        loadConfig(
+          env({ REDIS_READ_FROM: 'replica', REDIS_URL: 'redis://primary:6379' }),
+          tempDir(),
+        ),
+      );
+      expect(error.message).toBe(
+        'REDIS_READ_FROM=replica with a single-node REDIS_URL needs REDIS_REPLICA_URL',
+      );
+      const single = loadConfig(
+        env({
+          REDIS_READ_FROM: 'replica',
+          REDIS_URL: 'redis://primary:6379',
+          REDIS_REPLICA_URL: 'redis://replica:6379',
+        }),
+        tempDir(),
+      );
+      expect(single.redis).toMatchObject({
+        readFrom: 'replica',
+        replicaUrl: 'redis://replica:6379',
+      });
+      const sentinel = loadConfig(
+        env({ REDIS_READ_FROM: 'replica', REDIS_URL: 'redis-sentinel://s1:26379/masa' }),
+        tempDir(),
+      );
+      expect(sentinel.redis.readFrom).toBe('replica');
     });
 
     it('stops in production without REDIS_URL', () => {

@@ -65,6 +65,15 @@ export function loadConfig(
   if (env.REDIS_MIN_REPLICAS_ACK > 0 && env.REDIS_WAIT_TIMEOUT_MS >= env.REDIS_COMMAND_TIMEOUT_MS) {
     throw new ConfigError('REDIS_WAIT_TIMEOUT_MS must be shorter than REDIS_COMMAND_TIMEOUT_MS');
   }
+  if (
+    env.REDIS_READ_FROM === 'replica' &&
+    env.REDIS_REPLICA_URL === undefined &&
+    /^rediss?:\/\//.test(env.REDIS_URL ?? DEVELOPMENT_REDIS_URL)
+  ) {
+    throw new ConfigError(
+      'REDIS_READ_FROM=replica with a single-node REDIS_URL needs REDIS_REPLICA_URL',
+    );
+  }
   if (env.APP_ENV === 'production' && env.REDIS_URL === undefined) {
     throw new ConfigError('REDIS_URL is required when APP_ENV=production');
   }
@@ -87,6 +96,8 @@ export function loadConfig(
       evictionPolicyCheck: env.REDIS_EVICTION_POLICY_CHECK,
       minReplicasAck: env.REDIS_MIN_REPLICAS_ACK,
       replicaAckTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
+      readFrom: env.REDIS_READ_FROM,
+      replicaUrl: env.REDIS_REPLICA_URL,
     },
     sessions: {
       defaultTtlSeconds: env.SESSION_TTL_SECONDS,

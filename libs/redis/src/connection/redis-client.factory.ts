@@ -1,4 +1,5 @@
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { attachReader, type ReadFrom } from './read-replicas';
 import { requireReplicaAcks } from './replica-acks';
 import { parseRedisUrl, type RedisTarget } from './redis-url';
 
@@ -16,6 +17,10 @@ export interface RedisConnectionOptions {
   minReplicasAck?: number;
   /** WAIT's timeout, below commandTimeoutMs. */
   replicaAckTimeoutMs?: number;
+  /** `replica`: reads that tolerate staleness go to a replica (see readerFor). Default primary. */
+  readFrom?: ReadFrom;
+  /** The replica to read from when `url` names a single node (Sentinel and Cluster find theirs). */
+  replicaUrl?: string;
 }
 
 /**
@@ -51,6 +56,7 @@ function baseOptions(options: RedisConnectionOptions, target: RedisTarget): Redi
 
 export function createRedisClient(options: RedisConnectionOptions): RedisClient {
   const client = connect(options);
+  if (options.readFrom === 'replica') attachReader(client, connectReader(options));
   requireReplicaAcks(client, {
     minReplicas: options.minReplicasAck ?? 0,
     timeoutMs: options.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS,
@@ -89,6 +95,40 @@ function connect(options: RedisConnectionOptions): RedisClient {
       };
       return new Cluster(target.nodes, clusterOptions);
     }
+  }
+}
+
+/** A second connection for reads: a Sentinel-chosen replica, Cluster replicas, or REDIS_REPLICA_URL. */
+function connectReader(options: RedisConnectionOptions): RedisClient {
+  const target = parseRedisUrl(options.url);
+  switch (target.kind) {
+    case 'standalone': {
+      if (options.replicaUrl === undefined) {
+        throw new Error(
+          'reading from a replica of a single node needs its URL (REDIS_REPLICA_URL)',
+        );
+      }
+      return connect({ ...options, url: options.replicaUrl });
+    }
+    case 'sentinel':
+      return new Redis({
+        ...baseOptions(options, target),
+        sentinels: target.sentinels,
+        name: target.masterName,
+        role: 'slave',
+        db: target.db,
+        sentinelPassword: target.password,
+        sentinelUsername: target.username,
+      });
+    case 'cluster':
+      // Read-only commands (GET, HGETALL, EVALSHA_RO) go to a replica of the slot's master.
+      return new Cluster(target.nodes, {
+        enableOfflineQueue: false,
+        maxRedirections: 16,
+        scaleReads: 'slave',
+        clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
+        redisOptions: baseOptions(options, target),
+      });
   }
 }
 

@@ -7,6 +7,7 @@ import { jsonByteLength, PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
 import { storeCall, storePipeline } from '../store-errors';
 import { drainInBatches } from '../bounded-drain';
+import { readerFor } from '../connection/read-replicas';
 import { TenantRegistry } from '../tenant-registry';
 import { applyMergePatch } from '../memory/merge-patch';
 import { purgeExpiredSessions } from './session-purge';
@@ -80,7 +81,8 @@ export class RedisSessionRepository extends SessionRepository {
 
   async get(tenant: string, sessionId: string): Promise<StoredSession | null> {
     const space = this.keys.sessions(tenant);
-    const raw = await storeCall(() => this.redis.hgetall(space.record(sessionId)));
+    // Only GET routes read this (updates use CAS in the script): a replica may serve it.
+    const raw = await storeCall(() => readerFor(this.redis).hgetall(space.record(sessionId)));
     return this.toSession(sessionId, raw);
   }
 
