@@ -126,6 +126,9 @@ function connectReader(options: RedisConnectionOptions): RedisClient {
         enableOfflineQueue: false,
         maxRedirections: 16,
         scaleReads: 'slave',
+        // Replicas join and move without a MOVED to tell the client: refresh the slot map
+        // periodically, or reads stay on the masters it first saw.
+        slotsRefreshInterval: 5000,
         clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
         redisOptions: baseOptions(options, target),
       });
