@@ -19,7 +19,13 @@ export class RedisCluster {
     return `redis-cluster://${this.nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`;
   }
 
-  static async start(size = 3): Promise<RedisCluster> {
+  /** Every node's port (masters and replicas). */
+  get ports(): number[] {
+    return this.nodes.map((n) => n.port);
+  }
+
+  /** `size` nodes; with `replicasPerMaster` 1, half of them replicate the other half. */
+  static async start(size = 3, replicasPerMaster = 0): Promise<RedisCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'masa-cluster-'));
     const nodes: { port: number; process: ChildProcess }[] = [];
     for (let i = 0; i < size; i++) {
@@ -55,7 +61,7 @@ export class RedisCluster {
         'create',
         ...nodes.map((n) => `127.0.0.1:${n.port}`),
         '--cluster-replicas',
-        '0',
+        String(replicasPerMaster),
         '--cluster-yes',
       ],
       { encoding: 'utf8' },
@@ -64,6 +70,19 @@ export class RedisCluster {
       throw new Error(`cluster create failed: ${created.stdout}${created.stderr}`);
     await cluster.waitFor(() =>
       nodes.every((n) => cli(n.port, 'CLUSTER', 'INFO').includes('cluster_state:ok')),
+    );
+    await cluster.waitFor(() =>
+      nodes.every((n) => {
+        const info = cli(n.port, 'INFO', 'replication');
+        return info.includes('role:master') || info.includes('master_link_status:up');
+      }),
+    );
+    // Every node must know every replica before a client reads its slot map (gossip takes a moment).
+    const replicaCount = size - size / (1 + replicasPerMaster);
+    await cluster.waitFor(() =>
+      nodes.every(
+        (n) => (cli(n.port, 'CLUSTER', 'NODES').match(/\bslave\b/g) ?? []).length === replicaCount,
+      ),
     );
     return cluster;
   }

@@ -81,6 +81,23 @@ export class RedisSentinelGroup {
     this.processes.get('replica')?.kill('SIGKILL');
   }
 
+  /**
+   * A failover ordered by the operator (SENTINEL FAILOVER): the old primary stays up and keeps
+   * taking writes until Sentinel reconfigures it as a replica of the promoted one.
+   */
+  async forceFailover(): Promise<void> {
+    const answer = await reply(this.sentinelPort, `SENTINEL FAILOVER ${SENTINEL_MASTER}`);
+    if (!answer.startsWith('+OK')) throw new Error(`SENTINEL FAILOVER refused: ${answer}`);
+  }
+
+  /** Waits until the old primary replicates from the promoted one (its own late writes gone). */
+  async awaitOldPrimaryDemoted(): Promise<void> {
+    await this.until(async () => {
+      const info = await reply(this.primaryPort, 'INFO replication');
+      return info.includes('role:slave') && info.includes('master_link_status:up');
+    }, 30_000);
+  }
+
   /** Waits until Sentinel names the replica as the new primary. */
   async awaitFailover(): Promise<void> {
     await this.until(

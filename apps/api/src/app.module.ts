@@ -40,6 +40,10 @@ export class AppModule {
           connectTimeoutMs: config.redis.connectTimeoutMs,
           evictionPolicyCheck: config.redis.evictionPolicyCheck,
           eventsRetentionMs: config.events.retentionMs,
+          minReplicasAck: config.redis.minReplicasAck,
+          replicaAckTimeoutMs: config.redis.replicaAckTimeoutMs,
+          readFrom: config.redis.readFrom,
+          replicaUrl: config.redis.replicaUrl,
           codec: {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,

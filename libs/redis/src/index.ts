@@ -9,6 +9,12 @@ export {
 } from './redis-health.probe';
 export { StoreUnavailableError, type StoreFailure } from './store-errors';
 export { parseRedisUrl, redactRedisUrl, InvalidRedisUrlError } from './connection/redis-url';
+export {
+  replicationScope,
+  ReplicationUnconfirmedError,
+  type ReplicationFrame,
+} from './connection/replica-acks';
+export { DEFAULT_REPLICA_ACK_TIMEOUT_MS } from './connection/redis-client.factory';
 export { TENANT_PATTERN } from './keys/redis-key-builder';
 export * from './sessions/session.repository';
 export * from './memory/memory.repository';

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './connection/redis-client.factory';
+import { readerFor } from './connection/read-replicas';
+import {
+  ReplicationUnconfirmedError,
+  replicaAckPolicyOf,
+  reportShortfall,
+  type ReplicaAckPolicy,
+} from './connection/replica-acks';
 import { isReplyLost, WriteOutcomeUnknownError } from './store-errors';
 
 export interface LuaScriptOptions {
@@ -14,10 +21,21 @@ export interface LuaScriptOptions {
    * which is how an operator frees it. Everything else is refused before it starts.
    */
   allowOom?: boolean;
+  /**
+   * False for writes whose loss in a failover does no harm (rate-limit counters, the pending
+   * marker of an Idempotency-Key): they skip `REDIS_MIN_REPLICAS_ACK`. Default: every write waits.
+   */
+  awaitReplicas?: boolean;
 }
 
 /** Removes data only: may run when Redis is out of memory, which is how memory is freed. */
 export const FREES_MEMORY: LuaScriptOptions = { allowOom: true };
+/**
+ * Removes expired data only (purges, and the reads that purge before answering): may run out of
+ * memory, and does not wait for replicas, so a read keeps answering while they are missing; a purge
+ * lost in a failover is simply done again.
+ */
+export const PURGES_EXPIRED: LuaScriptOptions = { allowOom: true, awaitReplicas: false };
 /** Reads only: runs while Redis refuses writes. */
 export const READ_ONLY: LuaScriptOptions = { writes: false };
 
@@ -47,6 +65,7 @@ export function migrationFence(key: string | undefined): string | undefined {
 export class LuaScript {
   readonly sha: string;
   readonly writes: boolean;
+  readonly awaitReplicas: boolean;
 
   readonly source: string;
 
@@ -62,6 +81,7 @@ export class LuaScript {
     options: LuaScriptOptions = {},
   ) {
     this.writes = options.writes ?? true;
+    this.awaitReplicas = this.writes && (options.awaitReplicas ?? true);
     const flags = [
       ...(this.writes ? [] : ['no-writes']),
       ...(options.allowOom ? ['allow-oom'] : []),
@@ -71,9 +91,16 @@ export class LuaScript {
   }
 
   async run(client: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const policy = this.awaitReplicas ? replicaAckPolicyOf(client) : undefined;
     try {
-      return await this.send(client, keys, args);
+      if (policy) return await this.sendAndWait(client, keys, args, policy);
+      // A read-only script may be served by a replica (REDIS_READ_FROM=replica).
+      const reader = this.writes ? client : readerFor(client);
+      return reader === client
+        ? await this.send(client, keys, args)
+        : await this.sendReadOnly(reader, keys, args);
     } catch (error) {
+      if (error instanceof WriteOutcomeUnknownError) throw error;
       if (this.writes && isReplyLost(error)) {
         throw new WriteOutcomeUnknownError(this.name, error as Error);
       }
@@ -96,5 +123,55 @@ export class LuaScript {
       }
       throw error;
     }
+  }
+
+  /** EVALSHA_RO: marked read-only, so Cluster routes it to a replica and a replica accepts it. */
+  private async sendReadOnly(
+    client: RedisClient,
+    keys: string[],
+    args: (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await client.evalsha_ro(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        return client.eval_ro(this.source, keys.length, ...keys, ...args);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The script and a WAIT in one pipeline: one round trip, and on Cluster the pipeline is routed by
+   * the script's keys, so WAIT reaches the master that applied the write (WAIT itself has no key).
+   */
+  private async sendAndWait(
+    client: RedisClient,
+    keys: string[],
+    args: (string | number)[],
+    policy: ReplicaAckPolicy,
+  ): Promise<unknown> {
+    const exec = async (command: 'evalsha' | 'eval') => {
+      const pipeline = client.pipeline();
+      if (command === 'evalsha') pipeline.evalsha(this.sha, keys.length, ...keys, ...args);
+      else pipeline.eval(this.source, keys.length, ...keys, ...args);
+      const results = (await pipeline.wait(policy.minReplicas, policy.timeoutMs).exec()) ?? [];
+      return results;
+    };
+    let results = await exec('evalsha');
+    const first = results[0]?.[0];
+    if (first instanceof Error && first.message.startsWith('NOSCRIPT'))
+      results = await exec('eval');
+    const [scriptError, reply] = results[0] ?? [new Error('pipeline returned no reply'), null];
+    if (scriptError) throw scriptError;
+    const [waitError, acknowledged] = results[1] ?? [new Error('WAIT returned no reply'), null];
+    // The script ran; only its replication is in doubt.
+    if (waitError) throw new WriteOutcomeUnknownError(this.name, waitError);
+    if (typeof acknowledged !== 'number' || acknowledged < policy.minReplicas) {
+      reportShortfall(
+        new ReplicationUnconfirmedError(this.name, Number(acknowledged ?? 0), policy),
+      );
+    }
+    return reply;
   }
 }

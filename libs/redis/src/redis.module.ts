@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { createRedisClient, type RedisClient } from './connection/redis-client.factory';
 import { redactRedisUrl } from './connection/redis-url';
+import { attachedReader } from './connection/read-replicas';
 import { RedisKeyBuilder } from './keys/redis-key-builder';
 import { PayloadCodec } from './payload-codec';
 import { DEFAULT_COMPRESSION_MIN_BYTES, LayeredPayloadCodec } from './codecs/layered-payload-codec';
@@ -80,6 +81,16 @@ import { RedisSubjectRepository } from './subjects/redis-subject.repository';
             logger.warn(`Redis unavailable: ${error.message}`);
             wasReady = false;
           }
+        });
+        let readerWasReady = false;
+        const reader = attachedReader(client);
+        reader?.on('ready', () => {
+          readerWasReady = true;
+          logger.log('connected to a replica for reads (REDIS_READ_FROM=replica)');
+        });
+        reader?.on('error', (error: Error) => {
+          if (readerWasReady) logger.warn(`Redis replica unavailable: ${error.message}`);
+          readerWasReady = false;
         });
         return client;
       },
@@ -189,6 +200,11 @@ export class RedisModule
 
   async onApplicationShutdown(): Promise<void> {
     // quit() waits for pending replies; disconnect() when Redis is already gone.
-    await this.client.quit().catch(() => this.client.disconnect());
+    const reader = attachedReader(this.client);
+    await Promise.all(
+      [this.client, ...(reader ? [reader] : [])].map((client) =>
+        client.quit().catch(() => client.disconnect()),
+      ),
+    );
   }
 }

@@ -23,6 +23,12 @@ export interface AppConfig {
     commandTimeoutMs: number;
     connectTimeoutMs: number;
     evictionPolicyCheck: 'refuse' | 'warn' | 'off';
+    /** REDIS_MIN_REPLICAS_ACK: replicas that must confirm each write; 0 = off. */
+    minReplicasAck: number;
+    replicaAckTimeoutMs: number;
+    /** REDIS_READ_FROM: `replica` sends stale-tolerant reads to a replica. */
+    readFrom: 'primary' | 'replica';
+    replicaUrl?: string;
   };
   sessions: {
     defaultTtlSeconds: number;

@@ -64,6 +64,28 @@ export class EnvironmentVariables {
   @IsIn(['refuse', 'warn', 'off'])
   REDIS_EVICTION_POLICY_CHECK: 'refuse' | 'warn' | 'off' = 'warn';
 
+  /** Replicas that must confirm each write (WAIT) before it is acknowledged; 0 = off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(16)
+  REDIS_MIN_REPLICAS_ACK = 0;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60000)
+  REDIS_WAIT_TIMEOUT_MS = 500;
+
+  /** Where GETs by id and read-only scripts go; writes and CAS always use the primary. */
+  @IsIn(['primary', 'replica'])
+  REDIS_READ_FROM: 'primary' | 'replica' = 'primary';
+
+  /** The replica to read from when REDIS_URL names a single node and REDIS_READ_FROM=replica. */
+  @ValidateIf((_, value) => value !== undefined)
+  @Matches(/^(redis|rediss):\/\/.+/)
+  REDIS_REPLICA_URL?: string;
+
   @Type(() => Number)
   @IsInt()
   @Min(60)

@@ -79,6 +79,10 @@ describe('loadConfig', () => {
         commandTimeoutMs: 2000,
         connectTimeoutMs: 5000,
         evictionPolicyCheck: 'warn',
+        minReplicasAck: 0,
+        replicaAckTimeoutMs: 500,
+        readFrom: 'primary',
+        replicaUrl: undefined,
       });
       expect(config.sessions).toEqual({
         defaultTtlSeconds: 604800,
@@ -237,6 +241,11 @@ describe('loadConfig', () => {
       ['REDIS_KEY_PREFIX', 'a:b'],
       ['REDIS_COMMAND_TIMEOUT_MS', '10'],
       ['REDIS_CONNECT_TIMEOUT_MS', '60001'],
+      ['REDIS_MIN_REPLICAS_ACK', '-1'],
+      ['REDIS_MIN_REPLICAS_ACK', 'one'],
+      ['REDIS_WAIT_TIMEOUT_MS', '5'],
+      ['REDIS_READ_FROM', 'nearest'],
+      ['REDIS_REPLICA_URL', 'http://replica'],
       ['SESSION_TTL_SECONDS', '59'],
       ['SESSION_SWEEP_INTERVAL_MS', '-1'],
       ['BODY_LIMIT', '100'],
@@ -301,6 +310,63 @@ describe('loadConfig', () => {
         tempDir(),
       );
       expect(config.shutdown).toEqual({ delayMs: 1500, timeoutMs: 9000 });
+    });
+
+    it('reads the replica acknowledgement settings, off by default', () => {
+      expect(loadConfig(env({}), tempDir()).redis).toMatchObject({
+        minReplicasAck: 0,
+        replicaAckTimeoutMs: 500,
+      });
+      const config = loadConfig(
+        env({ REDIS_MIN_REPLICAS_ACK: '1', REDIS_WAIT_TIMEOUT_MS: '250' }),
+        tempDir(),
+      );
+      expect(config.redis).toMatchObject({ minReplicasAck: 1, replicaAckTimeoutMs: 250 });
+    });
+
+    it('stops when WAIT would outlast the command timeout', () => {
+      const error = configError(() =>
+        loadConfig(
+          env({
+            REDIS_MIN_REPLICAS_ACK: '1',
+            REDIS_WAIT_TIMEOUT_MS: '2000',
+            REDIS_COMMAND_TIMEOUT_MS: '2000',
+          }),
+          tempDir(),
+        ),
+      );
+      expect(error.message).toBe(
+        'REDIS_WAIT_TIMEOUT_MS must be shorter than REDIS_COMMAND_TIMEOUT_MS',
+      );
+    });
+
+    it('reads from a replica only when it knows where one is', () => {
+      const error = configError(() =>
+        loadConfig(
+          env({ REDIS_READ_FROM: 'replica', REDIS_URL: 'redis://primary:6379' }),
+          tempDir(),
+        ),
+      );
+      expect(error.message).toBe(
+        'REDIS_READ_FROM=replica with a single-node REDIS_URL needs REDIS_REPLICA_URL',
+      );
+      const single = loadConfig(
+        env({
+          REDIS_READ_FROM: 'replica',
+          REDIS_URL: 'redis://primary:6379',
+          REDIS_REPLICA_URL: 'redis://replica:6379',
+        }),
+        tempDir(),
+      );
+      expect(single.redis).toMatchObject({
+        readFrom: 'replica',
+        replicaUrl: 'redis://replica:6379',
+      });
+      const sentinel = loadConfig(
+        env({ REDIS_READ_FROM: 'replica', REDIS_URL: 'redis-sentinel://s1:26379/masa' }),
+        tempDir(),
+      );
+      expect(sentinel.redis.readFrom).toBe('replica');
     });
 
     it('stops in production without REDIS_URL', () => {

@@ -61,6 +61,19 @@ export function loadConfig(
   if (env.SHUTDOWN_DELAY_MS >= env.SHUTDOWN_TIMEOUT_MS) {
     throw new ConfigError('SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS');
   }
+  // A WAIT cut short by the command timeout reads as a dead primary, not as missing replicas.
+  if (env.REDIS_MIN_REPLICAS_ACK > 0 && env.REDIS_WAIT_TIMEOUT_MS >= env.REDIS_COMMAND_TIMEOUT_MS) {
+    throw new ConfigError('REDIS_WAIT_TIMEOUT_MS must be shorter than REDIS_COMMAND_TIMEOUT_MS');
+  }
+  if (
+    env.REDIS_READ_FROM === 'replica' &&
+    env.REDIS_REPLICA_URL === undefined &&
+    /^rediss?:\/\//.test(env.REDIS_URL ?? DEVELOPMENT_REDIS_URL)
+  ) {
+    throw new ConfigError(
+      'REDIS_READ_FROM=replica with a single-node REDIS_URL needs REDIS_REPLICA_URL',
+    );
+  }
   if (env.APP_ENV === 'production' && env.REDIS_URL === undefined) {
     throw new ConfigError('REDIS_URL is required when APP_ENV=production');
   }
@@ -81,6 +94,10 @@ export function loadConfig(
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
       connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
       evictionPolicyCheck: env.REDIS_EVICTION_POLICY_CHECK,
+      minReplicasAck: env.REDIS_MIN_REPLICAS_ACK,
+      replicaAckTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
+      readFrom: env.REDIS_READ_FROM,
+      replicaUrl: env.REDIS_REPLICA_URL,
     },
     sessions: {
       defaultTtlSeconds: env.SESSION_TTL_SECONDS,

@@ -1,5 +1,5 @@
 import { scriptBuilders } from '../audit/audit.lua';
-import { FREES_MEMORY, READ_ONLY } from '../lua-script';
+import { FREES_MEMORY, PURGES_EXPIRED, READ_ONLY } from '../lua-script';
 
 /*
  * Cache writes run as Lua so that an entry, the key index and its tag indexes change together.
@@ -266,7 +266,7 @@ for _, key in ipairs(dead) do unlink(key, now) end
 for _, key in ipairs(dead) do event_append('cache.expired', 'cache', key) end
 return #dead
 `,
-  FREES_MEMORY,
+  PURGES_EXPIRED,
 );
 
 /**
@@ -283,7 +283,7 @@ local removed, limit = 0, tonumber(ARGV[A + 3])
 for _, tag in ipairs(page[2]) do removed = removed + trim_tag(tag, now, limit) end
 return { page[1], removed }
 `,
-  FREES_MEMORY,
+  PURGES_EXPIRED,
 );
 
 /** The prelude, for the backup import scripts (same helpers, same layout). */

@@ -1,4 +1,6 @@
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { attachReader, type ReadFrom } from './read-replicas';
+import { requireReplicaAcks } from './replica-acks';
 import { parseRedisUrl, type RedisTarget } from './redis-url';
 
 export type RedisClient = Redis | Cluster;
@@ -8,6 +10,17 @@ export interface RedisConnectionOptions {
   /** Upper bound for one command, so a stalled server turns into a 503 instead of a hung request. */
   commandTimeoutMs: number;
   connectTimeoutMs: number;
+  /**
+   * Replicas that must confirm each write (WAIT) before it is acknowledged; 0 or omitted = off, the
+   * write is acknowledged once the primary applied it (a failover may then lose it).
+   */
+  minReplicasAck?: number;
+  /** WAIT's timeout, below commandTimeoutMs. */
+  replicaAckTimeoutMs?: number;
+  /** `replica`: reads that tolerate staleness go to a replica (see readerFor). Default primary. */
+  readFrom?: ReadFrom;
+  /** The replica to read from when `url` names a single node (Sentinel and Cluster find theirs). */
+  replicaUrl?: string;
 }
 
 /**
@@ -42,6 +55,18 @@ function baseOptions(options: RedisConnectionOptions, target: RedisTarget): Redi
 }
 
 export function createRedisClient(options: RedisConnectionOptions): RedisClient {
+  const client = connect(options);
+  if (options.readFrom === 'replica') attachReader(client, connectReader(options));
+  requireReplicaAcks(client, {
+    minReplicas: options.minReplicasAck ?? 0,
+    timeoutMs: options.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS,
+  });
+  return client;
+}
+
+export const DEFAULT_REPLICA_ACK_TIMEOUT_MS = 500;
+
+function connect(options: RedisConnectionOptions): RedisClient {
   const target = parseRedisUrl(options.url);
   const redisOptions = baseOptions(options, target);
   switch (target.kind) {
@@ -70,6 +95,43 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
       };
       return new Cluster(target.nodes, clusterOptions);
     }
+  }
+}
+
+/** A second connection for reads: a Sentinel-chosen replica, Cluster replicas, or REDIS_REPLICA_URL. */
+function connectReader(options: RedisConnectionOptions): RedisClient {
+  const target = parseRedisUrl(options.url);
+  switch (target.kind) {
+    case 'standalone': {
+      if (options.replicaUrl === undefined) {
+        throw new Error(
+          'reading from a replica of a single node needs its URL (REDIS_REPLICA_URL)',
+        );
+      }
+      return connect({ ...options, url: options.replicaUrl });
+    }
+    case 'sentinel':
+      return new Redis({
+        ...baseOptions(options, target),
+        sentinels: target.sentinels,
+        name: target.masterName,
+        role: 'slave',
+        db: target.db,
+        sentinelPassword: target.password,
+        sentinelUsername: target.username,
+      });
+    case 'cluster':
+      // Read-only commands (GET, HGETALL, EVALSHA_RO) go to a replica of the slot's master.
+      return new Cluster(target.nodes, {
+        enableOfflineQueue: false,
+        maxRedirections: 16,
+        scaleReads: 'slave',
+        // Replicas join and move without a MOVED to tell the client: refresh the slot map
+        // periodically, or reads stay on the masters it first saw.
+        slotsRefreshInterval: 5000,
+        clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
+        redisOptions: baseOptions(options, target),
+      });
   }
 }
 

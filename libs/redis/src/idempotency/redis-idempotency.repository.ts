@@ -12,7 +12,10 @@ import {
   type StoredResponse,
 } from './idempotency.repository';
 
-/** KEYS[1]=record. ARGV: pending value, ttl ms. SET NX, or hand back what is there. */
+/**
+ * KEYS[1]=record. ARGV: pending value, ttl ms. SET NX, or hand back what is there. A pending marker
+ * lost in a failover only lets a concurrent retry run, so it does not wait for replicas.
+ */
 const BEGIN = new LuaScript(
   'idempotency.begin',
   `
@@ -21,6 +24,7 @@ if current then return current end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false
 `,
+  { awaitReplicas: false },
 );
 
 /** KEYS[1]=record. ARGV: pending value. Deletes only our own pending marker. */
@@ -30,6 +34,7 @@ const ABANDON = new LuaScript(
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `,
+  { awaitReplicas: false },
 );
 
 interface Pending {

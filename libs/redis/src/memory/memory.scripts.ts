@@ -1,5 +1,5 @@
 import { auditedScript, scriptBuilders } from '../audit/audit.lua';
-import { FREES_MEMORY, READ_ONLY } from '../lua-script';
+import { FREES_MEMORY, PURGES_EXPIRED, READ_ONLY } from '../lua-script';
 import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
 
 /*
@@ -306,7 +306,7 @@ end
 return out
 `,
   // Reads; the only writes are purges of expired records, which free memory.
-  FREES_MEMORY,
+  PURGES_EXPIRED,
 );
 
 /**
@@ -463,7 +463,7 @@ end
 return out
 `,
   // Reads; the only writes are purges of expired records, which free memory.
-  FREES_MEMORY,
+  PURGES_EXPIRED,
 );
 
 /** KEYS[1]=expiry index. ARGV: limit. Returns how many expired records were removed. */
@@ -472,7 +472,7 @@ export const PURGE_EXPIRED_MEMORY = evented(
   `
 return m_purge_expired(now_ms(), tonumber(ARGV[A + 1]))
 `,
-  FREES_MEMORY,
+  PURGES_EXPIRED,
 );
 
 /**

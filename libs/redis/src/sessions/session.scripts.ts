@@ -1,5 +1,5 @@
 import { scriptBuilders } from '../audit/audit.lua';
-import { FREES_MEMORY } from '../lua-script';
+import { FREES_MEMORY, PURGES_EXPIRED } from '../lua-script';
 import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
 import { memoryPrelude } from '../memory/memory.scripts';
 
@@ -238,7 +238,7 @@ end
 return out
 `,
   // Reads; the only writes are purges of expired records, which free memory.
-  FREES_MEMORY,
+  PURGES_EXPIRED,
 );
 
 /** KEYS[1]=expiry index. ARGV: limit. Returns how many expired sessions were removed. */
@@ -247,7 +247,7 @@ export const PURGE_EXPIRED_SESSIONS = evented(
   `
 return purge_expired(now_ms(), tonumber(ARGV[A + 1]))
 `,
-  FREES_MEMORY,
+  PURGES_EXPIRED,
 );
 
 /** The prelude, for the backup import scripts (same helpers, same layout). */

@@ -48,7 +48,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
       redis instanceof Cluster
         ? new ThrottlerStorageRedisService(redis)
         : new ThrottlerStorageRedisService(redis);
-    this.script = new LuaScript('throttler.increment', library.scriptSrc);
+    // A counter lost in a failover lets a few requests through; waiting for replicas on every
+    // request would cost more than that.
+    this.script = new LuaScript('throttler.increment', library.scriptSrc, { awaitReplicas: false });
   }
 
   async increment(

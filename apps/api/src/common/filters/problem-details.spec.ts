@@ -126,7 +126,7 @@ describe('toProblem', () => {
       const response = problemFor(
         new StoreUnavailableError('Command timed out', 'outcome_unknown'),
       );
-      expectStandardMembers(response, 503, 'store-unavailable', 'Service Unavailable');
+      expectStandardMembers(response, 503, 'write-outcome-unknown', 'Write Outcome Unknown');
       expect(response.body.store_failure).toBe('outcome_unknown');
       expect(response.body.detail).toContain('may or may not have been applied');
       expect(response.body.detail).toContain('Idempotency-Key');

@@ -160,8 +160,9 @@ const STORE_FAILURES: Record<StoreFailure, { status: number; retryAfter: number;
       status: 503,
       retryAfter: 1,
       detail:
-        'The data store stopped answering after the request was sent, so it may or may not have ' +
-        'been applied. Retry with the same Idempotency-Key (or read the resource) before writing again.',
+        'The write may or may not have been applied (the data store stopped answering after it was ' +
+        'sent, or too few replicas confirmed it in time). Retry with the same Idempotency-Key (or ' +
+        'read the resource) before writing again.',
     },
     out_of_memory: {
       status: 507,
@@ -206,8 +207,14 @@ function storeFailure(failure: StoreFailure): Mapped {
   const known = STORE_FAILURES[failure];
   return {
     status: known.status,
-    slug: failure === 'out_of_memory' ? 'store-full' : 'store-unavailable',
-    title: titleFor(known.status),
+    slug:
+      failure === 'out_of_memory'
+        ? 'store-full'
+        : failure === 'outcome_unknown'
+          ? 'write-outcome-unknown'
+          : 'store-unavailable',
+    // The one failure after which the caller must not simply write again says so in its title.
+    title: failure === 'outcome_unknown' ? 'Write Outcome Unknown' : titleFor(known.status),
     detail: known.detail,
     extensions: { store_failure: failure },
     headers: { 'retry-after': String(known.retryAfter) },

@@ -8,8 +8,13 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { from, lastValueFrom, of, type Observable } from 'rxjs';
-import { IdempotencyRepository } from '@app/redis';
+import { from, lastValueFrom, Observable, of } from 'rxjs';
+import {
+  IdempotencyRepository,
+  replicationScope,
+  StoreUnavailableError,
+  type ReplicationFrame,
+} from '@app/redis';
 import type { AuthenticatedRequest } from '../../auth/principal';
 import { ConflictError, InvalidRequestError } from '../errors/domain-errors';
 import { DEFAULT_TENANT } from '../http/tenant.decorator';
@@ -43,7 +48,8 @@ function canonical(value: unknown): string {
  * another body is a 422; a retry while the first is still running is a 409. A failed first attempt
  * (any error) releases the key so the retry runs for real; records it creates get ids derived from
  * the key (see newRecordId), so a retry of a create that did land finds it instead of making a
- * second one.
+ * second one. A write the primary applied but too few replicas confirmed (REDIS_MIN_REPLICAS_ACK)
+ * is answered 503 "outcome unknown" after its response is stored, so the retry replays it.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -94,9 +100,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
         break;
     }
     let body: unknown;
+    const replication: ReplicationFrame = {};
     try {
       const seed = `${tenant}\n${scope}\n${key}\n${fingerprint}`;
-      body = await withRecordIdSeed(seed, () => lastValueFrom(next.handle()));
+      body = await withRecordIdSeed(seed, () =>
+        lastValueFrom(
+          new Observable((subscriber) =>
+            replicationScope.run(replication, () => next.handle().subscribe(subscriber)),
+          ),
+        ),
+      );
     } catch (error) {
       await this.store.abandon(tenant, scope, key, begun.token).catch(() => undefined);
       throw error;
@@ -121,6 +134,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
       this.logger.warn(
         `Idempotency-Key response not stored after a successful write: ${String(error)}`,
       );
+    }
+    if (replication.shortfall) {
+      throw new StoreUnavailableError(replication.shortfall.message, 'outcome_unknown');
     }
     return body;
   }
