@@ -9,6 +9,8 @@
  * BENCH_ROUNDS rounds alternating bare and API; medians. Afterwards BENCH_PROBE sequential
  * requests per server count Redis round trips per request (read events on the redis-server,
  * `INFO stats` total_reads_processed). API RSS is the peak of /proc/<pid>/status while loaded.
+ * CPU µs per request (each server's utime + stime over the requests it served) is reported beside
+ * req/s: on a shared machine it moves far less than req/s does, so its ratio is the steadier one.
  *
  * Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_LIST_MAX (1000000: the
  * large list size), BENCH_ONLY (comma-separated parts of scenario names), BENCH_PROBE (200),
@@ -57,9 +59,19 @@ interface Scenario {
 
 interface Row {
   scenario: string;
-  api: { rps: number; p50: number; p99: number; rss_mb: number; round_trips: number };
-  bare: { rps: number; p50: number; p99: number; round_trips: number };
+  api: {
+    rps: number;
+    p50: number;
+    p99: number;
+    cpu_us: number;
+    rss_mb: number;
+    round_trips: number;
+  };
+  bare: { rps: number; p50: number; p99: number; cpu_us: number; round_trips: number };
+  /** API req/s over bare req/s, medians of the same run. */
   ratio: number;
+  /** Bare CPU time per request over the API's: the ratio with the machine's noise taken out. */
+  cpu_ratio: number;
   rounds: { api: number[]; bare: number[] };
 }
 
@@ -121,6 +133,28 @@ async function peakRss<T>(pid: number, during: Promise<T>): Promise<[T, number]>
   } finally {
     clearInterval(timer);
   }
+}
+
+/** CPU time (user + system) a process has used, in µs, from /proc/<pid>/stat. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) ".
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+
+/**
+ * Runs a load and reports the server's CPU time per request: on a shared machine req/s moves with
+ * whatever else runs, CPU per request much less so.
+ */
+async function loadWithCpu(
+  generator: LoadGenerator,
+  pid: number,
+  request: LoadRequest,
+): Promise<LoadResult & { cpuPerRequest: number }> {
+  const before = cpuMicros(pid);
+  const result = await generator.load(request);
+  return { ...result, cpuPerRequest: (cpuMicros(pid) - before) / Math.max(1, result.requests) };
 }
 
 async function readsProcessed(admin: RedisClient): Promise<number> {
@@ -441,27 +475,31 @@ async function main(): Promise<void> {
       process.stdout.write(`${scenario.name} ...`);
       await load.load(request(bareBase, scenario.bare, 2));
       await load.load(request(apiBase, scenario.api, 2));
-      const apiRuns: LoadResult[] = [];
-      const bareRuns: LoadResult[] = [];
+      type Run = LoadResult & { cpuPerRequest: number };
+      const apiRuns: Run[] = [];
+      const bareRuns: Run[] = [];
       let rss = 0;
       for (let round = 0; round < ROUNDS; round++) {
         // Alternate which server goes first, so a drift of the machine hits both alike.
         const order = round % 2 === 0 ? ['bare', 'api'] : ['api', 'bare'];
         for (const which of order) {
           if (which === 'bare') {
-            bareRuns.push(await load.load(request(bareBase, scenario.bare, SECONDS)));
+            bareRuns.push(
+              await loadWithCpu(load, bare.pid!, request(bareBase, scenario.bare, SECONDS)),
+            );
           } else {
             const [result, peak] = await peakRss(
               api.pid!,
-              load.load(request(apiBase, scenario.api, SECONDS)),
+              loadWithCpu(load, api.pid!, request(apiBase, scenario.api, SECONDS)),
             );
             apiRuns.push(result);
             rss = Math.max(rss, peak);
           }
         }
       }
-      const pick = (runs: LoadResult[]) => ({
+      const pick = (runs: Run[]) => ({
         rps: median(runs.map((r) => r.rps)),
+        cpu_us: Math.round(median(runs.map((r) => r.cpuPerRequest))),
         p50: median(runs.map((r) => r.p50)),
         p99: median(runs.map((r) => r.p99)),
       });
@@ -476,6 +514,7 @@ async function main(): Promise<void> {
         },
         bare: { ...bareFigures, round_trips: await roundTrips(admin, bareBase, scenario.bare) },
         ratio: apiFigures.rps / bareFigures.rps,
+        cpu_ratio: bareFigures.cpu_us / apiFigures.cpu_us,
         rounds: { api: apiRuns.map((r) => r.rps), bare: bareRuns.map((r) => r.rps) },
       };
       rows.push(row);
@@ -520,13 +559,14 @@ function printTable(rows: Row[], coldStartMs: number): void {
     `\nmedians of ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections; bare = Fastify + ioredis + the same repository call`,
   );
   out.push(
-    '| scenario | API req/s | API p50 ms | API p99 ms | API RSS MB | bare req/s | bare p99 ms | ratio | Redis round trips API / bare |',
+    '| scenario | API req/s | p50 ms | p99 ms | API RSS MB | bare req/s | bare p99 ms | ratio | CPU µs/req API / bare | CPU ratio | Redis round trips API / bare |',
   );
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
     out.push(
       `| ${row.scenario} | ${row.api.rps.toFixed(0)} | ${row.api.p50} | ${row.api.p99} | ${row.api.rss_mb} | ` +
         `${row.bare.rps.toFixed(0)} | ${row.bare.p99} | ${row.ratio.toFixed(2)} | ` +
+        `${row.api.cpu_us} / ${row.bare.cpu_us} | ${row.cpu_ratio.toFixed(2)} | ` +
         `${row.api.round_trips.toFixed(2)} / ${row.bare.round_trips.toFixed(2)} |`,
     );
   }

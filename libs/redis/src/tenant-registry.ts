@@ -18,6 +18,18 @@ export class TenantRegistry {
     await storeCall(() => this.redis.sadd(this.keys.tenantRegistry(), tenant));
   }
 
+  /**
+   * Registers the tenant and runs `write` in the same turn, so that both go to Redis in one flush
+   * (one round trip, not two). The SADD is sent first. The write's outcome is the answer: a
+   * registration refused while the write succeeded is dropped (it only delays sweeping, see above),
+   * never reported as a failed write of stored data.
+   */
+  async alongside<T>(tenant: string, write: () => Promise<T>): Promise<T> {
+    const [, written] = await Promise.allSettled([this.add(tenant), write()]);
+    if (written.status === 'rejected') throw written.reason;
+    return written.value;
+  }
+
   async *list(): AsyncIterable<string[]> {
     let cursor = '0';
     do {

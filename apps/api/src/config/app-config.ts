@@ -12,6 +12,8 @@ export interface AppConfig {
     host: string;
     port: number;
     bodyLimitBytes: number;
+    /** Responses from this size on are compressed (br/gzip); 0 = never. */
+    compressionMinBytes: number;
     /** Fastify's trustProxy: false, true, a hop count or a list of addresses/CIDRs. */
     trustProxy: boolean | number | string[];
     /** PEM certificate chain and private key when the API terminates TLS itself. */
@@ -23,6 +25,7 @@ export interface AppConfig {
     commandTimeoutMs: number;
     connectTimeoutMs: number;
     evictionPolicyCheck: 'refuse' | 'warn' | 'off';
+    autoPipelining: boolean;
   };
   sessions: {
     defaultTtlSeconds: number;

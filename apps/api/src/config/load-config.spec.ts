@@ -71,6 +71,7 @@ describe('loadConfig', () => {
         host: '0.0.0.0',
         port: 3000,
         bodyLimitBytes: 1024 * 1024,
+        compressionMinBytes: 1024,
         trustProxy: false,
       });
       expect(config.redis).toEqual({
@@ -79,6 +80,7 @@ describe('loadConfig', () => {
         commandTimeoutMs: 2000,
         connectTimeoutMs: 5000,
         evictionPolicyCheck: 'warn',
+        autoPipelining: true,
       });
       expect(config.sessions).toEqual({
         defaultTtlSeconds: 604800,

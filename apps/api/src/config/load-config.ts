@@ -72,6 +72,7 @@ export function loadConfig(
       host: env.HOST,
       port: env.PORT,
       bodyLimitBytes: env.BODY_LIMIT,
+      compressionMinBytes: env.HTTP_COMPRESSION_MIN_BYTES,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       tls: loadTls(env.TLS_CERT_FILE, env.TLS_KEY_FILE),
     },
@@ -81,6 +82,7 @@ export function loadConfig(
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
       connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
       evictionPolicyCheck: env.REDIS_EVICTION_POLICY_CHECK,
+      autoPipelining: env.REDIS_AUTO_PIPELINING,
     },
     sessions: {
       defaultTtlSeconds: env.SESSION_TTL_SECONDS,

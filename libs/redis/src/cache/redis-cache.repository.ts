@@ -66,22 +66,22 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
     const space = this.keys.cache(tenant);
     for (const tag of entry.tags) space.tag(tag); // validates every tag before anything is written
     const audit = auditArgs(this.keys, tenant);
-    // Registered first: a registration whose write then fails costs the sweeper one empty visit,
-    // while a failure after the write would report a stored entry as failed.
-    await this.registry.add(tenant);
-    const reply = (await storeCall(() =>
-      SET_CACHE_ENTRY.run(
-        this.redis,
-        [...audit.keys, space.entry(entry.key)],
-        [
-          audit.record,
-          ...space.scriptLayout(),
-          entry.key,
-          this.codec.encode(entry.data),
-          entry.ttlSeconds * 1000,
-          entry.onlyIfAbsent ? '1' : '0',
-          [...new Set(entry.tags)].join(','),
-        ],
+    // A registration whose write then fails costs the sweeper one empty visit.
+    const reply = (await this.registry.alongside(tenant, () =>
+      storeCall(() =>
+        SET_CACHE_ENTRY.run(
+          this.redis,
+          [...audit.keys, space.entry(entry.key)],
+          [
+            audit.record,
+            ...space.scriptLayout(),
+            entry.key,
+            this.codec.encode(entry.data),
+            entry.ttlSeconds * 1000,
+            entry.onlyIfAbsent ? '1' : '0',
+            [...new Set(entry.tags)].join(','),
+          ],
+        ),
       ),
     )) as [string, number, number?];
     if (reply[0] === 'ok') audit.committed();

@@ -8,6 +8,12 @@ export interface RedisConnectionOptions {
   /** Upper bound for one command, so a stalled server turns into a 503 instead of a hung request. */
   commandTimeoutMs: number;
   connectTimeoutMs: number;
+  /**
+   * Commands issued in the same turn of the event loop go out in one write (ioredis
+   * enableAutoPipelining): the rate-limit check and a request's read share a flush, and under load
+   * many requests share a write syscall. Off by default; see the trade-offs in README "Performance".
+   */
+  autoPipelining?: boolean;
 }
 
 /**
@@ -38,6 +44,7 @@ function baseOptions(options: RedisConnectionOptions, target: RedisTarget): Redi
     connectTimeout: options.connectTimeoutMs,
     retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
     enableReadyCheck: true,
+    enableAutoPipelining: options.autoPipelining ?? false,
   };
 }
 
@@ -64,6 +71,7 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
     case 'cluster': {
       const clusterOptions: ClusterOptions = {
         enableOfflineQueue: false,
+        enableAutoPipelining: options.autoPipelining ?? false,
         maxRedirections: 16,
         clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
         redisOptions,

@@ -65,13 +65,13 @@ export class RedisSessionRepository extends SessionRepository {
       );
     }
     const audit = auditArgs(this.keys, tenant);
-    // Registered first: a failure after the write would report stored sessions as failed.
-    await this.registry.add(tenant);
-    const createdAt = await storeCall(() =>
-      CREATE_SESSIONS.run(
-        this.redis,
-        [...audit.keys, space.all],
-        [audit.record, ...space.scriptLayout(), ...args],
+    const createdAt = await this.registry.alongside(tenant, () =>
+      storeCall(() =>
+        CREATE_SESSIONS.run(
+          this.redis,
+          [...audit.keys, space.all],
+          [audit.record, ...space.scriptLayout(), ...args],
+        ),
       ),
     );
     audit.committed();
