@@ -66,6 +66,7 @@ interface Row {
     cpu_us: number;
     rss_mb: number;
     round_trips: number;
+    bytes_per_response: number;
   };
   bare: { rps: number; p50: number; p99: number; cpu_us: number; round_trips: number };
   /** API req/s over bare req/s, medians of the same run. */
@@ -288,6 +289,19 @@ function scenarios(ids: { session: string; batch: string[] }): Scenario[] {
     },
     bare: { method: 'GET', path: `/list/${tenant}?status=running&created_by=user-10&limit=50` },
   });
+  const hundred = (encoding?: string): Scenario => {
+    const path = `?created_by=user-10&limit=100`;
+    const accept: Record<string, string> = encoding ? { 'accept-encoding': encoding } : {};
+    return {
+      name: `list of 100, ${encoding ?? 'identity'}`,
+      api: {
+        method: 'GET',
+        path: `/api/v1/sessions${path}`,
+        headers: { ...auth(`list-${LIST_SMALL}`), ...accept },
+      },
+      bare: { method: 'GET', path: `/list/list-${LIST_SMALL}${path}`, headers: accept },
+    };
+  };
   const patchBody = JSON.stringify({ memory_data: { step: 4, note: 'x' } });
   const cacheBody = JSON.stringify({ data: { answer: 42, text: 'cached' }, ttl_seconds: 3600 });
   const batchBody = JSON.stringify({ session_ids: ids.batch });
@@ -309,6 +323,9 @@ function scenarios(ids: { session: string; batch: string[] }): Scenario[] {
     },
     list(`list-${LIST_SMALL}`),
     list(`list-${LIST_MAX}`),
+    hundred(),
+    hundred('gzip'),
+    hundred('br'),
     {
       name: 'memory GET',
       api: {
@@ -510,6 +527,7 @@ async function main(): Promise<void> {
         api: {
           ...apiFigures,
           rss_mb: Math.round(rss),
+          bytes_per_response: Math.round(median(apiRuns.map((r) => r.bytesPerResponse))),
           round_trips: await roundTrips(admin, apiBase, scenario.api),
         },
         bare: { ...bareFigures, round_trips: await roundTrips(admin, bareBase, scenario.bare) },
@@ -559,15 +577,15 @@ function printTable(rows: Row[], coldStartMs: number): void {
     `\nmedians of ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections; bare = Fastify + ioredis + the same repository call`,
   );
   out.push(
-    '| scenario | API req/s | p50 ms | p99 ms | API RSS MB | bare req/s | bare p99 ms | ratio | CPU µs/req API / bare | CPU ratio | Redis round trips API / bare |',
+    '| scenario | API req/s | p50 ms | p99 ms | API RSS MB | bare req/s | bare p99 ms | ratio | CPU µs/req API / bare | CPU ratio | Redis round trips API / bare | API bytes/resp |',
   );
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
     out.push(
       `| ${row.scenario} | ${row.api.rps.toFixed(0)} | ${row.api.p50} | ${row.api.p99} | ${row.api.rss_mb} | ` +
         `${row.bare.rps.toFixed(0)} | ${row.bare.p99} | ${row.ratio.toFixed(2)} | ` +
         `${row.api.cpu_us} / ${row.bare.cpu_us} | ${row.cpu_ratio.toFixed(2)} | ` +
-        `${row.api.round_trips.toFixed(2)} / ${row.bare.round_trips.toFixed(2)} |`,
+        `${row.api.round_trips.toFixed(2)} / ${row.bare.round_trips.toFixed(2)} | ${row.api.bytes_per_response} |`,
     );
   }
   out.push(`\ncold start to ready (built API, median of 3): ${coldStartMs.toFixed(0)} ms`);

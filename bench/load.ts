@@ -20,6 +20,8 @@ export interface LoadResult {
   requests: number;
   non2xx: number;
   errors: number;
+  /** Bytes received per response, headers included. */
+  bytesPerResponse: number;
   /** Responses per status code (a non-2xx names its cause). */
   statuses: Record<string, number>;
 }
@@ -40,6 +42,7 @@ process.on('message', (request: LoadRequest) => {
       requests: result.requests.total,
       non2xx: result.non2xx,
       errors: result.errors,
+      bytesPerResponse: result.throughput.total / Math.max(1, result.requests.total),
       statuses: Object.fromEntries(
         Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [
           code,
