@@ -67,6 +67,8 @@ interface Row {
     rss_mb: number;
     round_trips: number;
     bytes_per_response: number;
+    /** Non-2xx answers over all rounds (503s of a stalled machine; the run stops above 1 %). */
+    non2xx: number;
   };
   bare: { rps: number; p50: number; p99: number; cpu_us: number; round_trips: number };
   /** API req/s over bare req/s, medians of the same run. */
@@ -531,6 +533,7 @@ async function main(): Promise<void> {
           ...apiFigures,
           rss_mb: Math.round(rss),
           bytes_per_response: Math.round(median(apiRuns.map((r) => r.bytesPerResponse))),
+          non2xx: apiRuns.reduce((sum, r) => sum + r.non2xx, 0),
           round_trips: await roundTrips(admin, apiBase, scenario.api),
         },
         bare: { ...bareFigures, round_trips: await roundTrips(admin, bareBase, scenario.bare) },
