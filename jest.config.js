@@ -4,7 +4,10 @@ const shared = {
   testEnvironment: 'node',
   // Type checking is `npm run typecheck`'s job; tests transpile only, which keeps them fast.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.spec.json' }] },
-  moduleNameMapper: { '^@app/redis(|/.*)$': '<rootDir>/libs/redis/src$1' },
+  moduleNameMapper: {
+    '^@app/redis(|/.*)$': '<rootDir>/libs/redis/src$1',
+    '^@app/client(|/.*)$': '<rootDir>/libs/client/src$1',
+  },
   rootDir: __dirname,
 };
 
@@ -43,5 +46,6 @@ module.exports = {
   // nothing; with a longer grace period every worker exits by itself). A real leak still shows: a
   // worker that has not exited after 10 s is force-killed with the same warning.
   workerGracefulExitTimeout: 10000,
-  testTimeout: 30000,
+  // A hang still fails; 30 s was exceeded by healthy tests that start several apps on a loaded machine.
+  testTimeout: 60000,
 };

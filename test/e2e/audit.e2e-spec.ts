@@ -61,6 +61,8 @@ describe('Audit trail over HTTP', () => {
       SESSION_MAX_BYTES: '2048',
       AUDIT_SEAL_KEY: SEAL_KEY,
       AUDIT_SWEEP_INTERVAL_MS: '0',
+      // These tests check what the sanitizer keeps of values (the default keeps none).
+      AUDIT_PAYLOADS: 'values',
     });
     prefix = t.config.redis.keyPrefix;
   });
@@ -577,6 +579,7 @@ describe('Audit trail over HTTP', () => {
         AUDIT_READS: 'true',
         AUDIT_STDOUT: 'true',
         AUDIT_PII_MASKING: 'false',
+        AUDIT_PAYLOADS: 'values',
         AUDIT_SWEEP_INTERVAL_MS: '0',
       });
     });

@@ -371,6 +371,7 @@ describe('Backup and restore over HTTP', () => {
       .expect(400);
   });
 
+  // Several whole-tenant exports and imports over HTTP: well over the default timeout on a loaded machine.
   it('npm run backup / restore wrap the two routes, with argument validation', async () => {
     const ids = await seed(orchestrator());
     await t.app.listen(0, '127.0.0.1');
@@ -405,5 +406,5 @@ describe('Backup and restore over HTTP', () => {
       stderr.mockRestore();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });

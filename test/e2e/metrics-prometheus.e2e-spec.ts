@@ -143,8 +143,9 @@ describe('Prometheus GET /metrics', () => {
     ).toBe(3);
     expect(sample(text, 'masa_crud_batch_size_count{operation="create",entity="session"}')).toBe(4);
     expect(sample(text, 'masa_redis_up')).toBe(1);
-    expect(sample(text, 'masa_redis_memory_used_bytes')).toBeGreaterThan(0);
-    expect(sample(text, 'masa_redis_memory_max_bytes')).toBe(0);
+    const node = `node="127.0.0.1:${new URL(redis.url).port}"`;
+    expect(sample(text, `masa_redis_memory_used_bytes{${node}}`)).toBeGreaterThan(0);
+    expect(sample(text, `masa_redis_memory_max_bytes{${node}}`)).toBe(0);
     expect(sample(text, 'masa_redis_commands_total{command="evalsha"}')).toBeGreaterThan(0);
     expect(
       sample(text, 'masa_redis_command_duration_seconds_count{command="zcard"}'),
@@ -179,6 +180,7 @@ describe('Prometheus GET /metrics', () => {
           'masa_http_requests_total{method="GET",route="/api/v1/sessions",status_class="5xx"}',
         ),
       ).toBe(1);
+      expect(sample(text, 'masa_redis_connections{client="main",state="ready"}')).toBe(0);
     } finally {
       await redis.restart();
     }

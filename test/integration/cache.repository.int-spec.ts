@@ -37,7 +37,8 @@ describe('RedisCacheRepository against a real Redis', () => {
   let harness: RedisHarness;
 
   beforeAll(async () => {
-    harness = await startRedisHarness(2000);
+    // Generous: the 100k seeding shares a loaded CI machine, and no test here is about timeouts.
+    harness = await startRedisHarness(10_000);
     ({ client, raw } = harness);
     repo = new RedisCacheRepository(client, keys, new MarkingCodec());
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConsistencyChecker } from '@app/redis/consistency/consistency-checker';
 import { createRedisClient } from '@app/redis/connection/redis-client.factory';
 import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
+import { GAUGE_MAX_AGE_MS, StoreGauges } from '../../apps/api/src/metrics/store-gauges';
 import { RedisCluster } from '../support/redis-cluster';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -152,6 +153,24 @@ describe('on Redis Cluster', () => {
       expect(verify.body.records_checked).toBeGreaterThanOrEqual(4);
     },
   );
+
+  it('exports INFO of every master and connections to every node on /metrics', async () => {
+    await t.app.get(StoreGauges).refresh(Date.now() + GAUGE_MAX_AGE_MS);
+    const text = (await t.anonymous.get('/metrics').expect(200)).text;
+    const used = text
+      .split('\n')
+      .filter((line) => line.startsWith('masa_redis_memory_used_bytes{'));
+    // One series per master, named by its address, each its own figure.
+    expect(used.map((line) => /node="([^"]+)"/.exec(line)?.[1]).sort()).toEqual(
+      cluster.url.replace('redis-cluster://', '').split(',').sort(),
+    );
+    for (const line of used) expect(Number(line.split(' ')[1])).toBeGreaterThan(0);
+    expect(text.match(/^masa_redis_memory_max_bytes\{node=/gm)).toHaveLength(3);
+    expect(text.match(/^masa_redis_evicted_keys\{node=/gm)).toHaveLength(3);
+    expect(text).toContain('masa_redis_connections{client="main",state="ready"} 3');
+    // Tenants on different masters are counted and sampled alike.
+    expect(Number(/^masa_cache_stored_bytes (\S+)/m.exec(text)?.[1])).toBeGreaterThan(0);
+  });
 
   it('leaves every tenant consistent, checked node by node (npm run check:consistency)', async () => {
     const client = createRedisClient({

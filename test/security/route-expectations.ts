@@ -37,6 +37,8 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'DELETE /api/v1/admin/api-keys/:key_id': 'admin:api-keys',
   'GET /api/v1/admin/export': 'admin:export',
   'POST /api/v1/admin/import': 'admin:import',
+  'DELETE /api/v1/subjects/:user_id': 'subjects:erase',
+  'GET /api/v1/subjects/:user_id/export': 'subjects:export',
 
   'POST /api/v1/cache/invalidate': 'cache:invalidate',
   'POST /api/v1/cache/batch-get': 'cache:read',
@@ -87,6 +89,7 @@ export const PATH_PARAM_VALUES: Record<string, string> = {
   cache_key: 'some.cache-key',
   file: 'dashboard.js',
   key_id: '0123456789abcdef',
+  user_id: 'subject-under-test',
 };
 
 export function concretePath(path: string): string {

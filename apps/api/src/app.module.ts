@@ -18,6 +18,7 @@ import { DashboardModule } from './dashboard/dashboard.module';
 import { pinoParams } from './common/logging/log-serializers';
 import { MetricsModule } from './metrics/metrics.module';
 import { BackupModule } from './backup/backup.module';
+import { SubjectsModule } from './subjects/subjects.module';
 import { StoreMetricsObserver } from './metrics/store-metrics';
 
 @Module({})
@@ -58,6 +59,7 @@ export class AppModule {
         DashboardModule,
         MetricsModule,
         BackupModule,
+        SubjectsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

@@ -53,3 +53,5 @@ export * from './metrics/request-rollup.repository';
 export { USAGE_RETENTION_DAYS } from './metrics/redis-request-rollup.repository';
 export * from './backup/backup.repository';
 export { parseBackupRecord, InvalidBackupRecordError } from './backup/backup-record';
+export * from './subjects/subject.repository';
+export { subjectTag } from './subjects/redis-subject.repository';

@@ -30,7 +30,8 @@ import { PayloadReencryptor } from './maintenance/payload-reencryptor';
 import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
 import { AuditRepository } from './audit/audit.repository';
 import { RedisAuditRepository } from './audit/redis-audit.repository';
-import { instrumentRepository } from './observability/store-observer';
+import { instrumentRepository, type ResultReporter } from './observability/store-observer';
+import { reportSessionTransitions } from './sessions/session-transitions';
 import { StoreStatisticsReader } from './observability/store-statistics';
 import { RequestRollupRepository } from './metrics/request-rollup.repository';
 import { RedisRequestRollupRepository } from './metrics/redis-request-rollup.repository';
@@ -40,18 +41,21 @@ function instrumented<T extends object>(
   contract: abstract new (...args: never[]) => T,
   implementation: new (...args: never[]) => T,
   entity: string,
+  report?: ResultReporter,
 ) {
   return {
     provide: contract,
     inject: [implementation, REDIS_MODULE_OPTIONS],
     useFactory: (repository: T, options: RedisModuleOptions) =>
-      instrumentRepository(repository, entity, options.observer),
+      instrumentRepository(repository, entity, options.observer, report),
   };
 }
 import { ApiKeyRepository } from './api-keys/api-key.repository';
 import { BackupRepository } from './backup/backup.repository';
 import { RedisBackupRepository } from './backup/redis-backup.repository';
 import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
+import { SubjectRepository } from './subjects/subject.repository';
+import { RedisSubjectRepository } from './subjects/redis-subject.repository';
 
 @Module({
   providers: [
@@ -95,7 +99,7 @@ import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
     RedisMemoryRepository,
     RedisIdempotencyRepository,
     RedisCacheRepository,
-    instrumented(SessionRepository, RedisSessionRepository, 'session'),
+    instrumented(SessionRepository, RedisSessionRepository, 'session', reportSessionTransitions),
     instrumented(MemoryRepository, RedisMemoryRepository, 'memory'),
     instrumented(IdempotencyRepository, RedisIdempotencyRepository, 'idempotency'),
     PayloadReencryptor,
@@ -107,6 +111,7 @@ import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
     { provide: RequestRollupRepository, useClass: RedisRequestRollupRepository },
     { provide: ApiKeyRepository, useClass: RedisApiKeyRepository },
     { provide: BackupRepository, useClass: RedisBackupRepository },
+    { provide: SubjectRepository, useClass: RedisSubjectRepository },
   ],
   exports: [
     SessionRepository,
@@ -121,6 +126,7 @@ import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
     RequestRollupRepository,
     ApiKeyRepository,
     BackupRepository,
+    SubjectRepository,
   ],
 })
 export class RedisModule

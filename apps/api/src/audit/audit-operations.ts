@@ -30,6 +30,9 @@ const NAMED: Record<string, [resourceType: string, operation: string, read?: 're
   // A backup leaves with the tenant's data: recorded whatever AUDIT_READS says (decrypt included).
   'GET /admin/export': ['admin', 'export'],
   'POST /admin/import': ['admin', 'import'],
+  // A subject's data leaving, or being erased: recorded whatever AUDIT_READS says.
+  'DELETE /subjects/:user_id': ['subject', 'erase'],
+  'GET /subjects/:user_id/export': ['subject', 'export'],
   'POST /cache/invalidate': ['cache', 'invalidate'],
   'POST /cache/batch-get': ['cache', 'batch_read', 'read'],
   'POST /cache/:cache_key': ['cache', 'set'],
@@ -78,5 +81,5 @@ export function resourceIdOf(params: Record<string, string> | undefined): string
   if (params.agent_id !== undefined && params.session_id !== undefined) {
     return `${params.agent_id}/${params.session_id}`;
   }
-  return params.session_id ?? params.cache_key ?? params.agent_id ?? null;
+  return params.session_id ?? params.cache_key ?? params.agent_id ?? params.user_id ?? null;
 }

@@ -73,16 +73,23 @@ export class AuditRecorder {
     return state;
   }
 
-  /** The sanitized request payload: the body of a write, else the query of a read. */
+  /**
+   * The sanitized request payload: the body of a write, else the query of a read. A query holds
+   * filters and ids, not payloads, so it is kept as values whatever AUDIT_PAYLOADS says.
+   */
   requestData(request: AuditedRequest): unknown {
     const { body, query } = request;
-    let data: unknown = null;
-    if (body !== undefined && body !== null) data = body;
-    else if (query && typeof query === 'object' && Object.keys(query).length > 0) data = query;
-    return sanitizePayload(data, {
+    const options = {
       piiMasking: this.config.audit.piiMasking,
       maxBytes: this.config.audit.maxPayloadBytes,
-    });
+    };
+    if (body !== undefined && body !== null) {
+      return sanitizePayload(body, { ...options, payloads: this.config.audit.payloads });
+    }
+    if (query && typeof query === 'object' && Object.keys(query).length > 0) {
+      return sanitizePayload(query, options);
+    }
+    return sanitizePayload(null, options);
   }
 
   body(
@@ -144,6 +151,7 @@ export class AuditRecorder {
         : sanitizePayload(json, {
             piiMasking: this.config.audit.piiMasking,
             maxBytes: this.config.audit.maxPayloadBytes,
+            payloads: this.config.audit.payloads,
           });
     const record = this.body(request, route, { status, error, responseData });
     await this.writer.append(record.tenant, JSON.stringify(record));

@@ -1,6 +1,7 @@
 import {
   isSecretKey,
   maskPii,
+  payloadFields,
   REDACTED,
   sanitize,
   sanitizePayload,
@@ -126,5 +127,16 @@ describe('audit sanitizer', () => {
       preview: string;
     };
     expect(out.preview).not.toContain('hunter2');
+  });
+
+  it('keeps only field names and sizes under AUDIT_PAYLOADS=fields, never a value', () => {
+    const body = { session_config: { model: 'x' }, metadata: { note: 'alice-private' }, n: 12 };
+    const out = sanitizePayload(body, { ...on, maxBytes: 8192, payloads: 'fields' });
+    expect(out).toEqual({ _omitted: true, fields: { session_config: 13, metadata: 24, n: 2 } });
+    expect(JSON.stringify(out)).not.toContain('alice-private');
+    expect(payloadFields('a scalar payload')).toEqual({ _omitted: true, bytes: 18 });
+    expect(payloadFields([1, 2])).toEqual({ _omitted: true, bytes: 5 });
+    expect(payloadFields(null)).toBeNull();
+    expect(payloadFields(undefined)).toBeNull();
   });
 });

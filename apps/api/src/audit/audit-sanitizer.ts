@@ -15,6 +15,9 @@
  *    a match must not touch a letter or digit on either side.
  * 3. Size. The sanitized value's JSON larger than `maxBytes` is replaced by
  *    `{ "_truncated": true, "original_bytes": n, "preview": "<first bytes of the JSON>" }`.
+ *
+ * With AUDIT_PAYLOADS=fields (the default) none of this is needed: a record keeps only the
+ * payload's field names and sizes ({@link payloadFields}), never a value.
  */
 export const REDACTED = '[REDACTED]';
 
@@ -125,10 +128,36 @@ export function truncate(value: unknown, maxBytes: number): unknown {
   return { _truncated: true, original_bytes: bytes, preview } satisfies TruncatedPayload;
 }
 
+export interface PayloadFields {
+  _omitted: true;
+  /** Top-level field -> bytes of its JSON value (for a payload that is an object). */
+  fields?: Record<string, number>;
+  /** Bytes of the whole JSON value (for a payload that is not an object). */
+  bytes?: number;
+}
+
+/**
+ * What a record keeps of a payload under AUDIT_PAYLOADS=fields: which top-level fields were sent
+ * and how large they were, never a value. The trail is hash-chained and cannot be edited, so
+ * this is what lets an erasure leave no payload of the subject in it.
+ */
+export function payloadFields(value: unknown): PayloadFields | null {
+  if (value === undefined || value === null) return null;
+  const bytes = (item: unknown) => Buffer.byteLength(JSON.stringify(item) ?? '');
+  if (typeof value !== 'object' || Array.isArray(value))
+    return { _omitted: true, bytes: bytes(value) };
+  const fields: Record<string, number> = {};
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    fields[key] = bytes(item);
+  }
+  return { _omitted: true, fields };
+}
+
 /** Rules 1-3 together: what a record stores of a payload. */
 export function sanitizePayload(
   value: unknown,
-  options: SanitizeOptions & { maxBytes: number },
+  options: SanitizeOptions & { maxBytes: number; payloads?: 'fields' | 'values' },
 ): unknown {
+  if (options.payloads === 'fields') return payloadFields(value);
   return truncate(sanitize(value, options), options.maxBytes);
 }

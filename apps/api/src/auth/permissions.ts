@@ -20,6 +20,8 @@ export const PERMISSIONS = [
   'admin:api-keys',
   'admin:export',
   'admin:import',
+  'subjects:erase',
+  'subjects:export',
   '*',
 ] as const;
 

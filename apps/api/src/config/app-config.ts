@@ -68,6 +68,8 @@ export interface AppConfig {
     reads: boolean;
     stdout: boolean;
     piiMasking: boolean;
+    /** `fields`: names and sizes only (no values); `values`: sanitized values. */
+    payloads: 'fields' | 'values';
     maxPayloadBytes: number;
     retentionDays: number;
     sweepIntervalMs: number;

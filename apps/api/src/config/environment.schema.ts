@@ -267,6 +267,14 @@ export class EnvironmentVariables {
   @IsBoolean()
   AUDIT_STDOUT = false;
 
+  /**
+   * What an audit record keeps of a request body or response: `fields` (names and JSON sizes, no
+   * values: an erased data subject leaves no payload behind in the hash-chained trail, which cannot
+   * be edited) or `values` (the sanitized values themselves, as the plan's audit log shows).
+   */
+  @IsIn(['fields', 'values'])
+  AUDIT_PAYLOADS: 'fields' | 'values' = 'fields';
+
   /** Mask e-mail addresses, phone and card numbers inside audited payloads. */
   @Transform(toBoolean)
   @IsBoolean()

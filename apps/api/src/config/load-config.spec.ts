@@ -473,6 +473,7 @@ describe('AUDIT_*', () => {
       reads: false,
       stdout: false,
       piiMasking: true,
+      payloads: 'fields',
       maxPayloadBytes: 8192,
       retentionDays: 2557,
       sweepIntervalMs: 3600000,
@@ -486,7 +487,16 @@ describe('AUDIT_*', () => {
       env({ AUDIT_READS: 'true', AUDIT_PII_MASKING: 'false', AUDIT_RETENTION_DAYS: '30' }),
       tempDir(),
     ).audit;
-    expect(audit).toMatchObject({ reads: true, piiMasking: false, retentionDays: 30 });
+    expect(audit).toMatchObject({
+      reads: true,
+      piiMasking: false,
+      retentionDays: 30,
+      payloads: 'fields',
+    });
+    expect(loadConfig(env({ AUDIT_PAYLOADS: 'values' }), tempDir()).audit.payloads).toBe('values');
+    expect(
+      configError(() => loadConfig(env({ AUDIT_PAYLOADS: 'all' }), tempDir())).message,
+    ).toContain('AUDIT_PAYLOADS');
     expect(
       configError(() => loadConfig(env({ AUDIT_SEAL_KEY: 'short' }), tempDir())).message,
     ).toContain('AUDIT_SEAL_KEY');

@@ -142,6 +142,7 @@ export function loadConfig(
       reads: env.AUDIT_READS,
       stdout: env.AUDIT_STDOUT,
       piiMasking: env.AUDIT_PII_MASKING,
+      payloads: env.AUDIT_PAYLOADS,
       maxPayloadBytes: env.AUDIT_MAX_PAYLOAD_BYTES,
       retentionDays: env.AUDIT_RETENTION_DAYS,
       sweepIntervalMs: env.AUDIT_SWEEP_INTERVAL_MS,

@@ -36,6 +36,10 @@ const REDIS_BUCKETS = [
 ];
 const SIZE_BUCKETS = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
 const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
+/** Seconds; a session lasts from seconds (a tool call) to its maximum TTL (days). */
+const SESSION_BUCKETS = [
+  1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200, 604800,
+];
 
 export type HttpLabel = 'method' | 'route' | 'status_class' | 'tenant';
 
@@ -112,17 +116,25 @@ export function apiMetrics() {
       name: `${METRIC_PREFIX}redis_up`,
       help: '1 when the Redis connection is ready, else 0.',
     }),
-    redisMemoryUsed: gauge({
+    redisConnections: gauge<'client' | 'state'>({
+      name: `${METRIC_PREFIX}redis_connections`,
+      help: 'Connections of each Redis client by state (ready, connecting, closed); ioredis multiplexes one connection per server, a Cluster client one per node.',
+      labelNames: ['client', 'state'],
+    }),
+    redisMemoryUsed: gauge<'node'>({
       name: `${METRIC_PREFIX}redis_memory_used_bytes`,
-      help: 'used_memory reported by Redis INFO.',
+      help: 'used_memory reported by INFO of each primary (every Cluster master).',
+      labelNames: ['node'],
     }),
-    redisMemoryMax: gauge({
+    redisMemoryMax: gauge<'node'>({
       name: `${METRIC_PREFIX}redis_memory_max_bytes`,
-      help: 'maxmemory reported by Redis INFO (0 = no limit).',
+      help: 'maxmemory reported by INFO of each primary (0 = no limit).',
+      labelNames: ['node'],
     }),
-    redisEvictedKeys: gauge({
+    redisEvictedKeys: gauge<'node'>({
       name: `${METRIC_PREFIX}redis_evicted_keys`,
-      help: 'evicted_keys reported by Redis INFO since its start (should stay 0: noeviction).',
+      help: 'evicted_keys reported by INFO of each primary since its start (should stay 0: noeviction).',
+      labelNames: ['node'],
     }),
     cacheOperations: counter<'operation' | 'result'>({
       name: `${METRIC_PREFIX}cache_operations_total`,
@@ -137,6 +149,14 @@ export function apiMetrics() {
       name: `${METRIC_PREFIX}cache_entries`,
       help: 'Cache entries in the key indexes of the counted tenants.',
     }),
+    cacheStoredBytes: gauge({
+      name: `${METRIC_PREFIX}cache_stored_bytes`,
+      help: 'Estimate of the bytes Redis holds for cache entries (MEMORY USAGE of a random sample of entries of the largest tenants, times the entry counts; indexes excluded).',
+    }),
+    cacheEvictions: counter({
+      name: `${METRIC_PREFIX}cache_evictions_total`,
+      help: 'Cache entries removed by the API because their TTL had passed (Redis itself must not evict: see redis_evicted_keys).',
+    }),
     sessionsCreated: counter({
       name: `${METRIC_PREFIX}sessions_created_total`,
       help: 'Sessions created through this replica.',
@@ -149,6 +169,12 @@ export function apiMetrics() {
       name: `${METRIC_PREFIX}sessions_stored`,
       help: 'Live sessions of every status in the session indexes.',
     }),
+    sessionDuration: histogram<'outcome'>({
+      name: `${METRIC_PREFIX}session_duration_seconds`,
+      help: 'Session lifetimes: from created_at to the write that moved a session into an ended status (outcome completed, failed or cancelled) or deleted it before it ended (outcome deleted). Sessions that expire are not observed.',
+      labelNames: ['outcome'],
+      buckets: SESSION_BUCKETS,
+    }),
     sessionsByStatus: gauge<'status'>({
       name: `${METRIC_PREFIX}sessions_by_status`,
       help: 'Sessions per well-known status, from the status indexes.',
@@ -158,6 +184,10 @@ export function apiMetrics() {
       name: `${METRIC_PREFIX}agent_memory_records`,
       help: 'Agent memory records in the memory indexes.',
     }),
+    memoryStoredBytes: gauge({
+      name: `${METRIC_PREFIX}agent_memory_stored_bytes`,
+      help: 'Estimate of the bytes Redis holds for agent memory records (MEMORY USAGE of a random sample of records of the largest tenants, times the record counts; indexes excluded).',
+    }),
     memoryRetrievals: counter<'operation'>({
       name: `${METRIC_PREFIX}agent_memory_retrievals_total`,
       help: 'Agent memory reads (single records, agent lists, cross-agent queries).',
@@ -166,6 +196,10 @@ export function apiMetrics() {
     storeTenantsCounted: gauge({
       name: `${METRIC_PREFIX}store_tenants_counted`,
       help: 'Tenants whose indexes the store gauges summed (capped).',
+    }),
+    storeTenantsSampled: gauge({
+      name: `${METRIC_PREFIX}store_tenants_sampled`,
+      help: 'Tenants whose records were sampled for the stored-bytes estimates (capped).',
     }),
     rollupFlushFailures: counter({
       name: `${METRIC_PREFIX}metrics_rollup_flush_failures_total`,

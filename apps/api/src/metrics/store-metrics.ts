@@ -1,6 +1,7 @@
 import type { Counter, Histogram } from 'prom-client';
 import { subscribeRedisCommands, type StoreObserver } from '@app/redis';
 import { apiMetrics, type ApiMetrics } from './prometheus.metrics';
+import { ENDED_STATUSES } from './session-statuses';
 
 /** Label children made once per label combination, so a hot call does no label hashing. */
 class Children<T> {
@@ -79,6 +80,21 @@ export class StoreMetricsObserver implements StoreObserver {
 
   created(entity: string, count: number): void {
     if (entity === 'session') this.metrics.sessionsCreated.inc(count);
+  }
+
+  /**
+   * A session ends when it enters an ended status from another one, or when it is deleted before
+   * that; a session already ended is not observed again when it is deleted.
+   */
+  sessionTransition(from: string, to: string | null, createdAt: number, at: number): void {
+    if (ENDED_STATUSES.has(from) || (to !== null && !ENDED_STATUSES.has(to))) return;
+    this.metrics.sessionDuration
+      .labels(to ?? 'deleted')
+      .observe(Math.max(0, (at - createdAt) / 1000));
+  }
+
+  expired(entity: string, count: number): void {
+    if (entity === 'cache') this.metrics.cacheEvictions.inc(count);
   }
 }
 

@@ -79,6 +79,17 @@ export abstract class BackupRepository {
   /** Sessions, then memory records, then cache entries, one batch at a time. */
   abstract export(tenant: string, options: ExportOptions): AsyncIterable<BackupRecord[]>;
 
+  /**
+   * Everything held about one user, one batch at a time: the sessions they created, each followed
+   * by its agent memory, then the cache entries tagged `user:<userId>`. Same record shapes as the
+   * tenant export (so it can be imported), payloads as the options say.
+   */
+  abstract exportSubject(
+    tenant: string,
+    userId: string,
+    options: ExportOptions,
+  ): AsyncIterable<BackupRecord[]>;
+
   /** Restores one (already validated) record into `tenant`. */
   abstract import(
     tenant: string,

@@ -20,6 +20,7 @@ import {
 } from './backup.repository';
 import { InvalidBackupRecordError } from './backup-record';
 import { IMPORT_CACHE, IMPORT_MEMORY, IMPORT_SESSION } from './backup.scripts';
+import { subjectTag } from '../subjects/redis-subject.repository';
 
 type Hash = Record<string, string>;
 
@@ -28,14 +29,20 @@ export async function* rankBatches(
   redis: RedisClient,
   key: string,
   size: number,
+  from = 0,
 ): AsyncGenerator<string[]> {
-  for (let start = 0; ; start += size) {
+  for (let start = from; ; start += size) {
     const members = await storeCall(() =>
       redis.zrange(key, String(start), String(start + size - 1)),
     );
     if (members.length > 0) yield members;
     if (members.length < size) return;
   }
+}
+
+async function* prepend<T>(first: T, rest: AsyncIterable<T> | T[]): AsyncGenerator<T> {
+  yield first;
+  yield* rest;
 }
 
 @Injectable()
@@ -91,6 +98,96 @@ export class RedisBackupRepository extends BackupRepository {
         const [[raw], ttl] = replies[i];
         if (raw.expires_at !== undefined && ttl > 0) out.push(this.cache(key, raw, ttl, options));
       });
+      if (out.length > 0) yield out;
+    }
+  }
+
+  async *exportSubject(
+    tenant: string,
+    userId: string,
+    options: ExportOptions,
+  ): AsyncGenerator<BackupRecord[]> {
+    const sessions = this.keys.sessions(tenant);
+    for await (const ids of rankBatches(
+      this.redis,
+      sessions.byCreator(userId),
+      options.batchSize,
+    )) {
+      const replies = await this.read(ids.map((id) => [sessions.record(id)]));
+      const out: BackupRecord[] = [];
+      const live: string[] = [];
+      ids.forEach((id, i) => {
+        const [[raw], ttl] = replies[i];
+        if (raw.version !== undefined && ttl > 0 && raw.created_by === userId) {
+          out.push(this.session(id, raw, ttl, options));
+          live.push(id);
+        }
+      });
+      if (out.length > 0) yield out;
+      yield* this.sessionsMemory(tenant, live, options);
+    }
+
+    const tag = subjectTag(userId);
+    if (tag === undefined) return;
+    const cache = this.keys.cache(tenant);
+    for await (const cacheKeys of rankBatches(this.redis, cache.tag(tag), options.batchSize)) {
+      const replies = await this.read(cacheKeys.map((key) => [cache.entry(key)]));
+      const out: BackupRecord[] = [];
+      cacheKeys.forEach((key, i) => {
+        const [[raw], ttl] = replies[i];
+        const entry = raw.expires_at === undefined ? undefined : this.cache(key, raw, ttl, options);
+        // The tag index may still name an entry that was replaced without the tag.
+        if (entry && ttl > 0 && entry.tags.includes(tag)) out.push(entry);
+      });
+      if (out.length > 0) yield out;
+    }
+  }
+
+  /**
+   * The agent memory of some sessions, `options.batchSize` records per round trip. The first page
+   * of every session's agent index comes in one pipeline; a session with more agents is walked on.
+   */
+  private async *sessionsMemory(
+    tenant: string,
+    sessionIds: string[],
+    options: ExportOptions,
+  ): AsyncGenerator<BackupRecord[]> {
+    if (sessionIds.length === 0) return;
+    const memory = this.keys.memory(tenant);
+    const size = options.batchSize;
+    const pipeline = this.redis.pipeline();
+    for (const id of sessionIds) pipeline.zrange(memory.bySession(id), '0', String(size - 1));
+    const pages = (await storePipeline(pipeline)) as string[][];
+    let members: string[] = [];
+    const take = async (): Promise<BackupRecord[]> => {
+      const chunk = members;
+      members = [];
+      const replies = await this.read(
+        chunk.map((member) => [memory.recordPrefix + member, memory.dataPrefix + member]),
+      );
+      const out: BackupRecord[] = [];
+      chunk.forEach((member, i) => {
+        const [[raw, data], ttl] = replies[i];
+        if (raw.version !== undefined && ttl > 0) {
+          out.push(this.memory(MemoryKeyspace.parseMember(member), raw, data, ttl, options));
+        }
+      });
+      return out;
+    };
+    for (const [i, id] of sessionIds.entries()) {
+      // A session with more agents than one page is walked on from where its first page ended.
+      const rest =
+        pages[i].length < size ? [] : rankBatches(this.redis, memory.bySession(id), size, size);
+      for await (const agents of prepend(pages[i], rest)) {
+        members.push(...agents.map((agent) => `${agent}:${id}`));
+        if (members.length >= size) {
+          const out = await take();
+          if (out.length > 0) yield out;
+        }
+      }
+    }
+    if (members.length > 0) {
+      const out = await take();
       if (out.length > 0) yield out;
     }
   }

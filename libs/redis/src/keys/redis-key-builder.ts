@@ -140,6 +140,14 @@ export class RedisKeyBuilder {
     return new ApiKeyKeyspace(this.tenantPrefix(tenant));
   }
 
+  /**
+   * HASH of a data-subject erasure's running totals (sessions, memory, cache), so that a run which
+   * was interrupted is finished by the next one with exact totals. Deleted when the receipt is written.
+   */
+  subjectErasure(tenant: string, userId: string): string {
+    return `${this.tenantPrefix(tenant)}subjects:erasure:${encodeKeyPart(userId)}`;
+  }
+
   /** SET of tenants that have stored data, walked by the background expiry sweeper. */
   tenantRegistry(): string {
     return `${this.prefix}:tenants`;

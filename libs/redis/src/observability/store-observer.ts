@@ -11,7 +11,20 @@ export interface StoreObserver {
   lookup(entity: string, operation: string, hits: number, misses: number): void;
   /** Records a successful create call stored (sessions_created_total). */
   created(entity: string, count: number): void;
+  /**
+   * A session's status changed from `from` to `to`, or it was deleted (`to` null): its created_at
+   * and the time of the change, both from Redis' clock (ms). Reported once per committed write.
+   */
+  sessionTransition?(from: string, to: string | null, createdAt: number, at: number): void;
+  /**
+   * Records a purgeExpired call (the background sweepers) removed because their TTL had passed;
+   * clean-ups inside other scripts (lists, invalidations) are not reported.
+   */
+  expired?(entity: string, count: number): void;
 }
+
+/** Turns one repository method's successful result into observer calls (entity-specific facts). */
+export type ResultReporter = (method: string, result: unknown, observer: StoreObserver) => void;
 
 /** Error class name as a bounded label value (never the message, which may carry ids). */
 function errorType(error: unknown): string {
@@ -36,6 +49,7 @@ export function instrumentRepository<T extends object>(
   repository: T,
   entity: string,
   observer: StoreObserver | undefined,
+  report?: ResultReporter,
 ): T {
   if (!observer) return repository;
   const lookups = new Set(entity === 'cache' ? ['get', 'getMany'] : []);
@@ -72,6 +86,9 @@ export function instrumentRepository<T extends object>(
             }
             if (name === 'create')
               observer.created(entity, Array.isArray(batch) ? batch.length : 1);
+            if (name === 'purgeExpired' && typeof value === 'number' && value > 0)
+              observer.expired?.(entity, value);
+            report?.(name, value, observer);
             return value;
           },
           (error: unknown) => {

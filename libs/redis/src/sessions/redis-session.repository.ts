@@ -172,23 +172,25 @@ export class RedisSessionRepository extends SessionRepository {
           ...casArgs(metadataCas),
         ],
       ),
-    )) as [string, ...number[]];
+    )) as [string, ...(number | string)[]];
     switch (reply[0]) {
       case 'ok':
         audit.committed();
         return {
           kind: 'updated',
-          version: reply[1],
-          updatedAt: reply[2],
-          expiresAt: reply[3],
+          version: Number(reply[1]),
+          updatedAt: Number(reply[2]),
+          expiresAt: Number(reply[3]),
           status: String(reply[4]),
+          previousStatus: String(reply[5]),
+          createdAt: Number(reply[6]),
         };
       case 'not_found':
         return { kind: 'not_found' };
       case 'version_mismatch':
-        return { kind: 'version_mismatch', currentVersion: reply[1] };
+        return { kind: 'version_mismatch', currentVersion: Number(reply[1]) };
       case 'too_large':
-        return { kind: 'too_large', bytes: reply[1] };
+        return { kind: 'too_large', bytes: Number(reply[1]) };
       case 'conflict':
         return 'conflict';
       default:
@@ -214,10 +216,11 @@ export class RedisSessionRepository extends SessionRepository {
           ...sessionIds,
         ],
       ),
-    )) as [string, number, ...number[]];
+    )) as [string, number, number, ...(number | string)[]];
     if (reply[0] === 'version_mismatch')
       return { kind: 'version_mismatch', currentVersion: reply[1] };
-    const flags = reply.slice(3) as number[];
+    const flags = reply.slice(3, 3 + sessionIds.length);
+    const before = reply.slice(3 + sessionIds.length);
     if (flags.includes(1) || reply[2] > 0) audit.committed();
     return {
       kind: 'deleted',
@@ -225,6 +228,9 @@ export class RedisSessionRepository extends SessionRepository {
       memoryRecordsDeleted: reply[2],
       deleted: sessionIds.filter((_, i) => flags[i] === 1),
       missing: sessionIds.filter((_, i) => flags[i] !== 1),
+      ended: flags.flatMap((flag, i) =>
+        flag === 1 ? [{ status: String(before[2 * i]), createdAt: Number(before[2 * i + 1]) }] : [],
+      ),
     };
   }
 

@@ -48,7 +48,16 @@ export interface WriteGuards {
 }
 
 export type UpdateOutcome =
-  | { kind: 'updated'; version: number; updatedAt: number; expiresAt: number; status: string }
+  | {
+      kind: 'updated';
+      version: number;
+      updatedAt: number;
+      expiresAt: number;
+      status: string;
+      /** The status before this write, and the session's created_at (session duration). */
+      previousStatus: string;
+      createdAt: number;
+    }
   | { kind: 'not_found' }
   | { kind: 'version_mismatch'; currentVersion: number }
   | { kind: 'too_large'; bytes: number }
@@ -63,6 +72,8 @@ export type DeleteOutcome =
       missing: string[];
       /** Agent memory records of the deleted sessions, removed in the same atomic step. */
       memoryRecordsDeleted: number;
+      /** Status and created_at of each deleted session, aligned with `deleted`. */
+      ended: { status: string; createdAt: number }[];
     }
   | { kind: 'version_mismatch'; currentVersion: number };
 

@@ -104,8 +104,8 @@ return now
  * has_config, config, config_bytes, has_metadata, metadata, metadata_bytes, status ('' = keep),
  * status_updated_by ('' = keep), then optionally (merge patch) config_cas, config_raw, metadata_cas,
  * metadata_raw: with cas '1' the field is written only if it still holds exactly raw as read.
- * Returns {'ok', version, updated_at, expires_at, status} | {'not_found'} | {'version_mismatch', v} |
- * {'too_large', bytes} | {'conflict'}.
+ * Returns {'ok', version, updated_at, expires_at, status, previous status, created_at} |
+ * {'not_found'} | {'version_mismatch', v} | {'too_large', bytes} | {'conflict'}.
  */
 export const UPDATE_SESSION = audited(
   'session.update',
@@ -153,15 +153,15 @@ redis.call('PEXPIREAT', key, expires_at)
 redis.call('ZADD', EXPIRY, expires_at, id)
 audit_append({ resource_ids = { id }, version = version, updated_at = now,
   status = status ~= '' and status or nil, previous_status = status ~= '' and cur[2] or nil })
-return {'ok', version, now, expires_at, status ~= '' and status or cur[2]}
+return {'ok', version, now, expires_at, status ~= '' and status or cur[2], cur[2] or '', tonumber(cur[6]) or 0}
 `,
 );
 
 /**
  * KEYS[1]=all-index. ARGV: expected version ('' = any; only meaningful for one id), ids...
  * Deletes each session's agent memory (records and index entries) in the same step.
- * Returns {'ok', deleted_at, memory records deleted, flag per id (1 deleted, 0 missing)} |
- * {'version_mismatch', v}.
+ * Returns {'ok', deleted_at, memory records deleted, flag per id (1 deleted, 0 missing), then per
+ * id its status and created_at before the delete ('' and 0 when missing)} | {'version_mismatch', v}.
  */
 export const DELETE_SESSIONS = audited(
   'session.delete',
@@ -172,9 +172,11 @@ if expected ~= '' then
   if version and version ~= expected then return {'version_mismatch', tonumber(version)} end
 end
 local result = { 'ok', now_ms(), 0 }
-local deleted = {}
+local deleted, before = {}, {}
 for i = A + 2, #ARGV do
   local id = ARGV[i]
+  local was = redis.call('HMGET', RECORD .. id, 'status', 'created_at')
+  table.insert(before, was[1] or ''); table.insert(before, tonumber(was[2]) or 0)
   local existed = redis.call('DEL', RECORD .. id)
   -- Also clears index entries left by a record that expired but was not yet swept.
   remove_from_indexes(id)
@@ -185,6 +187,7 @@ end
 if #deleted > 0 or result[3] > 0 then
   audit_append({ resource_ids = deleted, memory_records_deleted = result[3], deleted_at = result[2] })
 end
+for _, value in ipairs(before) do table.insert(result, value) end
 return result
 `,
   FREES_MEMORY,

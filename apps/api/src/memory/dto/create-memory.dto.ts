@@ -30,6 +30,7 @@ export class CreateMemoryDto {
   memory_data!: Record<string, unknown>;
 
   @ApiProperty({
+    type: String,
     example: 'working',
     pattern: MEMORY_TYPE_PATTERN.source,
     description: MEMORY_TYPE_DOC,

@@ -39,7 +39,7 @@ export class MemoryRecordDto {
   @ApiProperty({ type: 'object', additionalProperties: true, example: EXAMPLE_MEMORY_DATA })
   memory_data!: Record<string, unknown>;
 
-  @ApiProperty({ description: MEMORY_TYPE_DOC, example: 'working' })
+  @ApiProperty({ type: String, description: MEMORY_TYPE_DOC, example: 'working' })
   memory_type!: MemoryType;
 
   @ApiProperty({ example: 'orchestrator-1' })

@@ -18,6 +18,7 @@ export class UpdateMemoryDto {
   memory_data?: Record<string, unknown>;
 
   @ApiPropertyOptional({
+    type: String,
     description: MEMORY_TYPE_DOC,
     pattern: MEMORY_TYPE_PATTERN.source,
     example: 'shared',
