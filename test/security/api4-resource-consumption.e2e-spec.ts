@@ -149,6 +149,16 @@ describe('API4 resource consumption', () => {
     expect(limited.body).toMatchObject({ status: 429, type: 'urn:masa:problem:too-many-requests' });
   });
 
+  it('answers 429 to a read over the limit whatever the read found (verdict and read share a flush)', async () => {
+    const caller = t.as({ sub: 'reader-4', roles: ['orchestrator'], tenant: 'rl4' });
+    const missing = `/api/v1/sessions/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`;
+    for (let i = 0; i < 5; i++) await caller.get(missing).expect(404);
+    const limited = await caller.get(missing).expect(429);
+    expect(limited.body).toMatchObject({ status: 429 });
+    // A bad parameter is refused by the limit too once it is exhausted, not answered with a 400.
+    await caller.get('/api/v1/sessions/not-a-uuid').expect(429);
+  });
+
   it('keeps separate buckets per subject, per tenant and per route class', async () => {
     const a = t.as({ sub: 'reader-2', roles: ['orchestrator'], tenant: 'rl2' });
     for (let i = 0; i < 5; i++) await a.get('/api/v1/sessions').expect(200);

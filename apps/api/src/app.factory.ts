@@ -1,8 +1,10 @@
+import compress from '@fastify/compress';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyServerOptions } from 'fastify';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { constants as zlibConstants } from 'node:zlib';
 import { Logger } from 'nestjs-pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { DestinationStream, Logger as PinoRootLogger } from 'pino';
@@ -73,7 +75,11 @@ export async function createApp(
       })
     : new FastifyAdapter(options);
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, rootLogger),
+    AppModule.forRoot(
+      config,
+      rootLogger,
+      config.observability.otlpEndpoint !== undefined || overrides.spanExporter !== undefined,
+    ),
     adapter,
     {
       bufferLogs: true,
@@ -129,6 +135,15 @@ export async function createApp(
     // Swagger UI needs inline scripts and styles on /docs only; the API itself serves JSON.
     contentSecurityPolicy: false,
   });
+  if (config.http.compressionMinBytes > 0) {
+    await app.register(compress, {
+      encodings: ['br', 'gzip'],
+      threshold: config.http.compressionMinBytes,
+      // Brotli's default quality (11) costs more CPU than a list response is worth; 4 still beats
+      // gzip on JSON at a fraction of the time.
+      brotliOptions: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } },
+    });
+  }
 
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
   app.useGlobalPipes(

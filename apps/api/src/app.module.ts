@@ -25,8 +25,13 @@ import { StoreMetricsObserver } from './metrics/store-metrics';
 
 @Module({})
 export class AppModule {
-  /** `logger`: the root logger (see createRootLogger), made by createApp. */
-  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+  /**
+   * `logger`: the root logger (see createRootLogger), made by createApp. `tracing`: spans are
+   * exported. A command then has to be written in its own request's async context to get that
+   * request's span as parent, which auto-pipelining (commands written later, in a batch started by
+   * whichever request came first) does not do, so tracing turns it off.
+   */
+  static forRoot(config: AppConfig, logger: Logger, tracing = false): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -44,6 +49,7 @@ export class AppModule {
           replicaAckTimeoutMs: config.redis.replicaAckTimeoutMs,
           readFrom: config.redis.readFrom,
           replicaUrl: config.redis.replicaUrl,
+          autoPipelining: config.redis.autoPipelining && !tracing,
           codec: {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,

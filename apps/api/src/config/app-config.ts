@@ -12,6 +12,8 @@ export interface AppConfig {
     host: string;
     port: number;
     bodyLimitBytes: number;
+    /** Responses from this size on are compressed (br/gzip); 0 = never. */
+    compressionMinBytes: number;
     /** Fastify's trustProxy: false, true, a hop count or a list of addresses/CIDRs. */
     trustProxy: boolean | number | string[];
     /** PEM certificate chain and private key when the API terminates TLS itself. */
@@ -29,6 +31,7 @@ export interface AppConfig {
     /** REDIS_READ_FROM: `replica` sends stale-tolerant reads to a replica. */
     readFrom: 'primary' | 'replica';
     replicaUrl?: string;
+    autoPipelining: boolean;
   };
   sessions: {
     defaultTtlSeconds: number;

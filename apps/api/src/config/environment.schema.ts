@@ -85,6 +85,13 @@ export class EnvironmentVariables {
   @ValidateIf((_, value) => value !== undefined)
   @Matches(/^(redis|rediss):\/\/.+/)
   REDIS_REPLICA_URL?: string;
+  /**
+   * One write per turn of the event loop for all commands issued in it (ioredis auto-pipelining):
+   * a read and its rate-limit check share a flush. Off while tracing is on (see app.module.ts).
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  REDIS_AUTO_PIPELINING = true;
 
   @Type(() => Number)
   @IsInt()
@@ -140,6 +147,16 @@ export class EnvironmentVariables {
   @Min(1024)
   @Max(64 * 1024 * 1024)
   BODY_LIMIT = 1024 * 1024;
+
+  /**
+   * Responses of at least this many bytes are compressed (br or gzip, as the client's
+   * Accept-Encoding asks); 0 turns response compression off.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(64 * 1024 * 1024)
+  HTTP_COMPRESSION_MIN_BYTES = 1024;
 
   /**
    * Which proxies to believe for the client IP (per-IP rate limits, logs): `false` (default, the

@@ -71,6 +71,7 @@ describe('loadConfig', () => {
         host: '0.0.0.0',
         port: 3000,
         bodyLimitBytes: 1024 * 1024,
+        compressionMinBytes: 1024,
         trustProxy: false,
       });
       expect(config.redis).toEqual({
@@ -83,6 +84,7 @@ describe('loadConfig', () => {
         replicaAckTimeoutMs: 500,
         readFrom: 'primary',
         replicaUrl: undefined,
+        autoPipelining: true,
       });
       expect(config.sessions).toEqual({
         defaultTtlSeconds: 604800,

@@ -85,6 +85,7 @@ export function loadConfig(
       host: env.HOST,
       port: env.PORT,
       bodyLimitBytes: env.BODY_LIMIT,
+      compressionMinBytes: env.HTTP_COMPRESSION_MIN_BYTES,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       tls: loadTls(env.TLS_CERT_FILE, env.TLS_KEY_FILE),
     },
@@ -98,6 +99,7 @@ export function loadConfig(
       replicaAckTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
       readFrom: env.REDIS_READ_FROM,
       replicaUrl: env.REDIS_REPLICA_URL,
+      autoPipelining: env.REDIS_AUTO_PIPELINING,
     },
     sessions: {
       defaultTtlSeconds: env.SESSION_TTL_SECONDS,

@@ -1,12 +1,18 @@
 import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerStorage, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import {
+  ThrottlerGuard,
+  ThrottlerStorage,
+  type ThrottlerModuleOptions,
+  type ThrottlerRequest,
+} from '@nestjs/throttler';
 import { InjectThrottlerOptions, InjectThrottlerStorage } from '@nestjs/throttler';
 import type { AuthenticatedRequest } from '../auth/principal';
 import { PUBLIC_KEY } from '../auth/require-permissions.decorator';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RATE_LIMIT_CLASS_KEY } from './rate-limit.decorator';
 import type { RouteClass } from './rate-limit-policy';
+import { answersItself, deferVerdict } from './deferred-verdict';
 
 /**
  * Runs after authentication. Counts per tenant + subject for authenticated calls (so one noisy
@@ -31,6 +37,27 @@ export class TenantThrottlerGuard extends ThrottlerGuard {
       context.getClass(),
     ]);
     return Promise.resolve(isPublic === true);
+  }
+
+  /**
+   * Reads (GET routes of the `reads` class) do not wait here for the counter: the handler runs at
+   * once, so its Redis read is issued in the same turn as the rate-limit script and both go out in
+   * one flush (one round trip instead of two). RateLimitVerdictInterceptor holds the answer until
+   * the verdict is in, and a refused read answers 429 (its read wasted). Writes, bulk and export
+   * classes, and handlers that answer by themselves wait for the verdict before they run.
+   */
+  protected override handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const { context } = props;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (
+      request.method !== 'GET' ||
+      routeClassOf(context, this.reflector) !== 'reads' ||
+      answersItself(context)
+    ) {
+      return super.handleRequest(props);
+    }
+    deferVerdict(request, super.handleRequest(props));
+    return Promise.resolve(true);
   }
 
   protected override getTracker(request: Record<string, unknown>): Promise<string> {

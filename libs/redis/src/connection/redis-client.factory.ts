@@ -21,6 +21,12 @@ export interface RedisConnectionOptions {
   readFrom?: ReadFrom;
   /** The replica to read from when `url` names a single node (Sentinel and Cluster find theirs). */
   replicaUrl?: string;
+  /**
+   * Commands issued in the same turn of the event loop go out in one write (ioredis
+   * enableAutoPipelining): the rate-limit check and a request's read share a flush, and under load
+   * many requests share a write syscall. Off by default; see the trade-offs in README "Performance".
+   */
+  autoPipelining?: boolean;
 }
 
 /**
@@ -51,6 +57,7 @@ function baseOptions(options: RedisConnectionOptions, target: RedisTarget): Redi
     connectTimeout: options.connectTimeoutMs,
     retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
     enableReadyCheck: true,
+    enableAutoPipelining: options.autoPipelining ?? false,
   };
 }
 
@@ -89,6 +96,7 @@ function connect(options: RedisConnectionOptions): RedisClient {
     case 'cluster': {
       const clusterOptions: ClusterOptions = {
         enableOfflineQueue: false,
+        enableAutoPipelining: options.autoPipelining ?? false,
         maxRedirections: 16,
         clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
         redisOptions,
