@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, createClient, type ApiClient } from '@app/client';
+import {
+  ApiError,
+  createClient,
+  subscribe,
+  type ApiClient,
+  type ServerSentEvent,
+} from '@app/client';
 import { RedisServer } from '../support/redis-server';
 import { startTestApp, tokenFor, type TestApp } from '../support/test-app';
 
@@ -215,6 +221,67 @@ describe('Client SDK against the real API', () => {
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ApiError);
     expect(refused).toMatchObject({ status: 403, problem: { status: 403, title: 'Forbidden' } });
+  });
+
+  it('follows the real change feed and resumes after a dropped connection, with no gap or repeat', async () => {
+    // A tenant of its own: its feed starts empty, so '0-0' replays exactly what this test made.
+    const claims = { sub: 'feed-reader', roles: ['orchestrator'], tenant: 'sdk-feed' };
+    const client = createClient({ baseUrl, token: tokenFor(claims) });
+    const create = async () =>
+      (
+        await client.POST('/api/v1/sessions', {
+          body: { session_config: { feed: true }, created_by: 'user-7' },
+        })
+      ).data!.session_id;
+    const created = [await create(), await create()];
+
+    const sentLastEventIds: (string | null)[] = [];
+    let dropFirstConnection: (() => void) | undefined;
+    const received: ServerSentEvent[] = [];
+    for await (const event of subscribe({
+      baseUrl,
+      token: tokenFor(claims),
+      query: { types: 'session.created' },
+      lastEventId: '0-0',
+      reconnectDelayMs: 200,
+      fetch: async (request) => {
+        sentLastEventIds.push(request.headers.get('last-event-id'));
+        const response = await fetch(request);
+        if (sentLastEventIds.length > 1 || !response.body) return response;
+        // The first connection can be cut from here, as a proxy or a network would cut it.
+        const reader = response.body.getReader();
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            dropFirstConnection = () => {
+              controller.error(new Error('connection dropped'));
+              void reader.cancel();
+            };
+          },
+          async pull(controller) {
+            const { value, done } = await reader.read();
+            if (done) controller.close();
+            else controller.enqueue(value);
+          },
+        });
+        return new Response(body, { status: response.status, headers: response.headers });
+      },
+    })) {
+      received.push(event);
+      if (received.length === 2) {
+        dropFirstConnection!();
+        // Made while the subscriber is away: the resumed stream must bring them.
+        created.push(await create(), await create());
+      }
+      if (received.length === 4) break;
+    }
+
+    expect(received.map((e) => e.event)).toEqual(Array(4).fill('session.created'));
+    expect(
+      received.map((e) => (JSON.parse(e.data) as { resource_id: string }).resource_id),
+    ).toEqual(created);
+    expect(new Set(received.map((e) => e.id)).size).toBe(4);
+    // The reconnect asked for what came after the last event it had seen.
+    expect(sentLastEventIds).toEqual(['0-0', received[1].id]);
   });
 });
 
