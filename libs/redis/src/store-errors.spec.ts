@@ -192,6 +192,13 @@ describe('classifyStoreFailure', () => {
     expect(classifyStoreFailure(replyError(message))).toBe(failure);
   });
 
+  it('classifies a batch ioredis refused because a slot moved under it as cluster reconfiguring', () => {
+    const error = new Error(
+      'All keys in the pipeline should belong to the same slots allocation group',
+    );
+    expect(classifyStoreFailure(error)).toBe('cluster_reconfiguring');
+  });
+
   it('classifies a write whose reply was lost as outcome unknown, through storeCall', async () => {
     const lost = new WriteOutcomeUnknownError('session.create', new Error('Command timed out'));
     await expect(storeCall(() => Promise.reject(lost))).rejects.toMatchObject({

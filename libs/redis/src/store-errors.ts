@@ -74,6 +74,9 @@ const CONNECTION_ERROR_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAll
 const CLUSTER_GAVE_UP =
   /^Too many Cluster redirections\. Last error: .*(TRYAGAIN|CLUSTERDOWN|ASK|MOVED|non local key)/;
 
+// ioredis refused a client-side batch before sending it: its keys' owners changed under it.
+const CLUSTER_BATCH_SPLIT = /^All keys in the pipeline should belong to the same slots/;
+
 // The subset of connection failures that can strike after a command was written to the socket.
 const REPLY_LOST =
   /Connection is closed|Command timed out|Reached the max retries|ECONNRESET|EPIPE/;
@@ -82,7 +85,9 @@ const REPLY_LOST =
 export function classifyStoreFailure(error: unknown): StoreFailure | undefined {
   if (!(error instanceof Error)) return undefined;
   // ioredis gave up following a slot that kept moving (its last reply was TRYAGAIN, ASK, ...).
-  if (CLUSTER_GAVE_UP.test(error.message)) return 'cluster_reconfiguring';
+  if (CLUSTER_GAVE_UP.test(error.message) || CLUSTER_BATCH_SPLIT.test(error.message)) {
+    return 'cluster_reconfiguring';
+  }
   if (error instanceof StoreUnavailableError) return error.failure;
   if (error instanceof WriteOutcomeUnknownError) return 'outcome_unknown';
   if (error.name === 'ReplyError') {

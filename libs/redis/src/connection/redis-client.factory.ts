@@ -96,10 +96,15 @@ function connect(options: RedisConnectionOptions): RedisClient {
     case 'cluster': {
       const clusterOptions: ClusterOptions = {
         enableOfflineQueue: false,
-        enableAutoPipelining: options.autoPipelining ?? false,
+        // Never on a Cluster: ioredis groups an auto-pipeline by the slot map of the moment, and
+        // while a slot moves a batch spanning the old and new owner is refused whole ("All keys in
+        // the pipeline should belong to the same slots allocation group") — a 500 under resharding
+        // (test/e2e/cluster-resharding.e2e-spec.ts). The rate-limit key and a tenant's data live in
+        // different slots anyway, so one flush per read was not on offer here.
+        enableAutoPipelining: false,
         maxRedirections: 16,
         clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
-        redisOptions,
+        redisOptions: { ...redisOptions, enableAutoPipelining: false },
       };
       return new Cluster(target.nodes, clusterOptions);
     }
