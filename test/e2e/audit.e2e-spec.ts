@@ -245,6 +245,14 @@ describe('Audit trail over HTTP', () => {
   });
 
   describe('reading the trail', () => {
+    it('takes instants before 1970 as the ends of the trail, not a 500', async () => {
+      // `from=0000` is year 0: before every stream id. An exclusive bound at 0-0 was a Redis error.
+      const verified = await t.as(ADMIN).get('/api/v1/audit/verify?from=0000').expect(200);
+      expect(verified.body.verified).toBe(true);
+      const none = await t.as(ADMIN).get('/api/v1/audit?to=0001').expect(200);
+      expect(none.body.audit_records).toEqual([]);
+    });
+
     it('pages newest first with limit and next_cursor, filters, and bounds by time', async () => {
       for (let i = 0; i < 5; i++) await newSession();
       const sessionId = await newSession();

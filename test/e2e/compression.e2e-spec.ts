@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import request from 'supertest';
 import { RedisServer } from '../support/redis-server';
 import { startTestApp, tokenFor, type TestApp } from '../support/test-app';
 
@@ -98,5 +99,20 @@ describe('Response compression (br/gzip above HTTP_COMPRESSION_MIN_BYTES)', () =
   it('keeps X-Request-Id on compressed answers', async () => {
     const listed = await get(t, LIST, 'gzip');
     expect(listed.headers['x-request-id']).toEqual(expect.any(String));
+  });
+
+  it('refuses a compressed request body with 415 problem+json, whatever it holds', async () => {
+    const token = tokenFor({ sub: 'orchestrator-1', roles: ['orchestrator'], tenant: 'default' });
+    for (const encoding of ['gzip', 'br']) {
+      const refused = await request(t.app.getHttpServer())
+        .post('/api/v1/sessions')
+        .set('Authorization', `Bearer ${token}`)
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .send(JSON.stringify({ session_config: {}, created_by: 'user-1' }))
+        .expect(415);
+      expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(refused.body.detail).toContain(encoding);
+    }
   });
 });

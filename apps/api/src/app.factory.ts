@@ -138,6 +138,10 @@ export async function createApp(
   if (config.http.compressionMinBytes > 0) {
     await app.register(compress, {
       encodings: ['br', 'gzip'],
+      // Responses only. Compressed request bodies are refused with 415: they are no use to an
+      // orchestrator's small JSON writes, a decompression bomb would slip under the body limit, and
+      // a body sent as gzip that is not gzip failed inside the decompressor as a 500 (fuzzing).
+      requestEncodings: ['identity'],
       threshold: config.http.compressionMinBytes,
       // Brotli's default quality (11) costs more CPU than a list response is worth; 4 still beats
       // gzip on JSON at a fraction of the time.

@@ -231,10 +231,12 @@ export class AuditService {
     if (from !== undefined && to !== undefined && from >= to) {
       throw InvalidRequestError.field('to', 'must be after from');
     }
+    // Instants before 1970 (`from=0000` is year 0) name no stream id: clamp them to the stream's
+    // ends, since an exclusive bound at 0-0 is an error in Redis (a 500 found by fuzzing).
     return {
-      start: from === undefined ? '-' : `${Math.max(0, from)}-0`,
-      // `to` is exclusive: everything committed before that millisecond.
-      end: to === undefined ? '+' : `(${Math.max(0, to)}-0`,
+      start: from === undefined || from <= 0 ? '-' : `${from}-0`,
+      // `to` is exclusive: everything committed before that millisecond (nothing, at or before 0).
+      end: to === undefined ? '+' : to <= 0 ? '0-0' : `(${to}-0`,
     };
   }
 
