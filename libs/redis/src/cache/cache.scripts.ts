@@ -85,6 +85,24 @@ local function has_tag(tags, tag)
   end
   return false
 end
+
+-- One bounded step over a tag's index: takes up to 'limit' members off it and deletes the entries
+-- still live and still tagged (expired or re-tagged ones only leave the index), each with its
+-- event; a drained index leaves the tag set. Returns {members looked at, deleted cache_keys...}.
+local function drain_tag_step(tk, tag, limit, now, event_type)
+  local members = redis.call('ZRANGE', tk, 0, limit - 1)
+  local out = { #members }
+  for _, key in ipairs(members) do
+    local cur = redis.call('HMGET', ENTRY .. key, 'expires_at', 'tags')
+    if cur[1] and tonumber(cur[1]) > now and has_tag(cur[2], tag) then
+      if unlink(key, now) == 1 then table.insert(out, key) end
+    end
+    redis.call('ZREM', tk, key)
+  end
+  for i = 2, #out do event_append(event_type, 'cache', out[i]) end
+  if redis.call('EXISTS', tk) == 0 then redis.call('SREM', TAGS, tag) end
+  return out
+end
 `;
 
 const { script, audited, evented } = scriptBuilders(PRELUDE);
@@ -211,17 +229,7 @@ export const INVALIDATE_CACHE_TAG = audited(
   `
 local tk, tag, limit = KEYS[1], ARGV[A + 1], tonumber(ARGV[A + 2])
 local now = now_ms()
-local members = redis.call('ZRANGE', tk, 0, limit - 1)
-local out = { #members }
-for _, key in ipairs(members) do
-  local cur = redis.call('HMGET', ENTRY .. key, 'expires_at', 'tags')
-  if cur[1] and tonumber(cur[1]) > now and has_tag(cur[2], tag) then
-    if unlink(key, now) == 1 then table.insert(out, key) end
-  end
-  redis.call('ZREM', tk, key)
-end
-for i = 2, #out do event_append('cache.invalidated', 'cache', out[i]) end
-if redis.call('EXISTS', tk) == 0 then redis.call('SREM', TAGS, tag) end
+local out = drain_tag_step(tk, tag, limit, now, 'cache.invalidated')
 if #out > 1 then
   audit_append({ resource_ids = { unpack(out, 2) }, tag = tag, deleted_at = now })
 end

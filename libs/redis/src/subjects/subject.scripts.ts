@@ -70,17 +70,7 @@ export const ERASE_SUBJECT_CACHE = cacheScripts.audited(
 local tk, progress = KEYS[1], KEYS[2]
 local tag, limit, ttl = ARGV[A + 1], tonumber(ARGV[A + 2]), tonumber(ARGV[A + 3])
 local now = now_ms()
-local members = redis.call('ZRANGE', tk, 0, limit - 1)
-local out = { #members }
-for _, key in ipairs(members) do
-  local cur = redis.call('HMGET', ENTRY .. key, 'expires_at', 'tags')
-  if cur[1] and tonumber(cur[1]) > now and has_tag(cur[2], tag) then
-    if unlink(key, now) == 1 then table.insert(out, key) end
-  end
-  redis.call('ZREM', tk, key)
-end
-for i = 2, #out do event_append('cache.deleted', 'cache', out[i]) end
-if redis.call('EXISTS', tk) == 0 then redis.call('SREM', TAGS, tag) end
+local out = drain_tag_step(tk, tag, limit, now, 'cache.deleted')
 if #out > 1 then
   redis.call('HINCRBY', progress, 'cache', #out - 1)
   redis.call('PEXPIRE', progress, ttl)
