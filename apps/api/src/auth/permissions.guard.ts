@@ -11,9 +11,7 @@ import type { Permission } from './permissions';
 import type { AuthenticatedRequest } from './principal';
 import {
   compileGrants,
-  grantsAll,
-  isAllowed,
-  scopeGrants,
+  permissionRefusal,
   type RoleGrants,
   type ScopePermissions,
 } from './rbac-policy';
@@ -33,10 +31,6 @@ export class PermissionsGuard implements CanActivate {
     this.scopePolicy = config.auth.scopePermissions;
   }
 
-  private scopesOf(scopes: readonly string[]): Set<Permission> {
-    return scopeGrants(this.scopePolicy, scopes);
-  }
-
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
@@ -48,12 +42,9 @@ export class PermissionsGuard implements CanActivate {
     // A route without a declaration is closed, never open (the start-up check also refuses it).
     if (!required || required.length === 0 || !principal)
       throw new ForbiddenException('Access denied.');
-    // Only an API key issued with scopes alone has no roles; its scopes then decide.
-    const scopesOnly = principal.roles.length === 0 && principal.scopes !== undefined;
-    if (!scopesOnly && !isAllowed(this.grants, principal.roles, required)) {
-      throw new ForbiddenException(`Requires ${required.join(' and ')}.`);
-    }
-    if (principal.scopes !== undefined && !grantsAll(this.scopesOf(principal.scopes), required)) {
+    const refusal = permissionRefusal(this.grants, this.scopePolicy, principal, required);
+    if (refusal === 'roles') throw new ForbiddenException(`Requires ${required.join(' and ')}.`);
+    if (refusal === 'scopes') {
       throw new ForbiddenException(`Requires a scope granting ${required.join(' and ')}.`);
     }
     return true;

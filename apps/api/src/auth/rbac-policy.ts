@@ -96,3 +96,26 @@ export function isAllowed(
   if (grantedByAnyRole('*')) return true;
   return required.length > 0 && required.every(grantedByAnyRole);
 }
+
+/**
+ * Why a caller may not use `required`, or undefined when it may: its roles must grant it, unless
+ * it is an API key issued with scopes alone (no roles), whose scopes then decide; scopes, when the
+ * caller has them, must grant it too. The one decision behind the permissions guard and the
+ * change feed's per-event filter.
+ */
+export function permissionRefusal(
+  grants: RoleGrants,
+  scopePolicy: ScopePermissions,
+  caller: { roles: readonly Role[]; scopes?: readonly string[] },
+  required: readonly Permission[],
+): 'roles' | 'scopes' | undefined {
+  const scopesOnly = caller.roles.length === 0 && caller.scopes !== undefined;
+  if (!scopesOnly && !isAllowed(grants, caller.roles, required)) return 'roles';
+  if (
+    caller.scopes !== undefined &&
+    !grantsAll(scopeGrants(scopePolicy, caller.scopes), required)
+  ) {
+    return 'scopes';
+  }
+  return undefined;
+}

@@ -3,9 +3,7 @@ import { isAgentOnly, type Principal } from '../auth/principal';
 import type { Permission } from '../auth/permissions';
 import {
   compileGrants,
-  grantsAll,
-  isAllowed,
-  scopeGrants,
+  permissionRefusal,
   type RoleGrants,
   type ScopePermissions,
 } from '../auth/rbac-policy';
@@ -64,11 +62,6 @@ export class EventAccess {
   }
 
   private may(caller: Principal, permission: Permission): boolean {
-    const scopesOnly = caller.roles.length === 0 && caller.scopes !== undefined;
-    if (!scopesOnly && !isAllowed(this.grants, caller.roles, [permission])) return false;
-    if (caller.scopes !== undefined) {
-      return grantsAll(scopeGrants(this.scopePolicy, caller.scopes), [permission]);
-    }
-    return true;
+    return permissionRefusal(this.grants, this.scopePolicy, caller, [permission]) === undefined;
   }
 }
