@@ -108,6 +108,38 @@ describe('Inputs that make sense and one shape', () => {
     });
   });
 
+  // Found by the fuzzer: `@IsOptional()` let a null through, and an admin's `created_by: null`
+  // stored "" on the record but "null" in the membership index (a consistency violation).
+  it('refuses null for an optional field, naming it, and writes nothing', async () => {
+    const refused = await t.http
+      .post('/api/v1/sessions')
+      .send({ session_config: {}, created_by: null })
+      .expect(400);
+    expect(refused.body.errors).toContainEqual({
+      field: 'created_by',
+      message: 'created_by may be left out but must not be null',
+    });
+    const patched = await t.http
+      .post('/api/v1/sessions')
+      .send({ session_config: {}, created_by: 'user-1' })
+      .expect(201);
+    const id = patched.body.session_id as string;
+    for (const body of [{ status: 'done', updated_by: null }, { status: null }]) {
+      const res = await t.http.put(`/api/v1/sessions/${id}/status`).send(body).expect(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([
+        Object.keys(body).find((k) => body[k as keyof typeof body] === null),
+      ]);
+    }
+    const memory = await t.http
+      .post('/api/v1/agents/agent-9/memory')
+      .send({ session_id: id, memory_data: {}, memory_type: 'working', created_by: null })
+      .expect(400);
+    expect(memory.body.errors[0].field).toBe('created_by');
+    const memberships = await raw.hvals(`${t.config.redis.keyPrefix}:{default}:sessions:members`);
+    expect(memberships.length).toBeGreaterThan(0);
+    expect(memberships.filter((m) => /^(null)?\n/.test(m))).toEqual([]);
+  });
+
   describe('every write answers its new version, in the body and as ETag', () => {
     it('sessions: create, PUT and PUT status agree on status and version', async () => {
       const created = await t.http

@@ -1,13 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsInt, Matches, Max, Min } from 'class-validator';
 import { CURSOR, CURSOR_PATTERN } from '../common/swagger/api-fields';
+import { Optional } from '../common/validation/optional';
 
 export class ReencryptDto {
   @ApiPropertyOptional({
     description: 'next_cursor of the previous step; omit to start.',
     ...CURSOR,
   })
-  @IsOptional()
+  @Optional()
   @Matches(CURSOR_PATTERN, { message: 'cursor is not one returned by re-encryption' })
   cursor?: string;
 
@@ -19,7 +20,7 @@ export class ReencryptDto {
     format: 'int32',
     description: 'Records per step.',
   })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(1000)

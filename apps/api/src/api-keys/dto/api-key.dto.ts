@@ -1,15 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsIn,
-  IsISO8601,
-  IsOptional,
-  Matches,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, Matches } from 'class-validator';
 import { ROLES } from '../../auth/permissions';
 import { SUBJECT } from '../../common/swagger/api-fields';
+import { Optional } from '../../common/validation/optional';
 
 /** Creation refuses more keys than this per tenant (a 409), so the list never holds more. */
 export const MAX_API_KEYS_PER_TENANT = 1000;
@@ -34,7 +27,7 @@ export class CreateApiKeyDto {
     description: 'Roles the key acts with (config/rbac.yaml). Give roles, scopes or both.',
     maxItems: ROLES.length,
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(ROLES.length)
@@ -51,7 +44,7 @@ export class CreateApiKeyDto {
     pattern: SCOPE_PATTERN.source,
     maxLength: 128,
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(32)
@@ -64,7 +57,7 @@ export class CreateApiKeyDto {
     example: '2027-01-01T00:00:00Z',
     description: 'When the key stops working; unset = until revoked.',
   })
-  @IsOptional()
+  @Optional()
   @IsISO8601({ strict: true })
   expires_at?: string;
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn } from 'class-validator';
 import { CONFLICT_POLICIES, type ConflictPolicy } from '@app/redis';
+import { Optional } from '../../common/validation/optional';
 
 export class ExportQueryDto {
   @ApiPropertyOptional({
@@ -10,7 +11,7 @@ export class ExportQueryDto {
       'true: payloads decoded (decrypted, decompressed) as JSON. Default: as stored, so values ' +
       'encrypted at rest stay encrypted. Recorded in the audit trail like every export.',
   })
-  @IsOptional()
+  @Optional()
   @IsIn(['true', 'false'])
   decrypt?: 'true' | 'false';
 }
@@ -23,7 +24,7 @@ export class ImportQueryDto {
       'When a record already exists: skip it (counted as skipped), overwrite it, or fail that ' +
       'line (listed in errors). The other lines are imported either way.',
   })
-  @IsOptional()
+  @Optional()
   @IsIn(CONFLICT_POLICIES)
   conflict?: ConflictPolicy;
 }

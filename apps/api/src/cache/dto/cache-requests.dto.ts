@@ -6,7 +6,6 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
-  IsOptional,
   IsString,
   Matches,
   MaxLength,
@@ -26,6 +25,7 @@ import {
   MAX_TAGS_PER_ENTRY,
   RefusedAsCacheKey,
 } from './cache-fields';
+import { Optional } from '../../common/validation/optional';
 
 const TTL_DESCRIPTION =
   'Time to live in seconds, between 1 and CACHE_MAX_TTL_SECONDS (default 604800).';
@@ -46,7 +46,7 @@ export class SetCacheEntryDto {
     example: 900,
     minimum: 1,
   })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   ttl_seconds?: number;
@@ -59,7 +59,7 @@ export class SetCacheEntryDto {
     pattern: CACHE_KEY_PATTERN.source,
     maxLength: 250,
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(MAX_TAGS_PER_ENTRY)
   @Matches(CACHE_KEY_PATTERN, { each: true, message: `each tag ${CACHE_KEY_RULE}` })
@@ -76,7 +76,7 @@ export class SetCacheEntryQueryDto {
     type: Boolean,
     default: false,
   })
-  @IsOptional()
+  @Optional()
   @Transform(toBoolean)
   @IsBoolean({ message: 'only_if_absent must be true or false' })
   only_if_absent?: boolean;
@@ -88,7 +88,7 @@ export class UpdateCacheEntryDto {
     description: 'Any JSON value; replaces the data. The expiry stays unless ttl_seconds is given.',
     example: EXAMPLE_DATA,
   })
-  @IsOptional()
+  @Optional()
   @IsJsonValue()
   data?: unknown;
 
@@ -97,7 +97,7 @@ export class UpdateCacheEntryDto {
     example: 3600,
     minimum: 1,
   })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   ttl_seconds?: number;
@@ -131,7 +131,7 @@ export class InvalidateCacheDto {
     pattern: CACHE_KEY_PATTERN.source,
     maxLength: 250,
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(MAX_INVALIDATE_KEYS)
   @Matches(CACHE_KEY_PATTERN, { each: true, message: `each cache key ${CACHE_KEY_RULE}` })
@@ -145,7 +145,7 @@ export class InvalidateCacheDto {
     pattern: CACHE_KEY_PATTERN.source,
     maxLength: 250,
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(MAX_INVALIDATE_TAGS)
   @Matches(CACHE_KEY_PATTERN, { each: true, message: `each tag ${CACHE_KEY_RULE}` })
@@ -158,7 +158,7 @@ export class InvalidateCacheDto {
     example: 'llm:gpt-4o:*',
     maxLength: 250,
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(250)
   pattern?: string;

@@ -33,6 +33,7 @@ export class RequestValidationError extends BadRequestException {
 const RULE_PRIORITY = [
   'whitelistValidation',
   'isDefined',
+  'notNull',
   'isInt',
   'isNumber',
   'isString',

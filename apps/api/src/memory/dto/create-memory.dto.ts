@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsUUID, Matches } from 'class-validator';
+import { IsUUID, Matches } from 'class-validator';
 import { IsJsonObject } from '../../common/validation/json-object.validator';
 import { ACTOR_ID_PATTERN, ACTOR_ID_RULE } from '../../sessions/dto/session-fields';
 import {
@@ -10,6 +10,7 @@ import {
   MEMORY_TYPE_RULE,
   type MemoryType,
 } from './memory-fields';
+import { Optional } from '../../common/validation/optional';
 
 export class CreateMemoryDto {
   @ApiProperty({
@@ -48,7 +49,7 @@ export class CreateMemoryDto {
       "Who writes the record; default the token's sub. Only orchestrator and admin tokens may " +
       'name someone else; an agent token always records itself.',
   })
-  @IsOptional()
+  @Optional()
   @Matches(ACTOR_ID_PATTERN, { message: `created_by ${ACTOR_ID_RULE}` })
   created_by?: string;
 }

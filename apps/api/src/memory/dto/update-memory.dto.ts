@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { Matches } from 'class-validator';
 import { IsJsonObject } from '../../common/validation/json-object.validator';
 import { ACTOR_ID_PATTERN, ACTOR_ID_RULE } from '../../sessions/dto/session-fields';
 import {
@@ -9,11 +9,12 @@ import {
   MEMORY_TYPE_RULE,
   type MemoryType,
 } from './memory-fields';
+import { Optional } from '../../common/validation/optional';
 
 /** PUT: given fields replace the stored ones; at least memory_data or memory_type. */
 export class UpdateMemoryDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: EXAMPLE_MEMORY_DATA })
-  @IsOptional()
+  @Optional()
   @IsJsonObject()
   memory_data?: Record<string, unknown>;
 
@@ -24,7 +25,7 @@ export class UpdateMemoryDto {
     maxLength: 32,
     example: 'shared',
   })
-  @IsOptional()
+  @Optional()
   @Matches(MEMORY_TYPE_PATTERN, { message: `memory_type ${MEMORY_TYPE_RULE}` })
   memory_type?: MemoryType;
 
@@ -33,7 +34,7 @@ export class UpdateMemoryDto {
     pattern: ACTOR_ID_PATTERN.source,
     maxLength: 128,
   })
-  @IsOptional()
+  @Optional()
   @Matches(ACTOR_ID_PATTERN, { message: `updated_by ${ACTOR_ID_RULE}` })
   updated_by?: string;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Matches, Min } from 'class-validator';
+import { IsInt, Matches, Min } from 'class-validator';
 import { IsJsonObject } from '../../common/validation/json-object.validator';
 import {
   ACTOR_ID_PATTERN,
@@ -11,6 +11,7 @@ import {
   STATUS_PATTERN,
   STATUS_RULE,
 } from './session-fields';
+import { Optional } from '../../common/validation/optional';
 
 export class CreateSessionDto {
   @ApiProperty({
@@ -29,7 +30,7 @@ export class CreateSessionDto {
     additionalProperties: true,
     example: EXAMPLE_METADATA,
   })
-  @IsOptional()
+  @Optional()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 
@@ -41,7 +42,7 @@ export class CreateSessionDto {
     pattern: ACTOR_ID_PATTERN.source,
     maxLength: 128,
   })
-  @IsOptional()
+  @Optional()
   @Matches(ACTOR_ID_PATTERN, { message: `created_by ${ACTOR_ID_RULE}` })
   created_by?: string;
 
@@ -52,7 +53,7 @@ export class CreateSessionDto {
     pattern: STATUS_PATTERN.source,
     maxLength: 32,
   })
-  @IsOptional()
+  @Optional()
   @Matches(STATUS_PATTERN, { message: `status ${STATUS_RULE}` })
   status?: string;
 
@@ -62,7 +63,7 @@ export class CreateSessionDto {
     example: 86400,
     minimum: MIN_SESSION_TTL_SECONDS,
   })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(MIN_SESSION_TTL_SECONDS)
   ttl_seconds?: number;

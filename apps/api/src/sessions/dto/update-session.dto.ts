@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsOptional, Matches, ValidateNested } from 'class-validator';
+import { Matches, ValidateNested } from 'class-validator';
 import { IsJsonObject } from '../../common/validation/json-object.validator';
 import {
   ACTOR_ID_PATTERN,
@@ -10,6 +10,7 @@ import {
   STATUS_PATTERN,
   STATUS_RULE,
 } from './session-fields';
+import { Optional } from '../../common/validation/optional';
 
 const MERGE_RULE =
   'Merged into the stored object by RFC 7396 rules: keys given replace (objects merge ' +
@@ -23,7 +24,7 @@ export class SessionUpdatesDto {
     description: MERGE_RULE,
     example: { max_turns: 30, draft: null },
   })
-  @IsOptional()
+  @Optional()
   @IsJsonObject()
   session_config?: Record<string, unknown>;
 
@@ -33,12 +34,12 @@ export class SessionUpdatesDto {
     description: MERGE_RULE,
     example: { priority: 'low' },
   })
-  @IsOptional()
+  @Optional()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({ example: 'running', pattern: STATUS_PATTERN.source, maxLength: 32 })
-  @IsOptional()
+  @Optional()
   @Matches(STATUS_PATTERN, { message: `status ${STATUS_RULE}` })
   status?: string;
 }
@@ -55,7 +56,7 @@ export class UpdateSessionDto {
       "The plan's form: partial updates. session_config and metadata merge (RFC 7396); status " +
       'replaces.',
   })
-  @IsOptional()
+  @Optional()
   @IsJsonObject()
   @ValidateNested()
   @Type(() => SessionUpdatesDto)
@@ -67,7 +68,7 @@ export class UpdateSessionDto {
     example: EXAMPLE_CONFIG,
     description: 'Alias form (not with `updates`): replaces the stored session_config whole.',
   })
-  @IsOptional()
+  @Optional()
   @IsJsonObject()
   session_config?: Record<string, unknown>;
 
@@ -77,7 +78,7 @@ export class UpdateSessionDto {
     example: EXAMPLE_METADATA,
     description: 'Alias form (not with `updates`): replaces the stored metadata whole.',
   })
-  @IsOptional()
+  @Optional()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 
@@ -87,7 +88,7 @@ export class UpdateSessionDto {
     maxLength: 32,
     description: 'Alias form (not with `updates`).',
   })
-  @IsOptional()
+  @Optional()
   @Matches(STATUS_PATTERN, { message: `status ${STATUS_RULE}` })
   status?: string;
 }
@@ -105,7 +106,7 @@ export class UpdateSessionStatusDto {
     pattern: ACTOR_ID_PATTERN.source,
     maxLength: 128,
   })
-  @IsOptional()
+  @Optional()
   @Matches(ACTOR_ID_PATTERN, { message: `updated_by ${ACTOR_ID_RULE}` })
   updated_by?: string;
 }

@@ -4,7 +4,6 @@ import {
   ArrayNotEmpty,
   IsArray,
   IsIn,
-  IsOptional,
   IsString,
   MaxLength,
   MinLength,
@@ -12,6 +11,7 @@ import {
 import { EventDto } from '../../events/event-view';
 import { EVENT_ID, SUBJECT, TIMESTAMP, UUID, text } from '../../common/swagger/api-fields';
 import { EVENT_TYPES } from '../../events/event-types';
+import { Optional } from '../../common/validation/optional';
 
 /** Each webhook is one delivery loop per replica: a small bound keeps that work predictable. */
 export const MAX_WEBHOOKS_PER_TENANT = 20;
@@ -46,7 +46,7 @@ export class CreateWebhookDto {
     description:
       'Signing secret (16-256 characters). Omitted: one is generated. Returned only in this response.',
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(16)
   @MaxLength(256)
