@@ -1,13 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, Matches, MaxLength } from 'class-validator';
 import {
   CURSOR,
   CURSOR_PATTERN,
   ISO_8601,
   MAX_ISO_8601_LENGTH,
 } from '../../common/swagger/api-fields';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../common/pagination/page-query.dto';
+import { Limit } from '../../common/pagination/page-query.dto';
 
 const PLAIN = /^[A-Za-z0-9._:@/-]{1,256}$/;
 const PLAIN_RULE = 'must be 1-256 characters of A-Z a-z 0-9 . _ : @ / -';
@@ -71,18 +70,7 @@ export class AuditListQueryDto extends AuditRangeQueryDto {
   @IsIn(['true', 'false'])
   success?: 'true' | 'false';
 
-  @ApiPropertyOptional({
-    minimum: 1,
-    maximum: MAX_PAGE_SIZE,
-    default: DEFAULT_PAGE_SIZE,
-    type: 'integer',
-    format: 'int32',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @Limit()
   limit?: number;
 
   @ApiPropertyOptional({ description: 'next_cursor of the previous page.', ...CURSOR })
@@ -105,19 +93,10 @@ export class AuditVerifyQueryDto extends AuditRangeQueryDto {
   @Matches(/^\d{1,20}-\d{1,20}$/, { message: 'after must be an event_id' })
   after?: string;
 
-  @ApiPropertyOptional({
-    minimum: 1,
-    maximum: MAX_VERIFY_LIMIT,
-    default: DEFAULT_VERIFY_LIMIT,
-    type: 'integer',
-    format: 'int32',
-    description:
-      'Most records checked by one call; continue from next_from when complete is false.',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_VERIFY_LIMIT)
+  @Limit(
+    MAX_VERIFY_LIMIT,
+    DEFAULT_VERIFY_LIMIT,
+    'Most records checked by one call; continue from next_from when complete is false.',
+  )
   limit?: number;
 }

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
@@ -8,26 +9,41 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_OFFSET = 1_000_000_000;
 
 // One message per rule, so whichever rule a value breaks first, the caller reads the whole range.
-const LIMIT_RULE = { message: `limit must be an integer between 1 and ${MAX_PAGE_SIZE}` };
 const OFFSET_RULE = { message: `offset must be an integer between 0 and ${MAX_OFFSET}` };
+
+/**
+ * A `limit` query parameter: an integer 1..max, documented and validated alike on every route that
+ * takes one (pages of lists, the audit trail, audit verification).
+ */
+export function Limit(
+  max = MAX_PAGE_SIZE,
+  byDefault = DEFAULT_PAGE_SIZE,
+  description?: string,
+): PropertyDecorator {
+  const rule = { message: `limit must be an integer between 1 and ${max}` };
+  return applyDecorators(
+    ApiPropertyOptional({
+      minimum: 1,
+      maximum: max,
+      default: byDefault,
+      type: 'integer',
+      format: 'int32',
+      ...(description === undefined ? {} : { description }),
+    }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt(rule),
+    Min(1, rule),
+    Max(max, rule),
+  );
+}
 
 /**
  * The paging contract every list shares: `limit` 1..100, `offset`, or the previous page's
  * `next_cursor` for stable deep paging (offset and cursor do not combine).
  */
 export class PageQueryDto {
-  @ApiPropertyOptional({
-    minimum: 1,
-    maximum: MAX_PAGE_SIZE,
-    default: DEFAULT_PAGE_SIZE,
-    type: 'integer',
-    format: 'int32',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt(LIMIT_RULE)
-  @Min(1, LIMIT_RULE)
-  @Max(MAX_PAGE_SIZE, LIMIT_RULE)
+  @Limit()
   limit?: number;
 
   @ApiPropertyOptional({
