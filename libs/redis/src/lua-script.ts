@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './connection/redis-client.factory';
-import { readerFor } from './connection/read-replicas';
+import { readPreferringReplica } from './connection/read-replicas';
 import { judgeWait, replicaAckPolicyOf, type ReplicaAckPolicy } from './connection/replica-acks';
 import { isReplyLost, WriteOutcomeUnknownError } from './store-errors';
 
@@ -90,11 +90,11 @@ export class LuaScript {
     const policy = this.awaitReplicas ? replicaAckPolicyOf(client) : undefined;
     try {
       if (policy) return await this.sendAndWait(client, keys, args, policy);
+      if (this.writes) return await this.send(client, keys, args);
       // A read-only script may be served by a replica (REDIS_READ_FROM=replica).
-      const reader = this.writes ? client : readerFor(client);
-      return reader === client
-        ? await this.send(client, keys, args)
-        : await this.sendReadOnly(reader, keys, args);
+      return await readPreferringReplica(client, (reader) =>
+        reader === client ? this.send(client, keys, args) : this.sendReadOnly(reader, keys, args),
+      );
     } catch (error) {
       if (error instanceof WriteOutcomeUnknownError) throw error;
       if (this.writes && isReplyLost(error)) {
