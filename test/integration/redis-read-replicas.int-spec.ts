@@ -130,6 +130,43 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
     log.mockRestore();
   }, 60_000);
 
+  it('falls back while the replica is cut off from its master past REDIS_REPLICA_MAX_STALENESS_MS', async () => {
+    const strict = await startTestApp(group.url, {
+      REDIS_READ_FROM: 'replica',
+      REDIS_REPLICA_MAX_STALENESS_MS: '1000',
+    });
+    try {
+      const created = await strict.http
+        .post('/api/v1/sessions')
+        .send({ session_config: { a: 1 }, created_by: 'u' })
+        .expect(201);
+      const id = created.body.session_id as string;
+      await replicated(`${strict.config.redis.keyPrefix}:{default}:session:${id}`);
+      const servedBy = async (node: Redis) => {
+        const before = await calls(node, 'hgetall');
+        await strict.http.get(`/api/v1/sessions/${id}`).expect(200);
+        expect(await calls(node, 'hgetall')).toBe(before + 1);
+      };
+      await eventually(() => servedBy(replica), 10_000);
+
+      // The replica stays up and answering, but cannot resync: its handshake fails on AUTH.
+      await replica.config('SET', 'masterauth', 'not-the-password');
+      await replica.call('CLIENT', 'KILL', 'TYPE', 'master');
+      try {
+        await eventually(async () => {
+          expect(await replica.info('replication')).toContain('master_link_status:down');
+        });
+        // Within the bound the replica still serves; past it (and a probe), the primary does.
+        await eventually(() => servedBy(primary), 10_000);
+      } finally {
+        await replica.config('SET', 'masterauth', '');
+      }
+      await eventually(() => servedBy(replica), 15_000);
+    } finally {
+      await strict.close();
+    }
+  }, 60_000);
+
   it('serves a cache GET (a read-only script) from the replica', async () => {
     await t.http.post('/api/v1/cache/greeting').send({ data: 'hello' }).expect(201);
     await replicated(`${t.config.redis.keyPrefix}:{default}:cache:e:greeting`);
