@@ -41,6 +41,7 @@ const fallbackReads = new Counter({
  */
 class ReplicaRoute {
   private fit = false;
+  private judged = false;
   private reason = 'not probed yet';
   private probing?: Promise<void>;
   private readonly logger = new Logger('Redis');
@@ -116,13 +117,13 @@ class ReplicaRoute {
 
   private judge(reason: string | undefined): void {
     const fit = reason === undefined;
-    if (fit === this.fit) return;
+    const first = !this.judged;
+    this.judged = true;
+    if (fit === this.fit && !first) return;
     this.fit = fit;
-    if (fit) {
-      this.logger.log(`replica reads back on the replica (after: ${this.reason})`);
-    } else {
-      this.logger.warn(`replica reads fall back to the primary: ${reason}`);
-    }
+    if (!fit) this.logger.warn(`replica reads fall back to the primary: ${reason}`);
+    else if (first) this.logger.log('replica reads go to the replica');
+    else this.logger.log(`replica reads back on the replica (after: ${this.reason})`);
     this.reason = reason ?? this.reason;
   }
 }
