@@ -1,4 +1,7 @@
+import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
+import { register } from 'prom-client';
+import { eventually } from '../support/eventually';
 import { RedisSentinelGroup } from '../support/redis-sentinel';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -18,6 +21,8 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
   let t: TestApp;
   let primary: Redis;
   let replica: Redis;
+  const logLines: string[] = [];
+  const record = (message: unknown) => void logLines.push(String(message));
 
   beforeAll(async () => {
     group = await RedisSentinelGroup.start();
@@ -69,6 +74,98 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
       .send({ updates: { metadata: { step: 3 } } })
       .expect(412);
   }, 30_000);
+
+  /** Reads meant for the replica that the primary served instead. */
+  async function fallbackReads(): Promise<number> {
+    const metric = register.getSingleMetric('masa_redis_replica_fallback_reads_total');
+    return (await metric?.get())?.values[0]?.value ?? 0;
+  }
+
+  it('falls back to the primary while the replica is stopped, and returns to it when it is back', async () => {
+    const created = await t.http
+      .post('/api/v1/sessions')
+      .send({ session_config: { a: 1 }, created_by: 'u' })
+      .expect(201);
+    const id = created.body.session_id as string;
+    await t.http.post('/api/v1/cache/fallback').send({ data: 'still here' }).expect(201);
+    await replicated(`${t.config.redis.keyPrefix}:{default}:session:${id}`);
+    await replicated(`${t.config.redis.keyPrefix}:{default}:cache:e:fallback`);
+    await eventually(async () => {
+      const before = await calls(replica, 'hgetall');
+      await t.http.get(`/api/v1/sessions/${id}`).expect(200);
+      expect(await calls(replica, 'hgetall')).toBe(before + 1);
+    }, 10_000);
+
+    const [primaryBefore, fallbacksBefore] = [
+      await calls(primary, 'hgetall'),
+      await fallbackReads(),
+    ];
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(record);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(record);
+    const logged = (text: string) => logLines.filter((line) => line.includes(text)).length;
+    const [fellBack, cameBack] = [logged('reads fall back'), logged('back on the replica')];
+    group.pauseReplica();
+    try {
+      // Every read still answers: the first may wait out its timeout on the frozen replica and is
+      // then sent to the primary; the probe keeps the next ones off the replica.
+      for (let i = 0; i < 5; i++) await t.http.get(`/api/v1/sessions/${id}`).expect(200);
+      const cached = await t.http.get('/api/v1/cache/fallback').expect(200);
+      expect(cached.body.data).toBe('still here');
+      expect(await calls(primary, 'hgetall')).toBeGreaterThanOrEqual(primaryBefore + 5);
+      expect(await fallbackReads()).toBeGreaterThanOrEqual(fallbacksBefore + 6);
+    } finally {
+      group.resumeReplica();
+    }
+
+    // Within a few probes (one a second) reads are back on the replica.
+    await eventually(async () => {
+      const before = await calls(replica, 'hgetall');
+      await t.http.get(`/api/v1/sessions/${id}`).expect(200);
+      expect(await calls(replica, 'hgetall')).toBe(before + 1);
+    }, 15_000);
+    // Logged once each way, not once per read.
+    expect(logged('reads fall back') - fellBack).toBe(1);
+    expect(logged('back on the replica') - cameBack).toBe(1);
+    warn.mockRestore();
+    log.mockRestore();
+  }, 60_000);
+
+  it('falls back while the replica is cut off from its master past REDIS_REPLICA_MAX_STALENESS_MS', async () => {
+    const strict = await startTestApp(group.url, {
+      REDIS_READ_FROM: 'replica',
+      REDIS_REPLICA_MAX_STALENESS_MS: '1000',
+    });
+    try {
+      const created = await strict.http
+        .post('/api/v1/sessions')
+        .send({ session_config: { a: 1 }, created_by: 'u' })
+        .expect(201);
+      const id = created.body.session_id as string;
+      await replicated(`${strict.config.redis.keyPrefix}:{default}:session:${id}`);
+      const servedBy = async (node: Redis) => {
+        const before = await calls(node, 'hgetall');
+        await strict.http.get(`/api/v1/sessions/${id}`).expect(200);
+        expect(await calls(node, 'hgetall')).toBe(before + 1);
+      };
+      await eventually(() => servedBy(replica), 10_000);
+
+      // The replica stays up and answering, but cannot resync: its handshake fails on AUTH.
+      await replica.config('SET', 'masterauth', 'not-the-password');
+      await replica.call('CLIENT', 'KILL', 'TYPE', 'master');
+      try {
+        await eventually(async () => {
+          expect(await replica.info('replication')).toContain('master_link_status:down');
+        });
+        // Within the bound the replica still serves; past it (and a probe), the primary does.
+        await eventually(() => servedBy(primary), 10_000);
+      } finally {
+        await replica.config('SET', 'masterauth', '');
+      }
+      await eventually(() => servedBy(replica), 15_000);
+    } finally {
+      await strict.close();
+    }
+  }, 60_000);
 
   it('serves a cache GET (a read-only script) from the replica', async () => {
     await t.http.post('/api/v1/cache/greeting').send({ data: 'hello' }).expect(201);

@@ -30,27 +30,7 @@ export class RedisCluster {
     const nodes: { port: number; process: ChildProcess }[] = [];
     for (let i = 0; i < size; i++) {
       const port = await freePort();
-      const child = spawn(
-        'redis-server',
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          `nodes-${port}.conf`,
-          '--dir',
-          dir,
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-        ],
-        { stdio: 'ignore' },
-      );
-      nodes.push({ port, process: child });
+      nodes.push({ port, process: launch(port, dir) });
     }
     const cluster = new RedisCluster(nodes, dir);
     await cluster.waitFor(() => nodes.every((n) => cli(n.port, 'PING') === 'PONG'));
@@ -153,8 +133,45 @@ export class RedisCluster {
     }
   }
 
+  /** The port of the replica of the master on `masterPort` (one replica per master assumed). */
+  async replicaOf(masterPort: number): Promise<number> {
+    const admin = new Redis(masterPort, '127.0.0.1', { lazyConnect: true });
+    try {
+      const info = await admin.info('replication');
+      const match = /^slave0:ip=[^,]+,port=(\d+)/m.exec(info);
+      if (!match) throw new Error(`master ${masterPort} has no replica`);
+      return Number(match[1]);
+    } finally {
+      admin.disconnect();
+    }
+  }
+
+  /**
+   * Sends a signal to one node's process: SIGSTOP freezes it (its sockets stay open, so nobody
+   * notices at once), SIGCONT resumes it, SIGKILL is a crash.
+   */
+  signal(port: number, signal: NodeJS.Signals): void {
+    const node = this.nodes.find((n) => n.port === port);
+    if (!node) throw new Error(`no cluster node on ${port}`);
+    node.process.kill(signal);
+  }
+
+  /**
+   * Starts a killed node again on its port with its nodes.conf (no data: nothing is persisted). A
+   * master that was failed over rejoins as a replica of the node that took its slots.
+   */
+  restart(port: number): void {
+    const node = this.nodes.find((n) => n.port === port);
+    if (!node) throw new Error(`no cluster node on ${port}`);
+    node.process.kill('SIGKILL');
+    node.process = launch(port, this.dir);
+  }
+
   dispose(): void {
-    for (const node of this.nodes) node.process.kill('SIGKILL');
+    for (const node of this.nodes) {
+      node.process.kill('SIGCONT');
+      node.process.kill('SIGKILL');
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -165,6 +182,29 @@ export class RedisCluster {
     }
     throw new Error('Redis Cluster did not come up');
   }
+}
+
+function launch(port: number, dir: string): ChildProcess {
+  return spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      `nodes-${port}.conf`,
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ],
+    { stdio: 'ignore' },
+  );
 }
 
 function cli(port: number, ...args: string[]): string {

@@ -82,6 +82,18 @@ export class RedisSentinelGroup {
   }
 
   /**
+   * Freezes the replica (SIGSTOP): its connection stays open, so the primary still counts it, but
+   * it confirms nothing, and a WAIT times out. resumeReplica() lets it catch up.
+   */
+  pauseReplica(): void {
+    this.processes.get('replica')?.kill('SIGSTOP');
+  }
+
+  resumeReplica(): void {
+    this.processes.get('replica')?.kill('SIGCONT');
+  }
+
+  /**
    * A failover ordered by the operator (SENTINEL FAILOVER): the old primary stays up and keeps
    * taking writes until Sentinel reconfigures it as a replica of the promoted one.
    */

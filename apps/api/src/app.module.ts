@@ -49,6 +49,7 @@ export class AppModule {
           replicaAckTimeoutMs: config.redis.replicaAckTimeoutMs,
           readFrom: config.redis.readFrom,
           replicaUrl: config.redis.replicaUrl,
+          replicaMaxStalenessMs: config.redis.replicaMaxStalenessMs,
           autoPipelining: config.redis.autoPipelining && !tracing,
           codec: {
             compressionMinBytes: config.storage.compressionMinBytes,

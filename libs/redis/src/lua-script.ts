@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './connection/redis-client.factory';
-import { readerFor } from './connection/read-replicas';
-import {
-  ReplicationUnconfirmedError,
-  replicaAckPolicyOf,
-  reportShortfall,
-  type ReplicaAckPolicy,
-} from './connection/replica-acks';
+import { readPreferringReplica } from './connection/read-replicas';
+import { judgeWait, replicaAckPolicyOf, type ReplicaAckPolicy } from './connection/replica-acks';
 import { isReplyLost, WriteOutcomeUnknownError } from './store-errors';
 
 export interface LuaScriptOptions {
@@ -24,6 +19,7 @@ export interface LuaScriptOptions {
   /**
    * False for writes whose loss in a failover does no harm (rate-limit counters, the pending
    * marker of an Idempotency-Key): they skip `REDIS_MIN_REPLICAS_ACK`. Default: every write waits.
+   * The rule for which writes wait is in replicated-write.ts.
    */
   awaitReplicas?: boolean;
 }
@@ -94,11 +90,11 @@ export class LuaScript {
     const policy = this.awaitReplicas ? replicaAckPolicyOf(client) : undefined;
     try {
       if (policy) return await this.sendAndWait(client, keys, args, policy);
+      if (this.writes) return await this.send(client, keys, args);
       // A read-only script may be served by a replica (REDIS_READ_FROM=replica).
-      const reader = this.writes ? client : readerFor(client);
-      return reader === client
-        ? await this.send(client, keys, args)
-        : await this.sendReadOnly(reader, keys, args);
+      return await readPreferringReplica(client, (reader) =>
+        reader === client ? this.send(client, keys, args) : this.sendReadOnly(reader, keys, args),
+      );
     } catch (error) {
       if (error instanceof WriteOutcomeUnknownError) throw error;
       if (this.writes && isReplyLost(error)) {
@@ -164,14 +160,7 @@ export class LuaScript {
       results = await exec('eval');
     const [scriptError, reply] = results[0] ?? [new Error('pipeline returned no reply'), null];
     if (scriptError) throw scriptError;
-    const [waitError, acknowledged] = results[1] ?? [new Error('WAIT returned no reply'), null];
-    // The script ran; only its replication is in doubt.
-    if (waitError) throw new WriteOutcomeUnknownError(this.name, waitError);
-    if (typeof acknowledged !== 'number' || acknowledged < policy.minReplicas) {
-      reportShortfall(
-        new ReplicationUnconfirmedError(this.name, Number(acknowledged ?? 0), policy),
-      );
-    }
+    judgeWait(this.name, results[1] ?? [new Error('WAIT returned no reply'), null], policy);
     return reply;
   }
 }

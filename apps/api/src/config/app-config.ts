@@ -31,6 +31,8 @@ export interface AppConfig {
     /** REDIS_READ_FROM: `replica` sends stale-tolerant reads to a replica. */
     readFrom: 'primary' | 'replica';
     replicaUrl?: string;
+    /** REDIS_REPLICA_MAX_STALENESS_MS: a replica cut off from its master longer stops serving reads. */
+    replicaMaxStalenessMs: number;
     autoPipelining: boolean;
   };
   sessions: {

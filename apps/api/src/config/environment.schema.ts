@@ -85,6 +85,16 @@ export class EnvironmentVariables {
   @ValidateIf((_, value) => value !== undefined)
   @Matches(/^(redis|rediss):\/\/.+/)
   REDIS_REPLICA_URL?: string;
+
+  /**
+   * With REDIS_READ_FROM=replica: how long a replica may be cut off from its master and still serve
+   * reads. Past it (and while the replica is stopped or loading) reads go to the primary.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  REDIS_REPLICA_MAX_STALENESS_MS = 5000;
   /**
    * One write per turn of the event loop for all commands issued in it (ioredis auto-pipelining):
    * a read and its rate-limit check share a flush. Off while tracing is on (see app.module.ts).

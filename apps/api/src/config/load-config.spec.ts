@@ -84,6 +84,7 @@ describe('loadConfig', () => {
         replicaAckTimeoutMs: 500,
         readFrom: 'primary',
         replicaUrl: undefined,
+        replicaMaxStalenessMs: 5000,
         autoPipelining: true,
       });
       expect(config.sessions).toEqual({

@@ -99,6 +99,7 @@ export function loadConfig(
       replicaAckTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
       readFrom: env.REDIS_READ_FROM,
       replicaUrl: env.REDIS_REPLICA_URL,
+      replicaMaxStalenessMs: env.REDIS_REPLICA_MAX_STALENESS_MS,
       autoPipelining: env.REDIS_AUTO_PIPELINING,
     },
     sessions: {

@@ -3,6 +3,7 @@ import type { RedisClient } from '../connection/redis-client.factory';
 import { RedisKeyBuilder } from '../keys/redis-key-builder';
 import { LuaScript } from '../lua-script';
 import { REDIS_CLIENT } from '../redis.constants';
+import { replicatedWrite } from '../replicated-write';
 import { storeCall, storePipeline } from '../store-errors';
 import {
   ApiKeyRepository,
@@ -96,10 +97,14 @@ export class RedisApiKeyRepository extends ApiKeyRepository {
 
   async revoke(tenant: string, id: string): Promise<boolean> {
     const space = this.keys.apiKeys(tenant);
-    const replies = await storeCall(async () =>
-      this.redis.multi().del(space.record(id)).zrem(space.index, id).exec(),
+    // Waits for replicas: a revocation lost in a failover would bring the key back to life.
+    const [deleted] = await replicatedWrite(
+      this.redis,
+      'api-key.revoke',
+      (p) => p.del(space.record(id)).zrem(space.index, id),
+      { atomic: true },
     );
-    return Number(replies?.[0]?.[1] ?? 0) === 1;
+    return Number(deleted ?? 0) === 1;
   }
 }
 

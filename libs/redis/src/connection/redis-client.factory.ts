@@ -17,8 +17,13 @@ export interface RedisConnectionOptions {
   minReplicasAck?: number;
   /** WAIT's timeout, below commandTimeoutMs. */
   replicaAckTimeoutMs?: number;
-  /** `replica`: reads that tolerate staleness go to a replica (see readerFor). Default primary. */
+  /** `replica`: reads that tolerate staleness go to a replica (see readPreferringReplica). Default primary. */
   readFrom?: ReadFrom;
+  /**
+   * How long a replica may be cut off from its master (`master_link_status:down`) and still serve
+   * reads; past it, and while it is stopped or loading, reads go to the primary.
+   */
+  replicaMaxStalenessMs?: number;
   /** The replica to read from when `url` names a single node (Sentinel and Cluster find theirs). */
   replicaUrl?: string;
   /**
@@ -63,7 +68,11 @@ function baseOptions(options: RedisConnectionOptions, target: RedisTarget): Redi
 
 export function createRedisClient(options: RedisConnectionOptions): RedisClient {
   const client = connect(options);
-  if (options.readFrom === 'replica') attachReader(client, connectReader(options));
+  if (options.readFrom === 'replica') {
+    attachReader(client, connectReader(options), {
+      maxStalenessMs: options.replicaMaxStalenessMs ?? DEFAULT_REPLICA_MAX_STALENESS_MS,
+    });
+  }
   requireReplicaAcks(client, {
     minReplicas: options.minReplicasAck ?? 0,
     timeoutMs: options.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS,
@@ -72,6 +81,7 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
 }
 
 export const DEFAULT_REPLICA_ACK_TIMEOUT_MS = 500;
+export const DEFAULT_REPLICA_MAX_STALENESS_MS = 5000;
 
 function connect(options: RedisConnectionOptions): RedisClient {
   const target = parseRedisUrl(options.url);

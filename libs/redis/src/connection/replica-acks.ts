@@ -55,3 +55,18 @@ export function reportShortfall(error: ReplicationUnconfirmedError): void {
   if (!frame) throw error;
   frame.shortfall ??= error;
 }
+
+/**
+ * Judges the reply of the WAIT that followed a write in the same pipeline. The write itself was
+ * applied; only its replication is in doubt, so a failed or short WAIT is an unknown outcome.
+ */
+export function judgeWait(
+  operation: string,
+  [waitError, acknowledged]: [Error | null, unknown],
+  policy: ReplicaAckPolicy,
+): void {
+  if (waitError) throw new WriteOutcomeUnknownError(operation, waitError);
+  if (typeof acknowledged !== 'number' || acknowledged < policy.minReplicas) {
+    reportShortfall(new ReplicationUnconfirmedError(operation, Number(acknowledged ?? 0), policy));
+  }
+}

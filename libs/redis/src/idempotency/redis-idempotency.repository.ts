@@ -5,6 +5,7 @@ import { IdempotencyKeyspace } from '../keys/idempotency-keyspace';
 import { RedisKeyBuilder } from '../keys/redis-key-builder';
 import { LuaScript } from '../lua-script';
 import { REDIS_CLIENT } from '../redis.constants';
+import { replicatedWrite } from '../replicated-write';
 import { storeCall } from '../store-errors';
 import {
   IdempotencyRepository,
@@ -84,8 +85,9 @@ export class RedisIdempotencyRepository extends IdempotencyRepository {
     retentionMs: number,
   ): Promise<void> {
     const done: Done = { s: 'done', f: fingerprint, r: response };
-    await storeCall(() =>
-      this.redis.set(this.key(tenant, scope, key), JSON.stringify(done), 'PX', retentionMs),
+    // Waits for replicas: the stored response is what a retry is answered with.
+    await replicatedWrite(this.redis, 'idempotency.complete', (p) =>
+      p.set(this.key(tenant, scope, key), JSON.stringify(done), 'PX', retentionMs),
     );
   }
 

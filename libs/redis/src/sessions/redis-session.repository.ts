@@ -8,7 +8,7 @@ import { jsonByteLength, PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
 import { storeCall, storePipeline, StoreUnavailableError } from '../store-errors';
 import { drainForRequest } from '../bounded-drain';
-import { readerFor } from '../connection/read-replicas';
+import { readPreferringReplica } from '../connection/read-replicas';
 import { TenantRegistry } from '../tenant-registry';
 import { applyMergePatch } from '../memory/merge-patch';
 import { purgeExpiredSessions } from './session-purge';
@@ -86,7 +86,9 @@ export class RedisSessionRepository extends SessionRepository {
   async get(tenant: string, sessionId: string): Promise<StoredSession | null> {
     const space = this.keys.sessions(tenant);
     // Only GET routes read this (updates use CAS in the script): a replica may serve it.
-    const raw = await storeCall(() => readerFor(this.redis).hgetall(space.record(sessionId)));
+    const raw = await storeCall(() =>
+      readPreferringReplica(this.redis, (client) => client.hgetall(space.record(sessionId))),
+    );
     return this.toSession(sessionId, raw);
   }
 

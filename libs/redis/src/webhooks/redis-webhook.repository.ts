@@ -3,7 +3,8 @@ import type { RedisClient } from '../connection/redis-client.factory';
 import { RedisKeyBuilder } from '../keys/redis-key-builder';
 import { PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
-import { storeCall, storePipeline } from '../store-errors';
+import { replicatedWrite } from '../replicated-write';
+import { storeCall } from '../store-errors';
 import {
   WebhookRepository,
   type ParkedDelivery,
@@ -47,12 +48,20 @@ export class RedisWebhookRepository extends WebhookRepository {
       created_by: webhook.createdBy,
     };
     // The registry lives in its own slot: registered first, so a webhook is never unvisited.
-    await storeCall(() => this.redis.sadd(this.keys.webhookTenants(), tenant));
-    const multi = this.redis
-      .multi()
-      .set(space.webhook(webhook.id).cursor, cursor)
-      .hset(space.webhooks, webhook.id, JSON.stringify(json));
-    await storePipeline(multi);
+    // Both wait for replicas (two slots on Cluster, so two calls): a webhook whose tenant fell out
+    // of the registry in a failover would never be delivered to.
+    await replicatedWrite(this.redis, 'webhook.register-tenant', (p) =>
+      p.sadd(this.keys.webhookTenants(), tenant),
+    );
+    await replicatedWrite(
+      this.redis,
+      'webhook.create',
+      (p) =>
+        p
+          .set(space.webhook(webhook.id).cursor, cursor)
+          .hset(space.webhooks, webhook.id, JSON.stringify(json)),
+      { atomic: true },
+    );
   }
 
   async list(tenant: string): Promise<StoredWebhook[]> {
@@ -75,13 +84,16 @@ export class RedisWebhookRepository extends WebhookRepository {
   async delete(tenant: string, webhookId: string): Promise<boolean> {
     const space = this.keys.events(tenant);
     const keys = space.webhook(webhookId);
-    const replies = await storePipeline(
-      this.redis
-        .multi()
-        .hdel(space.webhooks, webhookId)
-        .del(keys.cursor, keys.lease, keys.retry, keys.dead, keys.deadOrder, keys.redeliver),
+    const [removed] = await replicatedWrite(
+      this.redis,
+      'webhook.delete',
+      (p) =>
+        p
+          .hdel(space.webhooks, webhookId)
+          .del(keys.cursor, keys.lease, keys.retry, keys.dead, keys.deadOrder, keys.redeliver),
+      { atomic: true },
     );
-    return Number(replies[0]) === 1;
+    return Number(removed) === 1;
   }
 
   async tenants(): Promise<string[]> {
@@ -179,7 +191,9 @@ export class RedisWebhookRepository extends WebhookRepository {
 
   async queueRedelivery(tenant: string, webhookId: string, deliveryId: string): Promise<void> {
     const keys = this.keys.events(tenant).webhook(webhookId);
-    await storeCall(() => this.redis.rpush(keys.redeliver, deliveryId));
+    await replicatedWrite(this.redis, 'webhook.queue-redelivery', (p) =>
+      p.rpush(keys.redeliver, deliveryId),
+    );
   }
 
   async nextRedelivery(tenant: string, webhookId: string): Promise<string | null> {

@@ -1,10 +1,15 @@
-import { FREES_MEMORY, LuaScript } from '../lua-script';
+import { FREES_MEMORY, LuaScript, type LuaScriptOptions } from '../lua-script';
 
 /*
  * Delivery state changes are fenced by the webhook's lease: each script first checks that the
  * lease still holds the caller's token, so a replica that stalled past its lease (GC pause, slow
  * receiver) cannot move the cursor or park anything after another replica took over.
+ *
+ * None of them waits for Redis replicas (REDIS_MIN_REPLICAS_ACK): delivery is at least once, so a
+ * lease, retry or cursor move lost in a failover means an event delivered again, and waiting would
+ * stop every delivery while a replica is down (see replicated-write.ts for the rule).
  */
+const DELIVERY_BOOKKEEPING: LuaScriptOptions = { awaitReplicas: false };
 
 /** KEYS[1]=lease. ARGV: token, ttl ms. Takes a free lease or renews our own. Returns 1 | 0. */
 export const TAKE_WEBHOOK_LEASE = new LuaScript(
@@ -15,6 +20,7 @@ if holder and holder ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `,
+  DELIVERY_BOOKKEEPING,
 );
 
 /** KEYS[1]=lease. ARGV: token. */
@@ -24,7 +30,7 @@ export const RELEASE_WEBHOOK_LEASE = new LuaScript(
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `,
-  FREES_MEMORY,
+  { ...FREES_MEMORY, ...DELIVERY_BOOKKEEPING },
 );
 
 /** KEYS: lease, retry. ARGV: token, event_id, attempts, next_at, last_error. Returns 1 | 0. */
@@ -35,6 +41,7 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], 'event_id', ARGV[2], 'attempts', ARGV[3], 'next_at', ARGV[4], 'last_error', ARGV[5])
 return 1
 `,
+  DELIVERY_BOOKKEEPING,
 );
 
 /**
@@ -53,6 +60,7 @@ redis.call('SET', KEYS[2], ARGV[2])
 redis.call('DEL', KEYS[3])
 return 1
 `,
+  DELIVERY_BOOKKEEPING,
 );
 
 /**
@@ -71,4 +79,5 @@ else
 end
 return 1
 `,
+  DELIVERY_BOOKKEEPING,
 );

@@ -120,13 +120,17 @@ export class IdempotencyInterceptor implements NestInterceptor {
       if (typeof value === 'string') headers[name] = value;
     }
     try {
-      await this.store.complete(
-        tenant,
-        scope,
-        key,
-        fingerprint,
-        { body, headers },
-        IDEMPOTENCY_RETENTION_MS,
+      // In the same frame as the write: a stored response the replicas did not confirm is noted
+      // like an unconfirmed write (503 below), and the retry replays it from the primary.
+      await replicationScope.run(replication, () =>
+        this.store.complete(
+          tenant,
+          scope,
+          key,
+          fingerprint,
+          { body, headers },
+          IDEMPOTENCY_RETENTION_MS,
+        ),
       );
     } catch (error) {
       // The write is done; failing now would tell the caller it was not. The key stays "in flight"
