@@ -50,6 +50,7 @@ export class AppModule {
           readFrom: config.redis.readFrom,
           replicaUrl: config.redis.replicaUrl,
           autoPipelining: config.redis.autoPipelining && !tracing,
+          sessionL1: config.sessions.l1Cache,
           codec: {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,
