@@ -12,6 +12,9 @@
  * CPU µs per request (each server's utime + stime over the requests it served) is reported beside
  * req/s: on a shared machine it moves far less than req/s does, so its ratio is the steadier one.
  *
+ * "GET session, L1 on" is served by a second instance of the same build with SESSION_L1_CACHE=true
+ * (started only when that scenario runs), so the L1's effect is read off two rows of one run.
+ *
  * Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_LIST_MAX (1000000: the
  * large list size), BENCH_ONLY (comma-separated parts of scenario names), BENCH_PROBE (200),
  * BENCH_API_MAIN (another build of the API, e.g. a before/after comparison).
@@ -55,6 +58,8 @@ interface Scenario {
   name: string;
   api: Target;
   bare: Target;
+  /** Served by a second API instance with SESSION_L1_CACHE=true (the same build and settings). */
+  l1?: boolean;
 }
 
 interface Row {
@@ -315,6 +320,12 @@ function scenarios(ids: { session: string; batch: string[] }): Scenario[] {
       bare: { method: 'GET', path: `/sessions/${ids.session}` },
     },
     {
+      name: 'GET session, L1 on',
+      api: { method: 'GET', path: `/api/v1/sessions/${ids.session}`, headers: auth() },
+      bare: { method: 'GET', path: `/sessions/${ids.session}` },
+      l1: true,
+    },
+    {
       name: 'POST session',
       api: {
         method: 'POST',
@@ -476,12 +487,24 @@ async function main(): Promise<void> {
       if (i < 2) await stopProcess(api);
     }
     children.push(api);
+    const apiBase = `http://127.0.0.1:${apiPort}`;
+    // A second instance with the session L1 on, started only when a scenario asks for it.
+    let apiL1 = { child: api, base: apiBase };
+    if (scenarios({ session, batch }).some((s) => s.l1)) {
+      const l1Port = await freePort();
+      const started = await startApi({
+        ...apiEnv,
+        PORT: String(l1Port),
+        SESSION_L1_CACHE: 'true',
+      });
+      children.push(started.child);
+      apiL1 = { child: started.child, base: `http://127.0.0.1:${l1Port}` };
+    }
     const barePort = await freePort();
     const bare = forkTs('servers/bare.ts', [String(barePort), redis.url, PREFIX]);
     children.push(bare);
     await ready(bare, 'bare server');
 
-    const apiBase = `http://127.0.0.1:${apiPort}`;
     const bareBase = `http://127.0.0.1:${barePort}`;
     const request = (base: string, target: Target, seconds: number): LoadRequest => ({
       url: base + target.path,
@@ -495,8 +518,9 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (const scenario of scenarios({ session, batch })) {
       process.stdout.write(`${scenario.name} ...`);
+      const served = scenario.l1 ? apiL1 : { child: api, base: apiBase };
       await load.load(request(bareBase, scenario.bare, 2));
-      await load.load(request(apiBase, scenario.api, 2));
+      await load.load(request(served.base, scenario.api, 2));
       type Run = LoadResult & { cpuPerRequest: number };
       const apiRuns: Run[] = [];
       const bareRuns: Run[] = [];
@@ -511,8 +535,8 @@ async function main(): Promise<void> {
             );
           } else {
             const [result, peak] = await peakRss(
-              api.pid!,
-              loadWithCpu(load, api.pid!, request(apiBase, scenario.api, SECONDS)),
+              served.child.pid!,
+              loadWithCpu(load, served.child.pid!, request(served.base, scenario.api, SECONDS)),
             );
             apiRuns.push(result);
             rss = Math.max(rss, peak);
@@ -534,7 +558,7 @@ async function main(): Promise<void> {
           rss_mb: Math.round(rss),
           bytes_per_response: Math.round(median(apiRuns.map((r) => r.bytesPerResponse))),
           non2xx: apiRuns.reduce((sum, r) => sum + r.non2xx, 0),
-          round_trips: await roundTrips(admin, apiBase, scenario.api),
+          round_trips: await roundTrips(admin, served.base, scenario.api),
         },
         bare: { ...bareFigures, round_trips: await roundTrips(admin, bareBase, scenario.bare) },
         ratio: apiFigures.rps / bareFigures.rps,
