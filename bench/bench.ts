@@ -14,6 +14,8 @@
  *
  * "GET session, L1 on" is served by a second instance of the same build with SESSION_L1_CACHE=true
  * (started only when that scenario runs), so the L1's effect is read off two rows of one run.
+ * redis-server's own CPU per API request (`INFO cpu` around each API round) is printed per scenario
+ * and kept in the JSON: an L1 hit saves Redis work more than API work.
  *
  * Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_LIST_MAX (1000000: the
  * large list size), BENCH_ONLY (comma-separated parts of scenario names), BENCH_PROBE (200),
@@ -74,6 +76,9 @@ interface Row {
     bytes_per_response: number;
     /** Non-2xx answers over all rounds (503s of a stalled machine; the run stops above 1 %). */
     non2xx: number;
+    /** redis-server CPU µs per API request, and HGETALLs it ran per API request (medians). */
+    redis_cpu_us: number;
+    redis_hgetall_per_request: number;
   };
   bare: { rps: number; p50: number; p99: number; cpu_us: number; round_trips: number };
   /** API req/s over bare req/s, medians of the same run. */
@@ -164,6 +169,19 @@ async function loadWithCpu(
   const before = cpuMicros(pid);
   const result = await generator.load(request);
   return { ...result, cpuPerRequest: (cpuMicros(pid) - before) / Math.max(1, result.requests) };
+}
+
+/**
+ * CPU time redis-server has used (user + system, µs) and the HGETALLs it ran: an L1 hit saves
+ * Redis work more than API work, and runs no HGETALL (which shows the L1 really answered).
+ */
+async function redisCounters(admin: RedisClient): Promise<{ cpuUs: number; hgetalls: number }> {
+  const info = await admin.info('cpu', 'commandstats');
+  const value = (pattern: string) => Number(new RegExp(pattern).exec(info)?.[1] ?? 0);
+  return {
+    cpuUs: (value('used_cpu_user:([\\d.]+)') + value('used_cpu_sys:([\\d.]+)')) * 1e6,
+    hgetalls: value('cmdstat_hgetall:calls=(\\d+)'),
+  };
 }
 
 async function readsProcessed(admin: RedisClient): Promise<number> {
@@ -524,6 +542,8 @@ async function main(): Promise<void> {
       type Run = LoadResult & { cpuPerRequest: number };
       const apiRuns: Run[] = [];
       const bareRuns: Run[] = [];
+      const redisCpu: number[] = [];
+      const hgetalls: number[] = [];
       let rss = 0;
       for (let round = 0; round < ROUNDS; round++) {
         // Alternate which server goes first, so a drift of the machine hits both alike.
@@ -534,11 +554,16 @@ async function main(): Promise<void> {
               await loadWithCpu(load, bare.pid!, request(bareBase, scenario.bare, SECONDS)),
             );
           } else {
+            const redisBefore = await redisCounters(admin);
             const [result, peak] = await peakRss(
               served.child.pid!,
               loadWithCpu(load, served.child.pid!, request(served.base, scenario.api, SECONDS)),
             );
             apiRuns.push(result);
+            const redisAfter = await redisCounters(admin);
+            const count = Math.max(1, result.requests);
+            redisCpu.push((redisAfter.cpuUs - redisBefore.cpuUs) / count);
+            hgetalls.push((redisAfter.hgetalls - redisBefore.hgetalls) / count);
             rss = Math.max(rss, peak);
           }
         }
@@ -558,6 +583,8 @@ async function main(): Promise<void> {
           rss_mb: Math.round(rss),
           bytes_per_response: Math.round(median(apiRuns.map((r) => r.bytesPerResponse))),
           non2xx: apiRuns.reduce((sum, r) => sum + r.non2xx, 0),
+          redis_cpu_us: Math.round(median(redisCpu)),
+          redis_hgetall_per_request: Number(median(hgetalls).toFixed(3)),
           round_trips: await roundTrips(admin, served.base, scenario.api),
         },
         bare: { ...bareFigures, round_trips: await roundTrips(admin, bareBase, scenario.bare) },
@@ -566,7 +593,9 @@ async function main(): Promise<void> {
         rounds: { api: apiRuns.map((r) => r.rps), bare: bareRuns.map((r) => r.rps) },
       };
       rows.push(row);
-      process.stdout.write(` ${row.api.rps.toFixed(0)} / ${row.bare.rps.toFixed(0)} req/s\n`);
+      process.stdout.write(
+        ` ${row.api.rps.toFixed(0)} / ${row.bare.rps.toFixed(0)} req/s, redis-server per API request: ${row.api.redis_cpu_us} µs CPU, ${row.api.redis_hgetall_per_request} HGETALL\n`,
+      );
     }
 
     const coldStartMs = median(starts);
