@@ -307,3 +307,48 @@ describe('TrackedReadCache bounds (real Redis)', () => {
     expect(l1.size).toBe(0);
   });
 });
+
+describe('session L1 cache where Redis refuses CLIENT TRACKING', () => {
+  let server: RedisServer;
+
+  beforeAll(async () => {
+    // An ACL that forbids tracking (as a managed Redis may): the L1 must stay off, loudly.
+    server = await RedisServer.start([
+      '--user',
+      'default',
+      'on',
+      'nopass',
+      '~*',
+      '&*',
+      '+@all',
+      '-client|tracking',
+    ]);
+  });
+
+  afterAll(() => server.dispose());
+
+  it('stays off with a log line, and reads still go to Redis', async () => {
+    const connection = { url: server.url, commandTimeoutMs: 2000, connectTimeoutMs: 500 };
+    const client = createRedisClient(connection);
+    const logs: string[] = [];
+    const l1 = openSessionL1(connection, { maxEntries: 10, ttlMs: 60_000 }, (_, text) =>
+      logs.push(text),
+    )!;
+    try {
+      const keys = new RedisKeyBuilder('acl');
+      const repo = new RedisSessionRepository(client, keys, new JsonPayloadCodec(), l1);
+      await eventually(() => expect(logs.join('\n')).toMatch(/stays off: .*NOPERM/));
+      await eventually(() => expect(client.status).toBe('ready'));
+      const session = draft();
+      await repo.create(TENANT, [session]);
+      expect(await repo.getRecent(TENANT, session.id)).toMatchObject({ version: 1 });
+      await repo.update(TENANT, session.id, { status: 'running' }, LIMITS);
+      expect(await repo.getRecent(TENANT, session.id)).toMatchObject({ status: 'running' });
+      expect(l1.active).toBe(false);
+      expect(l1.size).toBe(0);
+    } finally {
+      await l1.close();
+      client.disconnect();
+    }
+  });
+});

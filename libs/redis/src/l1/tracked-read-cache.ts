@@ -62,6 +62,8 @@ export class TrackedReadCache<V> {
     subscriber.on('ready', () => void this.subscribe());
     reader.on('ready', () => void this.enableTracking());
     for (const connection of [reader, subscriber]) {
+      // An outage is logged once, by the reset on 'close'; ioredis repeats 'error' per retry.
+      connection.on('error', () => undefined);
       connection.on('close', () => {
         if (connection === subscriber) {
           this.subscriberId = undefined;
