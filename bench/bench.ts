@@ -12,6 +12,11 @@
  * CPU µs per request (each server's utime + stime over the requests it served) is reported beside
  * req/s: on a shared machine it moves far less than req/s does, so its ratio is the steadier one.
  *
+ * "GET session, L1 on" is served by a second instance of the same build with SESSION_L1_CACHE=true
+ * (started only when that scenario runs), so the L1's effect is read off two rows of one run.
+ * redis-server's own CPU per API request (`INFO cpu` around each API round) is printed per scenario
+ * and kept in the JSON: an L1 hit saves Redis work more than API work.
+ *
  * Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_LIST_MAX (1000000: the
  * large list size), BENCH_ONLY (comma-separated parts of scenario names), BENCH_PROBE (200),
  * BENCH_API_MAIN (another build of the API, e.g. a before/after comparison).
@@ -55,6 +60,8 @@ interface Scenario {
   name: string;
   api: Target;
   bare: Target;
+  /** Served by a second API instance with SESSION_L1_CACHE=true (the same build and settings). */
+  l1?: boolean;
 }
 
 interface Row {
@@ -69,6 +76,9 @@ interface Row {
     bytes_per_response: number;
     /** Non-2xx answers over all rounds (503s of a stalled machine; the run stops above 1 %). */
     non2xx: number;
+    /** redis-server CPU µs per API request, and HGETALLs it ran per API request (medians). */
+    redis_cpu_us: number;
+    redis_hgetall_per_request: number;
   };
   bare: { rps: number; p50: number; p99: number; cpu_us: number; round_trips: number };
   /** API req/s over bare req/s, medians of the same run. */
@@ -159,6 +169,19 @@ async function loadWithCpu(
   const before = cpuMicros(pid);
   const result = await generator.load(request);
   return { ...result, cpuPerRequest: (cpuMicros(pid) - before) / Math.max(1, result.requests) };
+}
+
+/**
+ * CPU time redis-server has used (user + system, µs) and the HGETALLs it ran: an L1 hit saves
+ * Redis work more than API work, and runs no HGETALL (which shows the L1 really answered).
+ */
+async function redisCounters(admin: RedisClient): Promise<{ cpuUs: number; hgetalls: number }> {
+  const info = await admin.info('cpu', 'commandstats');
+  const value = (pattern: string) => Number(new RegExp(pattern).exec(info)?.[1] ?? 0);
+  return {
+    cpuUs: (value('used_cpu_user:([\\d.]+)') + value('used_cpu_sys:([\\d.]+)')) * 1e6,
+    hgetalls: value('cmdstat_hgetall:calls=(\\d+)'),
+  };
 }
 
 async function readsProcessed(admin: RedisClient): Promise<number> {
@@ -313,6 +336,12 @@ function scenarios(ids: { session: string; batch: string[] }): Scenario[] {
       name: 'GET session',
       api: { method: 'GET', path: `/api/v1/sessions/${ids.session}`, headers: auth() },
       bare: { method: 'GET', path: `/sessions/${ids.session}` },
+    },
+    {
+      name: 'GET session, L1 on',
+      api: { method: 'GET', path: `/api/v1/sessions/${ids.session}`, headers: auth() },
+      bare: { method: 'GET', path: `/sessions/${ids.session}` },
+      l1: true,
     },
     {
       name: 'POST session',
@@ -476,12 +505,24 @@ async function main(): Promise<void> {
       if (i < 2) await stopProcess(api);
     }
     children.push(api);
+    const apiBase = `http://127.0.0.1:${apiPort}`;
+    // A second instance with the session L1 on, started only when a scenario asks for it.
+    let apiL1 = { child: api, base: apiBase };
+    if (scenarios({ session, batch }).some((s) => s.l1)) {
+      const l1Port = await freePort();
+      const started = await startApi({
+        ...apiEnv,
+        PORT: String(l1Port),
+        SESSION_L1_CACHE: 'true',
+      });
+      children.push(started.child);
+      apiL1 = { child: started.child, base: `http://127.0.0.1:${l1Port}` };
+    }
     const barePort = await freePort();
     const bare = forkTs('servers/bare.ts', [String(barePort), redis.url, PREFIX]);
     children.push(bare);
     await ready(bare, 'bare server');
 
-    const apiBase = `http://127.0.0.1:${apiPort}`;
     const bareBase = `http://127.0.0.1:${barePort}`;
     const request = (base: string, target: Target, seconds: number): LoadRequest => ({
       url: base + target.path,
@@ -495,11 +536,14 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (const scenario of scenarios({ session, batch })) {
       process.stdout.write(`${scenario.name} ...`);
+      const served = scenario.l1 ? apiL1 : { child: api, base: apiBase };
       await load.load(request(bareBase, scenario.bare, 2));
-      await load.load(request(apiBase, scenario.api, 2));
+      await load.load(request(served.base, scenario.api, 2));
       type Run = LoadResult & { cpuPerRequest: number };
       const apiRuns: Run[] = [];
       const bareRuns: Run[] = [];
+      const redisCpu: number[] = [];
+      const hgetalls: number[] = [];
       let rss = 0;
       for (let round = 0; round < ROUNDS; round++) {
         // Alternate which server goes first, so a drift of the machine hits both alike.
@@ -510,11 +554,16 @@ async function main(): Promise<void> {
               await loadWithCpu(load, bare.pid!, request(bareBase, scenario.bare, SECONDS)),
             );
           } else {
+            const redisBefore = await redisCounters(admin);
             const [result, peak] = await peakRss(
-              api.pid!,
-              loadWithCpu(load, api.pid!, request(apiBase, scenario.api, SECONDS)),
+              served.child.pid!,
+              loadWithCpu(load, served.child.pid!, request(served.base, scenario.api, SECONDS)),
             );
             apiRuns.push(result);
+            const redisAfter = await redisCounters(admin);
+            const count = Math.max(1, result.requests);
+            redisCpu.push((redisAfter.cpuUs - redisBefore.cpuUs) / count);
+            hgetalls.push((redisAfter.hgetalls - redisBefore.hgetalls) / count);
             rss = Math.max(rss, peak);
           }
         }
@@ -534,7 +583,9 @@ async function main(): Promise<void> {
           rss_mb: Math.round(rss),
           bytes_per_response: Math.round(median(apiRuns.map((r) => r.bytesPerResponse))),
           non2xx: apiRuns.reduce((sum, r) => sum + r.non2xx, 0),
-          round_trips: await roundTrips(admin, apiBase, scenario.api),
+          redis_cpu_us: Math.round(median(redisCpu)),
+          redis_hgetall_per_request: Number(median(hgetalls).toFixed(3)),
+          round_trips: await roundTrips(admin, served.base, scenario.api),
         },
         bare: { ...bareFigures, round_trips: await roundTrips(admin, bareBase, scenario.bare) },
         ratio: apiFigures.rps / bareFigures.rps,
@@ -542,7 +593,9 @@ async function main(): Promise<void> {
         rounds: { api: apiRuns.map((r) => r.rps), bare: bareRuns.map((r) => r.rps) },
       };
       rows.push(row);
-      process.stdout.write(` ${row.api.rps.toFixed(0)} / ${row.bare.rps.toFixed(0)} req/s\n`);
+      process.stdout.write(
+        ` ${row.api.rps.toFixed(0)} / ${row.bare.rps.toFixed(0)} req/s, redis-server per API request: ${row.api.redis_cpu_us} µs CPU, ${row.api.redis_hgetall_per_request} HGETALL\n`,
+      );
     }
 
     const coldStartMs = median(starts);

@@ -51,6 +51,7 @@ export class AppModule {
           replicaUrl: config.redis.replicaUrl,
           replicaMaxStalenessMs: config.redis.replicaMaxStalenessMs,
           autoPipelining: config.redis.autoPipelining && !tracing,
+          sessionL1: config.sessions.l1Cache,
           codec: {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,

@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { EncryptionKey } from './codecs/key-ring';
 import type { RedisConnectionOptions } from './connection/redis-client.factory';
+import type { L1Options } from './l1/tracked-read-cache';
 import type { StoreObserver } from './observability/store-observer';
 
 export interface RedisModuleOptions extends RedisConnectionOptions {
@@ -18,6 +19,11 @@ export interface RedisModuleOptions extends RedisConnectionOptions {
   };
   /** Age past which change events are trimmed from a tenant's stream; omitted = 24 hours. */
   eventsRetentionMs?: number;
+  /**
+   * In-process L1 for client reads of one session (SessionRepository.getRecent), kept coherent by
+   * Redis client-side-caching invalidations; omitted = off.
+   */
+  sessionL1?: L1Options;
   /** Receives every repository call's timing and outcome (the metrics module); omitted = none. */
   observer?: StoreObserver;
 }

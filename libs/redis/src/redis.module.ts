@@ -33,6 +33,7 @@ import { AuditRepository } from './audit/audit.repository';
 import { RedisAuditRepository } from './audit/redis-audit.repository';
 import { instrumentRepository, type ResultReporter } from './observability/store-observer';
 import { reportSessionTransitions } from './sessions/session-transitions';
+import { openSessionL1, SESSION_L1, type SessionL1 } from './sessions/session-l1';
 import { StoreStatisticsReader } from './observability/store-statistics';
 import { RequestRollupRepository } from './metrics/request-rollup.repository';
 import { RedisRequestRollupRepository } from './metrics/redis-request-rollup.repository';
@@ -111,6 +112,11 @@ import { RedisSubjectRepository } from './subjects/redis-subject.repository';
           encryptionKeys: options.codec?.encryptionKeys ?? [],
         }),
     },
+    {
+      provide: SESSION_L1,
+      inject: [REDIS_MODULE_OPTIONS],
+      useFactory: (options: RedisModuleOptions) => openSessionL1(options, options.sessionL1),
+    },
     RedisSessionRepository,
     RedisMemoryRepository,
     RedisIdempotencyRepository,
@@ -156,6 +162,7 @@ export class RedisModule
   constructor(
     @Inject(REDIS_CLIENT) private readonly client: RedisClient,
     @Inject(REDIS_MODULE_OPTIONS) private readonly options: RedisModuleOptions,
+    @Inject(SESSION_L1) private readonly sessionL1: SessionL1 | undefined,
   ) {
     super();
   }
@@ -201,10 +208,11 @@ export class RedisModule
   async onApplicationShutdown(): Promise<void> {
     // quit() waits for pending replies; disconnect() when Redis is already gone.
     const reader = attachedReader(this.client);
-    await Promise.all(
-      [this.client, ...(reader ? [reader] : [])].map((client) =>
+    await Promise.all([
+      ...[this.client, ...(reader ? [reader] : [])].map((client) =>
         client.quit().catch(() => client.disconnect()),
       ),
-    );
+      this.sessionL1?.close(),
+    ]);
   }
 }

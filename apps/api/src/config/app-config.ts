@@ -40,6 +40,8 @@ export interface AppConfig {
     maxTtlSeconds: number;
     maxPayloadBytes: number;
     sweepIntervalMs: number;
+    /** SESSION_L1_CACHE: the in-process L1 for GET /sessions/{id}; undefined = off. */
+    l1Cache?: { maxEntries: number; ttlMs: number };
   };
   memory: {
     defaultTtlSeconds: number;

@@ -125,6 +125,27 @@ export class EnvironmentVariables {
   @Min(0)
   SESSION_SWEEP_INTERVAL_MS = 60000;
 
+  /**
+   * In-process L1 for GET /sessions/{id}, dropped on any replica's write by Redis client-side
+   * caching invalidations (README "Performance"). Off by default.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  SESSION_L1_CACHE = false;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  SESSION_L1_MAX_ENTRIES = 10000;
+
+  /** Upper bound of an L1 entry's age: what a lost invalidation can cost at most. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
+  SESSION_L1_TTL_MS = 2000;
+
   @Type(() => Number)
   @IsInt()
   @Min(1)

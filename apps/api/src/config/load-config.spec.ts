@@ -251,6 +251,10 @@ describe('loadConfig', () => {
       ['REDIS_REPLICA_URL', 'http://replica'],
       ['SESSION_TTL_SECONDS', '59'],
       ['SESSION_SWEEP_INTERVAL_MS', '-1'],
+      ['SESSION_L1_CACHE', 'yes'],
+      ['SESSION_L1_MAX_ENTRIES', '0'],
+      ['SESSION_L1_TTL_MS', '0'],
+      ['SESSION_L1_TTL_MS', '60001'],
       ['BODY_LIMIT', '100'],
       ['LOG_LEVEL', 'loud'],
       ['JWT_JWKS_URI', 'not a url'],
@@ -305,6 +309,22 @@ describe('loadConfig', () => {
         loadConfig(env({ SHUTDOWN_DELAY_MS: '30000', SHUTDOWN_TIMEOUT_MS: '25000' }), tempDir()),
       );
       expect(error.message).toBe('SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS');
+    });
+
+    it('leaves the session L1 cache off unless SESSION_L1_CACHE is true, with its bounds', () => {
+      expect(loadConfig(env({ SESSION_L1_MAX_ENTRIES: '5' }), tempDir()).sessions.l1Cache).toBe(
+        undefined,
+      );
+      expect(loadConfig(env({ SESSION_L1_CACHE: 'true' }), tempDir()).sessions.l1Cache).toEqual({
+        maxEntries: 10000,
+        ttlMs: 2000,
+      });
+      expect(
+        loadConfig(
+          env({ SESSION_L1_CACHE: '1', SESSION_L1_MAX_ENTRIES: '50', SESSION_L1_TTL_MS: '500' }),
+          tempDir(),
+        ).sessions.l1Cache,
+      ).toEqual({ maxEntries: 50, ttlMs: 500 });
     });
 
     it('reads the shutdown delay and timeout', () => {

@@ -107,6 +107,9 @@ export function loadConfig(
       maxTtlSeconds: env.SESSION_MAX_TTL_SECONDS,
       maxPayloadBytes: env.SESSION_MAX_BYTES,
       sweepIntervalMs: env.SESSION_SWEEP_INTERVAL_MS,
+      l1Cache: env.SESSION_L1_CACHE
+        ? { maxEntries: env.SESSION_L1_MAX_ENTRIES, ttlMs: env.SESSION_L1_TTL_MS }
+        : undefined,
     },
     memory: {
       defaultTtlSeconds: env.MEMORY_TTL_SECONDS,

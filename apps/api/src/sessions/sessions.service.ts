@@ -118,8 +118,9 @@ export class SessionsService {
     });
   }
 
+  /** GET /sessions/{id}: the one read the session L1 may answer (see getRecent). */
   async get(tenant: string, sessionId: string): Promise<SessionDto> {
-    const session = await this.sessions.get(tenant, sessionId);
+    const session = await this.sessions.getRecent(tenant, sessionId);
     if (!session) throw new ResourceNotFoundError('session', sessionId);
     return toSessionDto(session);
   }

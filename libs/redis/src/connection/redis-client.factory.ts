@@ -83,9 +83,9 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
 export const DEFAULT_REPLICA_ACK_TIMEOUT_MS = 500;
 export const DEFAULT_REPLICA_MAX_STALENESS_MS = 5000;
 
-function connect(options: RedisConnectionOptions): RedisClient {
+function connect(options: RedisConnectionOptions, extra: RedisOptions = {}): RedisClient {
   const target = parseRedisUrl(options.url);
-  const redisOptions = baseOptions(options, target);
+  const redisOptions = { ...baseOptions(options, target), ...extra };
   switch (target.kind) {
     case 'standalone':
       return new Redis({
@@ -119,6 +119,18 @@ function connect(options: RedisConnectionOptions): RedisClient {
       return new Cluster(target.nodes, clusterOptions);
     }
   }
+}
+
+/**
+ * One more connection of its own to the primary (standalone or found by Sentinel), with the
+ * production options and `extra` on top; undefined for a Cluster, which has no single primary.
+ */
+export function connectToPrimary(
+  options: RedisConnectionOptions,
+  extra: RedisOptions = {},
+): Redis | undefined {
+  if (parseRedisUrl(options.url).kind === 'cluster') return undefined;
+  return connect(options, extra) as Redis;
 }
 
 /** A second connection for reads: a Sentinel-chosen replica, Cluster replicas, or REDIS_REPLICA_URL. */

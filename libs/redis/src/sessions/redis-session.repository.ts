@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { auditArgs } from '../audit/audit-scope';
 import { eventArgs, expiryEventArgs } from '../events/event-args';
 import type { RedisClient } from '../connection/redis-client.factory';
@@ -12,6 +12,7 @@ import { readPreferringReplica } from '../connection/read-replicas';
 import { TenantRegistry } from '../tenant-registry';
 import { applyMergePatch } from '../memory/merge-patch';
 import { purgeExpiredSessions } from './session-purge';
+import { deepFreeze, SESSION_L1, sessionKeepUntil, type SessionL1 } from './session-l1';
 import { CREATE_SESSIONS, DELETE_SESSIONS, LIST_SESSIONS, UPDATE_SESSION } from './session.scripts';
 import {
   SessionExistsError,
@@ -46,6 +47,7 @@ export class RedisSessionRepository extends SessionRepository {
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     private readonly keys: RedisKeyBuilder,
     private readonly codec: PayloadCodec,
+    @Optional() @Inject(SESSION_L1) private readonly l1?: SessionL1,
   ) {
     super();
     this.registry = new TenantRegistry(redis, keys);
@@ -90,6 +92,21 @@ export class RedisSessionRepository extends SessionRepository {
       readPreferringReplica(this.redis, (client) => client.hgetall(space.record(sessionId))),
     );
     return this.toSession(sessionId, raw);
+  }
+
+  getRecent(tenant: string, sessionId: string): Promise<StoredSession | null> {
+    const l1 = this.l1;
+    if (l1 === undefined) return this.get(tenant, sessionId);
+    const key = this.keys.sessions(tenant).record(sessionId);
+    return l1.read(
+      key,
+      async (reader) => {
+        const session = this.toSession(sessionId, await storeCall(() => reader.hgetall(key)));
+        return session && deepFreeze(session);
+      },
+      () => this.get(tenant, sessionId),
+      sessionKeepUntil,
+    );
   }
 
   async getMany(tenant: string, sessionIds: string[]): Promise<(StoredSession | null)[]> {
@@ -165,7 +182,7 @@ export class RedisSessionRepository extends SessionRepository {
       value === undefined ? ['0', '', 0] : ['1', this.codec.encode(value), jsonByteLength(value)];
     const audit = auditArgs(this.keys, tenant);
     const events = eventArgs(this.keys, tenant, change);
-    const reply = (await storeCall(() =>
+    const reply = (await forgetAfter(this.l1, [space.record(sessionId)], () =>
       UPDATE_SESSION.run(
         this.redis,
         [...audit.keys, ...events.keys, space.record(sessionId)],
@@ -218,18 +235,21 @@ export class RedisSessionRepository extends SessionRepository {
     const space = this.keys.sessions(tenant);
     const audit = auditArgs(this.keys, tenant);
     const events = eventArgs(this.keys, tenant);
-    const reply = (await storeCall(() =>
-      DELETE_SESSIONS.run(
-        this.redis,
-        [...audit.keys, ...events.keys, space.all],
-        [
-          audit.record,
-          ...events.args,
-          ...space.scriptLayout(),
-          expectedVersion === undefined ? '' : String(expectedVersion),
-          ...sessionIds,
-        ],
-      ),
+    const reply = (await forgetAfter(
+      this.l1,
+      sessionIds.map((id) => space.record(id)),
+      () =>
+        DELETE_SESSIONS.run(
+          this.redis,
+          [...audit.keys, ...events.keys, space.all],
+          [
+            audit.record,
+            ...events.args,
+            ...space.scriptLayout(),
+            expectedVersion === undefined ? '' : String(expectedVersion),
+            ...sessionIds,
+          ],
+        ),
     )) as [string, number, number, ...(number | string)[]];
     if (reply[0] === 'version_mismatch')
       return { kind: 'version_mismatch', currentVersion: reply[1] };
@@ -320,6 +340,23 @@ export class RedisSessionRepository extends SessionRepository {
       expiresAt: Number(raw.expires_at),
       version: Number(raw.version),
     };
+  }
+}
+
+/**
+ * Runs a write, then drops its records from this process' L1 whatever the outcome (even unknown):
+ * a read here right after the write must not wait for Redis' invalidation message to see it. A
+ * function, not a method: the store observer times every method as an operation.
+ */
+async function forgetAfter<T>(
+  l1: SessionL1 | undefined,
+  records: string[],
+  write: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await storeCall(write);
+  } finally {
+    if (l1) for (const record of records) l1.invalidate(record);
   }
 }
 

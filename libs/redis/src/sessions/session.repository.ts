@@ -120,6 +120,12 @@ export abstract class SessionRepository {
    */
   abstract create(tenant: string, sessions: NewSession[]): Promise<number>;
   abstract get(tenant: string, sessionId: string): Promise<StoredSession | null>;
+  /**
+   * A client's read of one session (GET /sessions/{id}), which may be answered from the in-process
+   * L1 when it is on: at most its TTL old, dropped when Redis reports a write of the record, never
+   * past the session's expires_at. Writes and CAS never consult it; without an L1 this is `get`.
+   */
+  abstract getRecent(tenant: string, sessionId: string): Promise<StoredSession | null>;
   /** One round trip; the result is aligned with `sessionIds` (null where absent). */
   abstract getMany(tenant: string, sessionIds: string[]): Promise<(StoredSession | null)[]>;
   abstract update(
