@@ -64,6 +64,29 @@ export class AuditRecorder {
     });
   }
 
+  /**
+   * Opens the audit frame of a request about to reach its handler, or undefined when its route is
+   * not audited. The write scripts take the record from the frame (see auditScope) and append it in
+   * the same atomic step as the change; the record is built when the script is called, so it knows
+   * who, what, from where, the request and trace ids, and `status`: the answer the handler gives
+   * on success.
+   */
+  open(request: AuditedRequest, status: number): RequestAuditFrame | undefined {
+    const route = auditedRoute(request.method, request.routeOptions?.url);
+    if (!route) return undefined;
+    const state = this.stateOf(request);
+    state.route = route;
+    const frame: RequestAuditFrame = {
+      committed: 0,
+      records: [],
+      record: () => JSON.stringify(this.body(request, route, { status, error: null })),
+      onCommit: (record) => frame.records.push(record),
+      actor: request.principal?.sub,
+    };
+    state.frame = frame;
+    return frame;
+  }
+
   stateOf(request: AuditedRequest): AuditState {
     let state = request[AUDIT_STATE];
     if (!state) {
