@@ -1,5 +1,4 @@
 import compress from '@fastify/compress';
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyServerOptions } from 'fastify';
@@ -14,6 +13,7 @@ import { assertEveryRouteDeclaresAccess } from './auth/route-access.check';
 import { listRoutes } from './auth/route-inventory';
 import type { AppConfig } from './config/app-config';
 import { assignRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
+import { securityHeaders } from './common/http/security-headers';
 import { RequestValidationError } from './common/validation/request-validation.error';
 import { BoundedValidationPipe } from './common/validation/bounded-validation.pipe';
 import { ShutdownState } from './lifecycle/shutdown-state';
@@ -95,8 +95,11 @@ export async function createApp(
   fastify.removeContentTypeParser(['text/plain']);
   const shutdown = app.get(ShutdownState);
   for (const type of ACCEPTED_BODY_TYPES) registerJsonParser(fastify, type);
+  // helmet's headers, worked out once (see securityHeaders). Swagger UI needs inline scripts and
+  // styles on /docs only; the API itself serves JSON, so no Content-Security-Policy.
+  const security = await securityHeaders({ contentSecurityPolicy: false });
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
+    void reply.headers(security).header(REQUEST_ID_HEADER, request.id);
     shutdown.requestStarted();
     // 'close' fires for finished and aborted responses alike.
     reply.raw.once('close', () => shutdown.requestFinished());
@@ -131,10 +134,6 @@ export async function createApp(
       ],
     });
   }
-  await app.register(helmet, {
-    // Swagger UI needs inline scripts and styles on /docs only; the API itself serves JSON.
-    contentSecurityPolicy: false,
-  });
   if (config.http.compressionMinBytes > 0) {
     await app.register(compress, {
       encodings: ['br', 'gzip'],
