@@ -14,6 +14,7 @@ import { listRoutes } from './auth/route-inventory';
 import type { AppConfig } from './config/app-config';
 import { assignRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import { securityHeaders } from './common/http/security-headers';
+import { installRateLimitVerdict } from './throttling/rate-limit-verdict.hook';
 import { RequestValidationError } from './common/validation/request-validation.error';
 import { BoundedValidationPipe } from './common/validation/bounded-validation.pipe';
 import { ShutdownState } from './lifecycle/shutdown-state';
@@ -74,6 +75,8 @@ export async function createApp(
         https: { ...tls, minVersion: 'TLSv1.3', allowHTTP1: true },
       })
     : new FastifyAdapter(options);
+  // The first onSend hook: the hooks after it see the answer that is sent (see its comment).
+  installRateLimitVerdict(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(
       config,

@@ -1,12 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { RedisModule } from '@app/redis';
 import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
-import { RequestInterceptor } from './common/interceptors/request.interceptor';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -71,11 +70,10 @@ export class AppModule {
         WebhooksModule,
         SubjectsModule,
       ],
-      providers: [
-        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        // The only global interceptor (audit frame + a read's rate-limit verdict): see its comment.
-        { provide: APP_INTERCEPTOR, useClass: RequestInterceptor },
-      ],
+      // No global interceptor: the audit frame (AuditRecorder) and a read's rate-limit verdict
+      // (installRateLimitVerdict) are Fastify hooks, so a route without interceptors of its own
+      // skips Nest's per-interceptor rxjs chain and async resource.
+      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };
   }
 }

@@ -22,7 +22,7 @@ import { PermissionsGuard } from './permissions.guard';
     JwtStrategy,
     { provide: APP_GUARD, useClass: AuthenticationGuard },
     { provide: APP_GUARD, useClass: PermissionsGuard },
-    // A read's answer waits for its rate-limit verdict in RequestInterceptor (AppModule).
+    // A read's answer waits for its rate-limit verdict in installRateLimitVerdict (a Fastify hook).
     { provide: APP_GUARD, useClass: TenantThrottlerGuard },
   ],
 })

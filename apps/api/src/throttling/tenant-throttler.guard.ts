@@ -42,7 +42,7 @@ export class TenantThrottlerGuard extends ThrottlerGuard {
   /**
    * Reads (GET routes of the `reads` class) do not wait here for the counter: the handler runs at
    * once, so its Redis read is issued in the same turn as the rate-limit script and both go out in
-   * one flush (one round trip instead of two). RequestInterceptor holds the answer until
+   * one flush (one round trip instead of two). installRateLimitVerdict holds the answer until
    * the verdict is in, and a refused read answers 429 (its read wasted). Writes, bulk and export
    * classes, and handlers that answer by themselves wait for the verdict before they run.
    */
