@@ -13,6 +13,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RATE_LIMIT_CLASS_KEY } from './rate-limit.decorator';
 import type { RouteClass } from './rate-limit-policy';
 import { answersItself, deferVerdict } from './deferred-verdict';
+import { routeMemo } from '../common/http/route-memo';
 
 /**
  * Runs after authentication. Counts per tenant + subject for authenticated calls (so one noisy
@@ -30,13 +31,13 @@ export class TenantThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
+  // Probes and docs are public and must never be throttled into looking unhealthy.
+  private readonly isPublic = routeMemo(
+    (targets) => this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) === true,
+  );
+
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    // Probes and docs are public and must never be throttled into looking unhealthy.
-    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    return Promise.resolve(isPublic === true);
+    return Promise.resolve(this.isPublic(context));
   }
 
   /**
@@ -71,12 +72,19 @@ export class TenantThrottlerGuard extends ThrottlerGuard {
 }
 
 export function routeClassOf(context: ExecutionContext, reflector: Reflector): RouteClass {
-  const declared = reflector.getAllAndOverride<RouteClass | undefined>(RATE_LIMIT_CLASS_KEY, [
-    context.getHandler(),
-    context.getClass(),
-  ]);
+  const declared = declaredClass(context, reflector);
   if (declared) return declared;
   return context.switchToHttp().getRequest<AuthenticatedRequest>().method === 'GET'
     ? 'reads'
     : 'writes';
+}
+
+let classLookup: ((context: ExecutionContext) => RouteClass | undefined) | undefined;
+
+/** The route's @RateLimit class (asked three times per request: limit, deferral, key). */
+function declaredClass(context: ExecutionContext, reflector: Reflector): RouteClass | undefined {
+  classLookup ??= routeMemo((targets) =>
+    reflector.getAllAndOverride<RouteClass | undefined>(RATE_LIMIT_CLASS_KEY, targets),
+  );
+  return classLookup(context);
 }
