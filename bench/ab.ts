@@ -5,7 +5,8 @@
  * next run. This starts both builds at once (production configuration, as `npm run bench` does)
  * against one redis-server and loads both at the same time, round after round, so whatever else
  * runs weighs on both alike; it prints the median CPU µs per request of each and B over A.
- * Env: AB_ROUNDS (6), AB_SECONDS (3), BENCH_CONNECTIONS (20), AB_SCENARIOS (get,post).
+ * Env: AB_ROUNDS (6), AB_SECONDS (3), BENCH_CONNECTIONS (20), AB_SCENARIOS (get,post),
+ * AB_NODE_OPTIONS_A / AB_NODE_OPTIONS_B (NODE_OPTIONS of one side, e.g. V8 heap settings).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -89,6 +90,8 @@ async function main(): Promise<void> {
   const apis = await Promise.all(
     mains.map((main, i) =>
       startApi(main, {
+        NODE_OPTIONS:
+          (i === 0 ? process.env.AB_NODE_OPTIONS_A : process.env.AB_NODE_OPTIONS_B) ?? '',
         APP_ENV: 'production',
         PORT: String(ports[i]),
         HOST: '127.0.0.1',
