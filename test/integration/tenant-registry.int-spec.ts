@@ -174,6 +174,47 @@ describe('TenantRegistry against a real Redis', () => {
     expect(await listed(a.registry)).toEqual(['shared']);
   });
 
+  /** Read events on the server (one per round trip of a client) over `work`, minus the INFO. */
+  async function roundTrips(work: () => Promise<unknown>): Promise<number> {
+    const reads = async () =>
+      Number(/total_reads_processed:(\d+)/.exec(await harness.raw.info('stats'))?.[1]);
+    const before = await reads();
+    await work();
+    return (await reads()) - before - 1;
+  }
+
+  const session = () => ({
+    id: randomUUID(),
+    config: {},
+    metadata: {},
+    status: 'running' as const,
+    createdBy: 'u',
+    ttlSeconds: 60,
+  });
+
+  it('a registered tenant’s create is one round trip: its script reports the marker', async () => {
+    const sessions = new RedisSessionRepository(harness.client, keys, new JsonPayloadCodec());
+    await sessions.create('steady', [session()]);
+    expect(await harness.raw.exists(keys.tenantRegistration('steady'))).toBe(1);
+    const trips = await roundTrips(async () => {
+      for (let i = 0; i < 20; i++) await sessions.create('steady', [session()]);
+    });
+    expect(trips).toBe(20);
+    expect(await listed(new TenantRegistry(harness.raw, keys))).toEqual(['steady']);
+  });
+
+  it('a create whose script finds the marker gone registers the tenant again', async () => {
+    const sessions = new RedisSessionRepository(harness.client, keys, new JsonPayloadCodec());
+    await sessions.create('left', [session()]);
+    // A departure from another process took the marker and the shard entry just before this write.
+    const registry = new TenantRegistry(harness.raw, keys);
+    await harness.raw.del(keys.tenantRegistration('left'));
+    await harness.raw.srem(registry.shardOf('left'), 'left');
+    await sessions.create('left', [session()]);
+    expect(await listed(registry)).toEqual(['left']);
+    expect(await harness.raw.exists(keys.tenantRegistration('left'))).toBe(1);
+  });
+
   it('the session sweeper lets a tenant leave once its last session is deleted', async () => {
     const sessions = new RedisSessionRepository(harness.client, keys, new JsonPayloadCodec());
     const id = randomUUID();

@@ -1,5 +1,4 @@
 import compress from '@fastify/compress';
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyServerOptions } from 'fastify';
@@ -14,6 +13,8 @@ import { assertEveryRouteDeclaresAccess } from './auth/route-access.check';
 import { listRoutes } from './auth/route-inventory';
 import type { AppConfig } from './config/app-config';
 import { assignRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
+import { securityHeaders } from './common/http/security-headers';
+import { installRateLimitVerdict } from './throttling/rate-limit-verdict.hook';
 import { RequestValidationError } from './common/validation/request-validation.error';
 import { BoundedValidationPipe } from './common/validation/bounded-validation.pipe';
 import { ShutdownState } from './lifecycle/shutdown-state';
@@ -74,6 +75,8 @@ export async function createApp(
         https: { ...tls, minVersion: 'TLSv1.3', allowHTTP1: true },
       })
     : new FastifyAdapter(options);
+  // The first onSend hook: the hooks after it see the answer that is sent (see its comment).
+  installRateLimitVerdict(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(
       config,
@@ -95,8 +98,11 @@ export async function createApp(
   fastify.removeContentTypeParser(['text/plain']);
   const shutdown = app.get(ShutdownState);
   for (const type of ACCEPTED_BODY_TYPES) registerJsonParser(fastify, type);
+  // helmet's headers, worked out once (see securityHeaders). Swagger UI needs inline scripts and
+  // styles on /docs only; the API itself serves JSON, so no Content-Security-Policy.
+  const security = await securityHeaders({ contentSecurityPolicy: false });
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
+    void reply.headers(security).header(REQUEST_ID_HEADER, request.id);
     shutdown.requestStarted();
     // 'close' fires for finished and aborted responses alike.
     reply.raw.once('close', () => shutdown.requestFinished());
@@ -131,10 +137,6 @@ export async function createApp(
       ],
     });
   }
-  await app.register(helmet, {
-    // Swagger UI needs inline scripts and styles on /docs only; the API itself serves JSON.
-    contentSecurityPolicy: false,
-  });
   if (config.http.compressionMinBytes > 0) {
     await app.register(compress, {
       encodings: ['br', 'gzip'],

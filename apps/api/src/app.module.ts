@@ -72,6 +72,9 @@ export class AppModule {
         WebhooksModule,
         SubjectsModule,
       ],
+      // No global interceptor: the audit frame (AuditRecorder) and a read's rate-limit verdict
+      // (installRateLimitVerdict) are Fastify hooks, so a route without interceptors of its own
+      // skips Nest's per-interceptor rxjs chain and async resource.
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };
   }

@@ -24,8 +24,9 @@ export interface TenantRegistryOptions {
  *
  * Cheap to keep: a tenant lives in one of {@link TENANT_REGISTRY_SHARDS} SETs chosen by a hash of
  * its name (each its own Cluster slot), and a write does not touch them at all while the tenant's
- * registration marker (a key in the tenant's own slot) exists: one EXISTS where the write went
- * anyway. Only a missing marker (first write, after a departure, after Redis lost the data) costs
+ * registration marker (a key in the tenant's own slot) exists. The write scripts of creates declare
+ * the marker and report whether it exists, in the same atomic step as the write (no round trip of
+ * its own); other writers check it with one EXISTS where the write went anyway. Only a missing marker (first write, after a departure, after Redis lost the data) costs
  * an SADD, plus one per `refreshMs` per process, which re-registers a tenant whose shard entry was
  * lost while its marker survived (a failover on Cluster, where the two live on different masters).
  *
@@ -59,18 +60,26 @@ export class TenantRegistry {
     return this.keys.tenantRegistryShard(hash % TENANT_REGISTRY_SHARDS);
   }
 
+  /** The registration marker a write script declares in KEYS when it reports the marker (see add). */
+  markerOf(tenant: string): string {
+    return this.keys.tenantRegistration(tenant);
+  }
+
   /**
    * Registers `tenant`. Called after a write landed, never before: a departure that removes the
    * tenant after this call's check re-checks for data and finds the write (see leaveIfEmpty).
+   * `markerSeen`: whether the marker existed, as the write's own script saw it in the same atomic
+   * step as the write (so no EXISTS of its own is needed); a departure deletes the marker before it
+   * checks for data, so a marker seen with the write means that check will see the write too.
    * A store failure here is not the write's failure: the marker stays unset and the next write
    * registers the tenant.
    */
-  async add(tenant: string): Promise<void> {
+  async add(tenant: string, markerSeen?: boolean): Promise<void> {
     const marker = this.keys.tenantRegistration(tenant);
     try {
       const at = this.registered.get(tenant);
       const due = at === undefined || this.now() - at >= this.refreshMs;
-      if (!due && (await storeCall(() => this.redis.exists(marker))) === 1) return;
+      if (!due && (markerSeen ?? (await storeCall(() => this.redis.exists(marker))) === 1)) return;
       await storeCall(() => this.redis.sadd(this.shardOf(tenant), tenant));
       await storeCall(() => this.redis.set(marker, '1'));
       this.registered.set(tenant, this.now());

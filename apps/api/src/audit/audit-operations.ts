@@ -63,7 +63,21 @@ const UNAUDITED = /^\/api\/v1\/health(\/|$)/;
  * their first path segment, so a route added later is audited without a change here.
  */
 export function auditedRoute(method: string, url: string | undefined): AuditedRoute | null {
-  if (url === undefined || !url.startsWith(`${PREFIX}/`) || UNAUDITED.test(url)) return null;
+  if (url === undefined) return null;
+  // Asked twice per request (frame, then answer); `url` is a route template, so the set is bounded.
+  const known = `${method} ${url}`;
+  let route = decided.get(known);
+  if (route === undefined) {
+    route = decide(method, url);
+    decided.set(known, route);
+  }
+  return route;
+}
+
+const decided = new Map<string, AuditedRoute | null>();
+
+function decide(method: string, url: string): AuditedRoute | null {
+  if (!url.startsWith(`${PREFIX}/`) || UNAUDITED.test(url)) return null;
   const path = url.slice(PREFIX.length);
   const named = NAMED[`${method} ${path}`];
   if (named) return { resourceType: named[0], operation: named[1], read: named[2] === 'read' };

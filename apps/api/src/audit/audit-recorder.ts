@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditFrame } from '@app/redis';
+import { auditScope, type AuditFrame } from '@app/redis';
 import type { Principal } from '../auth/principal';
 import { DEFAULT_TENANT } from '../common/http/tenant.decorator';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -58,10 +58,46 @@ export class AuditRecorder {
       (request as AuditedRequest)[AUDIT_STATE] = { started: performance.now() };
       done();
     });
+    // The rest of the request (guards, pipes, handler, the repositories' scripts) runs inside the
+    // request's audit frame: a hook rather than an interceptor, which Nest would wrap in an rxjs
+    // chain and an async resource for every request.
+    fastify.addHook('preHandler', (request, reply, done) => {
+      const frame = this.open(request, reply);
+      if (frame === undefined) return done();
+      auditScope.run(frame, done);
+    });
     fastify.addHook('onSend', async (request, reply, payload) => {
       await this.onSend(request, reply, payload);
       return payload;
     });
+  }
+
+  /**
+   * Opens the audit frame of a request about to reach its handler, or undefined when its route is
+   * not audited. The write scripts take the record from the frame (see auditScope) and append it in
+   * the same atomic step as the change; the record is built when the script is called (after the
+   * guards), so it knows who, what, from where, the request and trace ids, and the answer the
+   * handler gives on success: the status Nest sets on the reply before it calls the handler (its
+   * @HttpCode, else 201 for a POST and 200 otherwise).
+   */
+  open(request: AuditedRequest, reply: FastifyReply): RequestAuditFrame | undefined {
+    const route = auditedRoute(request.method, request.routeOptions?.url);
+    if (!route) return undefined;
+    const state = this.stateOf(request);
+    state.route = route;
+    const frame: RequestAuditFrame = {
+      committed: 0,
+      records: [],
+      record: () =>
+        JSON.stringify(this.body(request, route, { status: reply.statusCode, error: null })),
+      onCommit: (record) => frame.records.push(record),
+      // Read when a script is called: the guards have named the caller by then.
+      get actor() {
+        return request.principal?.sub;
+      },
+    };
+    state.frame = frame;
+    return frame;
   }
 
   stateOf(request: AuditedRequest): AuditState {

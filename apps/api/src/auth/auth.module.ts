@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { TenantThrottlerGuard } from '../throttling/tenant-throttler.guard';
 import { ThrottlingModule } from '../throttling/throttling.module';
-import { RateLimitVerdictInterceptor } from '../throttling/rate-limit-verdict.interceptor';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AuthenticationGuard } from './authentication.guard';
 import { JwtStrategy } from './jwt.strategy';
@@ -23,9 +22,8 @@ import { PermissionsGuard } from './permissions.guard';
     JwtStrategy,
     { provide: APP_GUARD, useClass: AuthenticationGuard },
     { provide: APP_GUARD, useClass: PermissionsGuard },
+    // A read's answer waits for its rate-limit verdict in installRateLimitVerdict (a Fastify hook).
     { provide: APP_GUARD, useClass: TenantThrottlerGuard },
-    // Holds a read's answer until its rate-limit verdict, which the throttler guard sends along.
-    { provide: APP_INTERCEPTOR, useClass: RateLimitVerdictInterceptor },
   ],
 })
 export class AuthModule {}

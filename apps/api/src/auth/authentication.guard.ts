@@ -17,6 +17,7 @@ import { PUBLIC_KEY } from './require-permissions.decorator';
 import { VerifiedTokenCache } from './verified-token.cache';
 import { BearerTokenRefusedError, refusalOf, wwwAuthenticate } from './token-refusal';
 import { AMBIGUOUS, ApiKeyAuthenticator } from '../api-keys/api-key.authenticator';
+import { routeMemo } from '../common/http/route-memo';
 
 /**
  * Global: every route needs a valid bearer token unless it is @Public(). All failures (no token,
@@ -26,6 +27,9 @@ import { AMBIGUOUS, ApiKeyAuthenticator } from '../api-keys/api-key.authenticato
 export class AuthenticationGuard extends AuthGuard('jwt') {
   private readonly verified = new VerifiedTokenCache();
   private readonly logger = new Logger('Auth');
+  private readonly isPublic = routeMemo(
+    (targets) => this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) === true,
+  );
 
   constructor(
     private readonly reflector: Reflector,
@@ -66,14 +70,7 @@ export class AuthenticationGuard extends AuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (
-      this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, [
-        context.getHandler(),
-        context.getClass(),
-      ])
-    ) {
-      return true;
-    }
+    if (this.isPublic(context)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const apiKey = ApiKeyAuthenticator.presented(request.headers);
     if (apiKey !== undefined) {

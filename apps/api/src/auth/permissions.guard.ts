@@ -16,12 +16,17 @@ import {
   type ScopePermissions,
 } from './rbac-policy';
 import { PERMISSIONS_KEY, PUBLIC_KEY } from './require-permissions.decorator';
+import { routeMemo } from '../common/http/route-memo';
 
 /** Global, after authentication: the caller's roles must grant what the route declares. */
 @Injectable()
 export class PermissionsGuard implements CanActivate {
   private readonly grants: RoleGrants;
   private readonly scopePolicy: ScopePermissions;
+  private readonly declared = routeMemo((targets) => ({
+    isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) === true,
+    required: this.reflector.getAllAndOverride<Permission[] | undefined>(PERMISSIONS_KEY, targets),
+  }));
 
   constructor(
     private readonly reflector: Reflector,
@@ -32,12 +37,8 @@ export class PermissionsGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    const required = this.reflector.getAllAndOverride<Permission[] | undefined>(
-      PERMISSIONS_KEY,
-      targets,
-    );
+    const { isPublic, required } = this.declared(context);
+    if (isPublic) return true;
     const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
     // A route without a declaration is closed, never open (the start-up check also refuses it).
     if (!required || required.length === 0 || !principal)

@@ -4,7 +4,7 @@ import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 
 /**
  * A read's rate-limit verdict, still on its way from Redis while the handler reads. The guard
- * stores it on the request; RateLimitVerdictInterceptor awaits it before anything is answered.
+ * stores it on the request; installRateLimitVerdict's hook awaits it before anything is answered.
  */
 const VERDICT = Symbol('masa.rateLimitVerdict');
 

@@ -13,6 +13,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RATE_LIMIT_CLASS_KEY } from './rate-limit.decorator';
 import type { RouteClass } from './rate-limit-policy';
 import { answersItself, deferVerdict } from './deferred-verdict';
+import { routeMemo } from '../common/http/route-memo';
 
 /**
  * Runs after authentication. Counts per tenant + subject for authenticated calls (so one noisy
@@ -30,19 +31,19 @@ export class TenantThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
+  // Probes and docs are public and must never be throttled into looking unhealthy.
+  private readonly isPublic = routeMemo(
+    (targets) => this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) === true,
+  );
+
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    // Probes and docs are public and must never be throttled into looking unhealthy.
-    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    return Promise.resolve(isPublic === true);
+    return Promise.resolve(this.isPublic(context));
   }
 
   /**
    * Reads (GET routes of the `reads` class) do not wait here for the counter: the handler runs at
    * once, so its Redis read is issued in the same turn as the rate-limit script and both go out in
-   * one flush (one round trip instead of two). RateLimitVerdictInterceptor holds the answer until
+   * one flush (one round trip instead of two). installRateLimitVerdict holds the answer until
    * the verdict is in, and a refused read answers 429 (its read wasted). Writes, bulk and export
    * classes, and handlers that answer by themselves wait for the verdict before they run.
    */
@@ -71,12 +72,19 @@ export class TenantThrottlerGuard extends ThrottlerGuard {
 }
 
 export function routeClassOf(context: ExecutionContext, reflector: Reflector): RouteClass {
-  const declared = reflector.getAllAndOverride<RouteClass | undefined>(RATE_LIMIT_CLASS_KEY, [
-    context.getHandler(),
-    context.getClass(),
-  ]);
+  const declared = declaredClass(context, reflector);
   if (declared) return declared;
   return context.switchToHttp().getRequest<AuthenticatedRequest>().method === 'GET'
     ? 'reads'
     : 'writes';
+}
+
+let classLookup: ((context: ExecutionContext) => RouteClass | undefined) | undefined;
+
+/** The route's @RateLimit class (asked three times per request: limit, deferral, key). */
+function declaredClass(context: ExecutionContext, reflector: Reflector): RouteClass | undefined {
+  classLookup ??= routeMemo((targets) =>
+    reflector.getAllAndOverride<RouteClass | undefined>(RATE_LIMIT_CLASS_KEY, targets),
+  );
+  return classLookup(context);
 }

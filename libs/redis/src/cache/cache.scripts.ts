@@ -108,8 +108,9 @@ end
 const { script, audited, evented } = scriptBuilders(PRELUDE);
 
 /**
- * KEYS[1]=entry. ARGV: cache_key, data, ttl_ms, only_if_absent ('1'|'0'), tags (comma-joined).
- * Returns {'ok', cached_at, expires_at} | {'exists', expires_at}.
+ * KEYS[1]=entry, KEYS[2]=the tenant's registration marker. ARGV: cache_key, data, ttl_ms,
+ * only_if_absent ('1'|'0'), tags (comma-joined). Returns {'ok', cached_at, expires_at, 1 when the
+ * marker exists} (TenantRegistry.add then needs no EXISTS of its own) | {'exists', expires_at}.
  */
 export const SET_CACHE_ENTRY = audited(
   'cache.set',
@@ -143,7 +144,7 @@ for tag in pairs(carried) do
 end
 event_append('cache.set', 'cache', key)
 audit_append({ resource_ids = { key }, cached_at = now, expires_at = expires_at })
-return {'ok', now, expires_at}
+return {'ok', now, expires_at, redis.call('EXISTS', KEYS[2])}
 `,
 );
 

@@ -71,7 +71,7 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
     const reply = (await storeCall(() =>
       SET_CACHE_ENTRY.run(
         this.redis,
-        [...audit.keys, ...events.keys, space.entry(entry.key)],
+        [...audit.keys, ...events.keys, space.entry(entry.key), this.registry.markerOf(tenant)],
         [
           audit.record,
           ...events.args,
@@ -83,11 +83,11 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
           [...new Set(entry.tags)].join(','),
         ],
       ),
-    )) as [string, number, number?];
+    )) as [string, number, number?, number?];
     if (reply[0] === 'ok') {
       audit.committed();
       // After the write, so that a concurrent departure of the tenant sees it (TenantRegistry).
-      await this.registry.add(tenant);
+      await this.registry.add(tenant, reply[3] === 1);
     }
     switch (reply[0]) {
       case 'ok':

@@ -71,18 +71,18 @@ export class RedisSessionRepository extends SessionRepository {
     }
     const audit = auditArgs(this.keys, tenant);
     const events = eventArgs(this.keys, tenant);
-    const createdAt = await storeCall(() =>
+    const reply = (await storeCall(() =>
       CREATE_SESSIONS.run(
         this.redis,
-        [...audit.keys, ...events.keys, space.all],
+        [...audit.keys, ...events.keys, space.all, this.registry.markerOf(tenant)],
         [audit.record, ...events.args, ...space.scriptLayout(), ...args],
       ),
-    );
-    if (Array.isArray(createdAt)) throw new SessionExistsError(String(createdAt[1]));
+    )) as [string, number | string, number?];
+    if (reply[0] === 'exists') throw new SessionExistsError(String(reply[1]));
     audit.committed();
     // After the write, so that a concurrent departure of the tenant sees it (TenantRegistry).
-    await this.registry.add(tenant);
-    return Number(createdAt);
+    await this.registry.add(tenant, reply[2] === 1);
+    return Number(reply[1]);
   }
 
   async get(tenant: string, sessionId: string): Promise<StoredSession | null> {

@@ -79,9 +79,11 @@ end
 const { audited, evented } = scriptBuilders(PRELUDE);
 
 /**
- * KEYS[1]=all-index. ARGV: count, then per session 9 fields. Returns created_at (ms), or
- * {'exists', id} (nothing written) when a record of one of the ids is already there: ids derived
- * from an Idempotency-Key make a retried create land here instead of overwriting.
+ * KEYS[1]=all-index, KEYS[2]=the tenant's registration marker. ARGV: count, then per session 9
+ * fields. Returns {'ok', created_at (ms), 1 when the marker exists} (TenantRegistry.add then needs
+ * no EXISTS of its own), or {'exists', id} (nothing written) when a record of one of the ids is
+ * already there: ids derived from an Idempotency-Key make a retried create land here instead of
+ * overwriting.
  */
 export const CREATE_SESSIONS = audited(
   'session.create',
@@ -111,7 +113,7 @@ for i = 0, count - 1 do
   event_append('session.created', 'session', id, 1)
 end
 audit_append({ resource_ids = ids, version = 1, created_at = now })
-return now
+return {'ok', now, redis.call('EXISTS', KEYS[2])}
 `,
 );
 

@@ -2,7 +2,12 @@ import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StoreUnavailableError } from '@app/redis';
 import { REQUEST_ID_HEADER } from '../http/request-id';
-import { PROBLEM_CONTENT_TYPE, toProblem, type ProblemContext } from './problem-details';
+import {
+  PROBLEM_CONTENT_TYPE,
+  toProblem,
+  type ProblemContext,
+  type ProblemDetails,
+} from './problem-details';
 
 /** The one place errors become HTTP: every failure leaves as application/problem+json. */
 @Catch()
@@ -26,6 +31,19 @@ export function sendProblem(
   reply: FastifyReply,
   logger: Logger,
 ): void {
+  void reply.send(prepareProblem(error, request, reply, logger));
+}
+
+/**
+ * Everything sendProblem does but the sending: status, headers, content type and the log line are
+ * set on `reply`; the body is returned (an onSend hook answers with it in place of a payload).
+ */
+export function prepareProblem(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: Logger,
+): ProblemDetails {
   const { body, headers } = toProblem(
     error,
     request.url.split('?')[0],
@@ -48,8 +66,8 @@ export function sendProblem(
   void reply
     .status(body.status)
     .headers({ ...headers, [REQUEST_ID_HEADER]: body.request_id })
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(body);
+    .type(PROBLEM_CONTENT_TYPE);
+  return body;
 }
 
 /**
