@@ -50,6 +50,7 @@ export class AppModule {
           readFrom: config.redis.readFrom,
           replicaUrl: config.redis.replicaUrl,
           autoPipelining: config.redis.autoPipelining && !tracing,
+          breaker: config.redis.breaker,
           codec: {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,

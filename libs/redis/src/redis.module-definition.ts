@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { EncryptionKey } from './codecs/key-ring';
+import type { BreakerGateOptions } from './connection/breaker-gate';
 import type { RedisConnectionOptions } from './connection/redis-client.factory';
 import type { StoreObserver } from './observability/store-observer';
 
@@ -18,6 +19,12 @@ export interface RedisModuleOptions extends RedisConnectionOptions {
   };
   /** Age past which change events are trimmed from a tenant's stream; omitted = 24 hours. */
   eventsRetentionMs?: number;
+  /**
+   * Circuit breaker in front of the client: after `failureThreshold` consecutive timeouts or
+   * connection failures, commands fail at once until a probe PING is answered. Omitted or a
+   * threshold of 0 = off.
+   */
+  breaker?: BreakerGateOptions;
   /** Receives every repository call's timing and outcome (the metrics module); omitted = none. */
   observer?: StoreObserver;
 }

@@ -32,6 +32,13 @@ export interface AppConfig {
     readFrom: 'primary' | 'replica';
     replicaUrl?: string;
     autoPipelining: boolean;
+    /** REDIS_BREAKER_*: the circuit breaker in front of Redis; failureThreshold 0 = off. */
+    breaker: {
+      failureThreshold: number;
+      windowMs: number;
+      probeIntervalMs: number;
+      probeTimeoutMs: number;
+    };
   };
   sessions: {
     defaultTtlSeconds: number;
