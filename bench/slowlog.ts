@@ -125,7 +125,8 @@ function summary(times: [number, string][]): string {
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))][0];
   const [max, name] = sorted[sorted.length - 1];
   const ms = (micros: number) => (micros / 1000).toFixed(2);
-  return `${times.length} scripts over 0.1 ms: median ${ms(at(0.5))} ms, p99 ${ms(at(0.99))} ms, longest ${ms(max)} ms (${name})`;
+  const over10 = times.filter(([micros]) => micros > 10_000).length;
+  return `${times.length} scripts over 0.1 ms: median ${ms(at(0.5))} ms, p99 ${ms(at(0.99))} ms, longest ${ms(max)} ms (${name}), ${over10} over 10 ms`;
 }
 
 async function main(): Promise<void> {
