@@ -93,15 +93,17 @@ export function attachBreaker(client: RedisClient, options: BreakerGateOptions):
       () => undefined,
     );
     Promise.resolve(original(ping)).catch(() => undefined);
-    ping.promise.finally(schedule).catch(() => undefined);
+    ping.promise.finally(() => schedule(options.probeIntervalMs)).catch(() => undefined);
   };
-  const schedule = () => {
+  const schedule = (delayMs: number) => {
     if (stopped || timer !== undefined || breaker.state !== 'open') return;
-    timer = setTimeout(probe, options.probeIntervalMs);
+    timer = setTimeout(probe, delayMs);
     timer.unref();
   };
+  // The first probe goes at once: timeouts can also come from this process (an event-loop stall
+  // fires command timers before the waiting replies are read), and then Redis answers at once.
   breaker.onTransition((_, to) => {
-    if (to === 'open') schedule();
+    if (to === 'open') schedule(0);
   });
   // A reconnect's handshake (AUTH, the INFO ready check) was answered: as good as a probe.
   const onReady = () => breaker.probeAnswered();
