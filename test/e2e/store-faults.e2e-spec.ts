@@ -1,9 +1,11 @@
 import Redis from 'ioredis';
+import { RedisHealthProbe, subscribeRedisCommands } from '@app/redis';
 import { CREATE_MEMORY } from '@app/redis/memory/memory.scripts';
 import { CREATE_SESSIONS, UPDATE_SESSION } from '@app/redis/sessions/session.scripts';
 import { RedisServer } from '../support/redis-server';
 import { ReplyDroppingProxy } from '../support/reply-dropping-proxy';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { eventually } from '../support/eventually';
 
 const PROBLEM = /application\/problem\+json/;
 
@@ -287,5 +289,113 @@ describe('Redis that may evict keys (maxmemory-policy)', () => {
       await app.http.get('/api/v1/health/ready').expect(200);
       await app.close();
     }
+  });
+});
+
+describe('Redis that stops answering (circuit breaker)', () => {
+  let redis: RedisServer;
+  let raw: Redis;
+  let t: TestApp;
+  const breakerState = () => t.app.get(RedisHealthProbe, { strict: false }).breakerState;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start(['--enable-debug-command', 'yes']);
+    raw = new Redis(redis.port, '127.0.0.1');
+    t = await startTestApp(redis.url, {
+      REDIS_COMMAND_TIMEOUT_MS: '600',
+      REDIS_BREAKER_FAILURES: '3',
+      REDIS_BREAKER_PROBE_INTERVAL_MS: '100',
+      REDIS_BREAKER_PROBE_TIMEOUT_MS: '300',
+    });
+  });
+
+  afterAll(async () => {
+    redis.resume();
+    await t.close();
+    raw.disconnect();
+    await redis.dispose();
+  });
+
+  it('stays closed for a Redis that answers slowly or with error replies', async () => {
+    const id = (
+      await t.http
+        .post('/api/v1/sessions')
+        .send({ session_config: {}, created_by: 'u' })
+        .expect(201)
+    ).body.session_id as string;
+    // Slow but within the command timeout: every request waits, none fails.
+    const sleeping = raw.call('DEBUG', 'SLEEP', '0.3');
+    const slow = await Promise.all(
+      Array.from({ length: 5 }, () => t.http.get(`/api/v1/sessions/${id}`)),
+    );
+    await sleeping;
+    expect(slow.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+    // Error replies are Redis answering: OOM refusals, more of them than the threshold.
+    await raw.config('SET', 'maxmemory', '1');
+    for (let i = 0; i < 5; i++) {
+      await t.http
+        .post('/api/v1/sessions')
+        .send({ session_config: {}, created_by: 'u' })
+        .expect(507);
+    }
+    await raw.config('SET', 'maxmemory', '0');
+    expect(breakerState()).toBe('closed');
+  });
+
+  it('opens when Redis hangs (kill -STOP): 503 at once with nothing sent; closes after kill -CONT', async () => {
+    const id = (
+      await t.http
+        .post('/api/v1/sessions')
+        .send({ session_config: {}, created_by: 'u' })
+        .expect(201)
+    ).body.session_id as string;
+    redis.pause();
+
+    // Until the breaker has seen 3 timeouts, each request waits for the command timeout.
+    for (let i = 0; i < 10 && breakerState() !== 'open'; i++) {
+      await t.http.get(`/api/v1/sessions/${id}`).expect(503);
+    }
+    expect(breakerState()).toBe('open');
+    const ready = await t.anonymous.get('/api/v1/health/ready').expect(503);
+    expect(ready.body.details.redis).toMatchObject({ status: 'down', breaker: 'open' });
+    const metrics = (await t.anonymous.get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^masa_redis_breaker_state 2$/m);
+    expect(metrics).toMatch(/^masa_redis_breaker_transitions_total\{from="closed",to="open"\} 1$/m);
+
+    // While open, requests are refused before any command is written to the hung connection
+    // (the tracing channel reports only commands ioredis wrote); only probe PINGs go out.
+    const written: string[] = [];
+    const unsubscribe = subscribeRedisCommands<void>({
+      start: (event) => void written.push(event.command),
+      end: () => undefined,
+    });
+    try {
+      const refused = [
+        await t.http.get(`/api/v1/sessions/${id}`),
+        await t.http.post('/api/v1/sessions').send({ session_config: {}, created_by: 'u' }),
+        await t.http.get('/api/v1/cache/anything'),
+        await t.http.get('/api/v1/sessions'),
+      ];
+      for (const response of refused) {
+        expect(response.status).toBe(503);
+        expect(response.body).toMatchObject({ store_failure: 'unreachable' });
+        expect(response.headers['retry-after']).toBe('1');
+      }
+    } finally {
+      unsubscribe();
+    }
+    expect(written.filter((command) => command !== 'ping')).toEqual([]);
+    expect(breakerState()).toBe('open');
+
+    redis.resume();
+    // The same app, not restarted: a probe is answered, one trial request closes the breaker.
+    await eventually(() => t.http.get(`/api/v1/sessions/${id}`).expect(200), 15000);
+    expect(breakerState()).toBe('closed');
+    await t.anonymous.get('/api/v1/health/ready').expect(200);
+    const after = (await t.anonymous.get('/metrics').expect(200)).text;
+    expect(after).toMatch(/^masa_redis_breaker_state 0$/m);
+    expect(after).toMatch(
+      /^masa_redis_breaker_transitions_total\{from="half_open",to="closed"\} 1$/m,
+    );
   });
 });

@@ -213,7 +213,7 @@ describe('RedisSessionRepository against a real Redis', () => {
     });
 
     it('cleans more expired sessions than one purge batch takes before answering a list', async () => {
-      const many = Array.from({ length: 600 }, () => draft({ ttlSeconds: 1 }));
+      const many = Array.from({ length: 300 }, () => draft({ ttlSeconds: 1 }));
       await repo.create(TENANT, many);
       const survivor = draft();
       await repo.create(TENANT, [survivor]);
@@ -248,6 +248,33 @@ describe('RedisSessionRepository against a real Redis', () => {
       }
       const page = await repo.list(TENANT, { order: 'desc', limit: 5, offset: 0 });
       expect(page.sessions.map((s) => s.id)).toEqual([survivor.id]);
+    });
+
+    it('drains a 30,000-session backlog to zero by repeated bounded purge calls', async () => {
+      const statuses = ['created', 'running', 'paused'];
+      const backlog = Array.from({ length: 30_000 }, (_, i) =>
+        draft({ ttlSeconds: 1, createdBy: `user-${i % 7}`, status: statuses[i % 3] }),
+      );
+      for (let i = 0; i < backlog.length; i += 500) {
+        await repo.create(TENANT, backlog.slice(i, i + 500));
+      }
+      await sleep(1100);
+
+      let calls = 0;
+      for (;;) {
+        const count = await repo.purgeExpired(TENANT, 100);
+        calls++;
+        if (count < 100) break;
+      }
+      // No call took more than its 100, and the loop did not stop before the backlog was gone:
+      // every index, the membership hash and the expiry index are empty.
+      expect(calls).toBeGreaterThanOrEqual(300);
+      expect(await raw.zcard(space.expiry)).toBe(0);
+      expect(await raw.zcard(space.all)).toBe(0);
+      expect(await raw.hlen(space.members)).toBe(0);
+      expect(await tenantKeys()).toEqual([]);
+      const events = await raw.xlen(`it:{${TENANT}}:events`);
+      expect(events).toBe(60_000);
     });
 
     it('purges a tenant nobody lists (the sweeper path), bounded per call', async () => {

@@ -71,6 +71,18 @@ export class RedisServer {
     this.process = undefined;
   }
 
+  /**
+   * Freezes the server (SIGSTOP): connections stay open and the kernel keeps accepting bytes, but
+   * nothing is answered — a hung Redis, unlike a dead one. resume() lets it answer what it got.
+   */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   /** Starts it again on the same port (empty: nothing is persisted). */
   async restart(): Promise<void> {
     await this.stop();

@@ -52,6 +52,7 @@ export class AppModule {
           replicaMaxStalenessMs: config.redis.replicaMaxStalenessMs,
           autoPipelining: config.redis.autoPipelining && !tracing,
           sessionL1: config.sessions.l1Cache,
+          breaker: config.redis.breaker,
           codec: {
             compressionMinBytes: config.storage.compressionMinBytes,
             encryptionKeys: config.storage.encryptionKeys,

@@ -8,6 +8,7 @@ export {
   type RedisTopology,
 } from './redis-health.probe';
 export { StoreUnavailableError, type StoreFailure } from './store-errors';
+export type { BreakerState } from './connection/circuit-breaker';
 export { parseRedisUrl, redactRedisUrl, InvalidRedisUrlError } from './connection/redis-url';
 export {
   replicationScope,

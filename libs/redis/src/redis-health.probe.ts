@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis, { Cluster } from 'ioredis';
 import type { RedisClient } from './connection/redis-client.factory';
+import { breakerOf } from './connection/breaker-gate';
+import type { BreakerState } from './connection/circuit-breaker';
 import { REDIS_CLIENT } from './redis.constants';
 import { storeCall, StoreUnavailableError } from './store-errors';
 
@@ -75,6 +77,11 @@ export class RedisHealthProbe {
   get mode(): RedisMode {
     if (this.redis instanceof Cluster) return 'cluster';
     return this.redis.options.sentinels?.length ? 'sentinel' : 'standalone';
+  }
+
+  /** State of the circuit breaker in front of Redis; undefined when it is off. */
+  get breakerState(): BreakerState | undefined {
+    return breakerOf(this.redis)?.state;
   }
 
   /**

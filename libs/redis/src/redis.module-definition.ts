@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { EncryptionKey } from './codecs/key-ring';
+import type { BreakerGateOptions } from './connection/breaker-gate';
 import type { RedisConnectionOptions } from './connection/redis-client.factory';
 import type { L1Options } from './l1/tracked-read-cache';
 import type { StoreObserver } from './observability/store-observer';
@@ -24,6 +25,12 @@ export interface RedisModuleOptions extends RedisConnectionOptions {
    * Redis client-side-caching invalidations; omitted = off.
    */
   sessionL1?: L1Options;
+  /**
+   * Circuit breaker in front of the client: after `failureThreshold` consecutive timeouts or
+   * connection failures, commands fail at once until a probe PING is answered. Omitted or a
+   * threshold of 0 = off.
+   */
+  breaker?: BreakerGateOptions;
   /** Receives every repository call's timing and outcome (the metrics module); omitted = none. */
   observer?: StoreObserver;
 }

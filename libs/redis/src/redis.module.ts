@@ -8,6 +8,7 @@ import {
 import { createRedisClient, type RedisClient } from './connection/redis-client.factory';
 import { redactRedisUrl } from './connection/redis-url';
 import { attachedReader } from './connection/read-replicas';
+import { attachBreaker } from './connection/breaker-gate';
 import { RedisKeyBuilder } from './keys/redis-key-builder';
 import { PayloadCodec } from './payload-codec';
 import { DEFAULT_COMPRESSION_MIN_BYTES, LayeredPayloadCodec } from './codecs/layered-payload-codec';
@@ -83,6 +84,17 @@ import { RedisSubjectRepository } from './subjects/redis-subject.repository';
             wasReady = false;
           }
         });
+        if (options.breaker && options.breaker.failureThreshold > 0) {
+          const breaker = attachBreaker(client, options.breaker);
+          breaker.onTransition((from, to, reason) => {
+            logger.warn(
+              to === 'open'
+                ? `circuit breaker open (${reason}): commands fail at once with 503 until Redis answers a probe PING`
+                : `circuit breaker ${from} -> ${to}: ${reason}`,
+            );
+            options.observer?.breakerTransition?.(from, to);
+          });
+        }
         let readerWasReady = false;
         const reader = attachedReader(client);
         reader?.on('ready', () => {

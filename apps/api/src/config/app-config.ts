@@ -34,6 +34,13 @@ export interface AppConfig {
     /** REDIS_REPLICA_MAX_STALENESS_MS: a replica cut off from its master longer stops serving reads. */
     replicaMaxStalenessMs: number;
     autoPipelining: boolean;
+    /** REDIS_BREAKER_*: the circuit breaker in front of Redis; failureThreshold 0 = off. */
+    breaker: {
+      failureThreshold: number;
+      windowMs: number;
+      probeIntervalMs: number;
+      probeTimeoutMs: number;
+    };
   };
   sessions: {
     defaultTtlSeconds: number;

@@ -64,6 +64,37 @@ export class EnvironmentVariables {
   @IsIn(['refuse', 'warn', 'off'])
   REDIS_EVICTION_POLICY_CHECK: 'refuse' | 'warn' | 'off' = 'warn';
 
+  /**
+   * Circuit breaker: this many consecutive command timeouts or connection failures (within
+   * REDIS_BREAKER_WINDOW_MS) make every command fail at once with 503 until Redis answers a probe
+   * PING; 0 = off. Error replies (BUSY, OOM, ...) and slow but answered commands never count.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  REDIS_BREAKER_FAILURES = 5;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  REDIS_BREAKER_WINDOW_MS = 10000;
+
+  /** Pause between the open breaker's probe PINGs. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(60000)
+  REDIS_BREAKER_PROBE_INTERVAL_MS = 1000;
+
+  /** A probe PING slower than this counts as unanswered; at most REDIS_COMMAND_TIMEOUT_MS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60000)
+  REDIS_BREAKER_PROBE_TIMEOUT_MS = 250;
+
   /** Replicas that must confirm each write (WAIT) before it is acknowledged; 0 = off. */
   @Type(() => Number)
   @IsInt()

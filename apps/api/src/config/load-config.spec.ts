@@ -86,6 +86,12 @@ describe('loadConfig', () => {
         replicaUrl: undefined,
         replicaMaxStalenessMs: 5000,
         autoPipelining: true,
+        breaker: {
+          failureThreshold: 5,
+          windowMs: 10000,
+          probeIntervalMs: 1000,
+          probeTimeoutMs: 250,
+        },
       });
       expect(config.sessions).toEqual({
         defaultTtlSeconds: 604800,
@@ -247,6 +253,10 @@ describe('loadConfig', () => {
       ['REDIS_MIN_REPLICAS_ACK', '-1'],
       ['REDIS_MIN_REPLICAS_ACK', 'one'],
       ['REDIS_WAIT_TIMEOUT_MS', '5'],
+      ['REDIS_BREAKER_FAILURES', '-1'],
+      ['REDIS_BREAKER_WINDOW_MS', '10'],
+      ['REDIS_BREAKER_PROBE_INTERVAL_MS', 'often'],
+      ['REDIS_BREAKER_PROBE_TIMEOUT_MS', '0'],
       ['REDIS_READ_FROM', 'nearest'],
       ['REDIS_REPLICA_URL', 'http://replica'],
       ['SESSION_TTL_SECONDS', '59'],
@@ -360,6 +370,18 @@ describe('loadConfig', () => {
       );
       expect(error.message).toBe(
         'REDIS_WAIT_TIMEOUT_MS must be shorter than REDIS_COMMAND_TIMEOUT_MS',
+      );
+    });
+
+    it('stops when the breaker probe may wait longer than a command', () => {
+      const error = configError(() =>
+        loadConfig(
+          env({ REDIS_BREAKER_PROBE_TIMEOUT_MS: '3000', REDIS_COMMAND_TIMEOUT_MS: '2000' }),
+          tempDir(),
+        ),
+      );
+      expect(error.message).toBe(
+        'REDIS_BREAKER_PROBE_TIMEOUT_MS must not exceed REDIS_COMMAND_TIMEOUT_MS',
       );
     });
 

@@ -65,6 +65,11 @@ export function loadConfig(
   if (env.REDIS_MIN_REPLICAS_ACK > 0 && env.REDIS_WAIT_TIMEOUT_MS >= env.REDIS_COMMAND_TIMEOUT_MS) {
     throw new ConfigError('REDIS_WAIT_TIMEOUT_MS must be shorter than REDIS_COMMAND_TIMEOUT_MS');
   }
+  if (env.REDIS_BREAKER_PROBE_TIMEOUT_MS > env.REDIS_COMMAND_TIMEOUT_MS) {
+    throw new ConfigError(
+      'REDIS_BREAKER_PROBE_TIMEOUT_MS must not exceed REDIS_COMMAND_TIMEOUT_MS',
+    );
+  }
   if (
     env.REDIS_READ_FROM === 'replica' &&
     env.REDIS_REPLICA_URL === undefined &&
@@ -101,6 +106,12 @@ export function loadConfig(
       replicaUrl: env.REDIS_REPLICA_URL,
       replicaMaxStalenessMs: env.REDIS_REPLICA_MAX_STALENESS_MS,
       autoPipelining: env.REDIS_AUTO_PIPELINING,
+      breaker: {
+        failureThreshold: env.REDIS_BREAKER_FAILURES,
+        windowMs: env.REDIS_BREAKER_WINDOW_MS,
+        probeIntervalMs: env.REDIS_BREAKER_PROBE_INTERVAL_MS,
+        probeTimeoutMs: env.REDIS_BREAKER_PROBE_TIMEOUT_MS,
+      },
     },
     sessions: {
       defaultTtlSeconds: env.SESSION_TTL_SECONDS,

@@ -26,6 +26,12 @@ const INDICATORS: SchemaObject = {
     properties: {
       status: { type: 'string', enum: ['up', 'down'] },
       latency_ms: { type: 'number', description: 'Redis: the PING round trip.' },
+      breaker: {
+        type: 'string',
+        enum: ['closed', 'open', 'half_open'],
+        description:
+          'Redis: the circuit breaker (absent when REDIS_BREAKER_FAILURES=0); open means requests are answered 503 at once.',
+      },
       message: { type: 'string', maxLength: 1024 },
     },
     required: ['status'],

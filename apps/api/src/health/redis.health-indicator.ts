@@ -15,15 +15,25 @@ export class RedisHealthIndicator {
 
   async check(key = 'redis'): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check(key);
+    const breaker = this.probe.breakerState;
+    // Open: requests are being refused anyway, and a PING would only be refused too.
+    if (breaker === 'open') {
+      return indicator.down({
+        message:
+          'Redis circuit breaker open: requests are answered 503 until Redis answers a probe',
+        breaker,
+      });
+    }
     try {
       const latencyMs = await this.probe.ping(READINESS_PING_TIMEOUT_MS);
-      return indicator.up({ latency_ms: Math.round(latencyMs * 100) / 100 });
+      return indicator.up({ latency_ms: Math.round(latencyMs * 100) / 100, breaker });
     } catch (error) {
       const timedOut = error instanceof Error && /longer than/.test(error.message);
       return indicator.down({
         message: timedOut
           ? `Redis did not answer PING within ${READINESS_PING_TIMEOUT_MS} ms`
           : 'Redis is unreachable',
+        breaker: this.probe.breakerState,
       });
     }
   }

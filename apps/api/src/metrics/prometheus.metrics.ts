@@ -116,6 +116,15 @@ export function apiMetrics() {
       name: `${METRIC_PREFIX}redis_up`,
       help: '1 when the Redis connection is ready, else 0.',
     }),
+    redisBreakerState: gauge({
+      name: `${METRIC_PREFIX}redis_breaker_state`,
+      help: 'Circuit breaker in front of Redis: 0 closed (commands flow), 1 half-open (one trial command), 2 open (commands fail at once with 503).',
+    }),
+    redisBreakerTransitions: counter<'from' | 'to'>({
+      name: `${METRIC_PREFIX}redis_breaker_transitions_total`,
+      help: 'State changes of the circuit breaker in front of Redis.',
+      labelNames: ['from', 'to'],
+    }),
     redisConnections: gauge<'client' | 'state'>({
       name: `${METRIC_PREFIX}redis_connections`,
       help: 'Connections of each Redis client by state (ready, connecting, closed); ioredis multiplexes one connection per server, a Cluster client one per node.',

@@ -1,5 +1,5 @@
 import type { Counter, Histogram } from 'prom-client';
-import { subscribeRedisCommands, type StoreObserver } from '@app/redis';
+import { subscribeRedisCommands, type BreakerState, type StoreObserver } from '@app/redis';
 import { apiMetrics, type ApiMetrics } from './prometheus.metrics';
 import { ENDED_STATUSES } from './session-statuses';
 
@@ -96,7 +96,14 @@ export class StoreMetricsObserver implements StoreObserver {
   expired(entity: string, count: number): void {
     if (entity === 'cache') this.metrics.cacheEvictions.inc(count);
   }
+
+  breakerTransition(from: BreakerState, to: BreakerState): void {
+    this.metrics.redisBreakerState.set(BREAKER_GAUGE[to]);
+    this.metrics.redisBreakerTransitions.labels(from, to).inc();
+  }
 }
+
+const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
 const RETRIEVALS = new Set(['get', 'listByAgent', 'query']);
 

@@ -2311,6 +2311,11 @@ export interface operations {
                                 status: "up" | "down";
                                 /** @description Redis: the PING round trip. */
                                 latency_ms?: number;
+                                /**
+                                 * @description Redis: the circuit breaker (absent when REDIS_BREAKER_FAILURES=0); open means requests are answered 503 at once.
+                                 * @enum {string}
+                                 */
+                                breaker?: "closed" | "open" | "half_open";
                                 message?: string;
                             };
                         };
@@ -2320,6 +2325,11 @@ export interface operations {
                                 status: "up" | "down";
                                 /** @description Redis: the PING round trip. */
                                 latency_ms?: number;
+                                /**
+                                 * @description Redis: the circuit breaker (absent when REDIS_BREAKER_FAILURES=0); open means requests are answered 503 at once.
+                                 * @enum {string}
+                                 */
+                                breaker?: "closed" | "open" | "half_open";
                                 message?: string;
                             };
                         };
@@ -2329,6 +2339,11 @@ export interface operations {
                                 status: "up" | "down";
                                 /** @description Redis: the PING round trip. */
                                 latency_ms?: number;
+                                /**
+                                 * @description Redis: the circuit breaker (absent when REDIS_BREAKER_FAILURES=0); open means requests are answered 503 at once.
+                                 * @enum {string}
+                                 */
+                                breaker?: "closed" | "open" | "half_open";
                                 message?: string;
                             };
                         };

@@ -31,6 +31,16 @@ local function event_append(etype, resource_type, resource_id, version)
     'v', version and tostring(version) or '', 'a', EVENT_ACTOR)
 end
 
+-- One entry per resource id, one look at the clock for all of them (bulk purges).
+local function event_append_each(etype, resource_type, resource_ids)
+  local t = redis.call('TIME')
+  local min_id = string.format('%d', math.max(0, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - EVENT_KEEP_MS))
+  for _, resource_id in ipairs(resource_ids) do
+    redis.call('XADD', EVENT_STREAM, 'MINID', '~', min_id, 'LIMIT', ${EVENT_TRIM_LIMIT}, '*',
+      't', etype, 'rt', resource_type, 'rid', resource_id, 'v', '', 'a', EVENT_ACTOR)
+  end
+end
+
 -- Where one script serves two operations (PUT and PATCH, delete and invalidate), the caller names it.
 local function event_change(resource_type, resource_id, version)
   return event_append(resource_type .. '.' .. EVENT_VERB, resource_type, resource_id, version)

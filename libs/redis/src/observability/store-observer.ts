@@ -1,3 +1,5 @@
+import type { BreakerState } from '../connection/circuit-breaker';
+
 /**
  * What the repositories report about themselves, implemented by the application's metrics module
  * (RedisModule options). Calls are synchronous and must be cheap: they run on every operation.
@@ -21,6 +23,8 @@ export interface StoreObserver {
    * clean-ups inside other scripts (lists, invalidations) are not reported.
    */
   expired?(entity: string, count: number): void;
+  /** The circuit breaker in front of Redis changed state (see connection/breaker-gate.ts). */
+  breakerTransition?(from: BreakerState, to: BreakerState): void;
 }
 
 /** Turns one repository method's successful result into observer calls (entity-specific facts). */
