@@ -360,7 +360,8 @@ describe('Backup and restore over HTTP', () => {
     const list = await orchestrator().get('/api/v1/sessions?limit=1').expect(200);
     expect(list.body.pagination?.total_count ?? list.body.total_count).toBe(total);
     await expectConsistent();
-  });
+    // 3,000 creates, an export and an import: seconds alone, over a minute beside a loaded suite.
+  }, 180_000);
 
   it('refuses an import that is not NDJSON', async () => {
     await admin().post('/api/v1/admin/import').send({ type: 'session' }).expect(400);

@@ -89,7 +89,7 @@ describe('durability across a Sentinel failover', () => {
     process.stdout.write(`durability REDIS_MIN_REPLICAS_ACK=1: ${JSON.stringify(count)}\n`);
     expect(count.acknowledged).toBeGreaterThan(70);
     expect(count.present).toBe(count.acknowledged);
-  }, 120_000);
+  }, 240_000);
 
   it('measures what the default (REDIS_MIN_REPLICAS_ACK=0) loses', async () => {
     const count = await countThroughFailover({});
@@ -97,7 +97,7 @@ describe('durability across a Sentinel failover', () => {
     process.stdout.write(`durability REDIS_MIN_REPLICAS_ACK=0: ${JSON.stringify(count)}\n`);
     expect(count.acknowledged).toBeGreaterThan(70);
     expect(count.present).toBeLessThanOrEqual(count.acknowledged);
-  }, 120_000);
+  }, 240_000);
 });
 
 describe('a write the replicas do not confirm in time', () => {
