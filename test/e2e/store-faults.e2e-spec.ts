@@ -297,6 +297,13 @@ describe('Redis that stops answering (circuit breaker)', () => {
   let raw: Redis;
   let t: TestApp;
   const breakerState = () => t.app.get(RedisHealthProbe, { strict: false }).breakerState;
+  const createSession = async () =>
+    (
+      await t.http
+        .post('/api/v1/sessions')
+        .send({ session_config: {}, created_by: 'u' })
+        .expect(201)
+    ).body.session_id as string;
 
   beforeAll(async () => {
     redis = await RedisServer.start(['--enable-debug-command', 'yes']);
@@ -317,12 +324,7 @@ describe('Redis that stops answering (circuit breaker)', () => {
   });
 
   it('stays closed for a Redis that answers slowly or with error replies', async () => {
-    const id = (
-      await t.http
-        .post('/api/v1/sessions')
-        .send({ session_config: {}, created_by: 'u' })
-        .expect(201)
-    ).body.session_id as string;
+    const id = await createSession();
     // Slow but within the command timeout: every request waits, none fails.
     const sleeping = raw.call('DEBUG', 'SLEEP', '0.3');
     const slow = await Promise.all(
@@ -343,12 +345,7 @@ describe('Redis that stops answering (circuit breaker)', () => {
   });
 
   it('opens when Redis hangs (kill -STOP): 503 at once with nothing sent; closes after kill -CONT', async () => {
-    const id = (
-      await t.http
-        .post('/api/v1/sessions')
-        .send({ session_config: {}, created_by: 'u' })
-        .expect(201)
-    ).body.session_id as string;
+    const id = await createSession();
     redis.pause();
 
     // Until the breaker has seen 3 timeouts, each request waits for the command timeout.
