@@ -6,7 +6,10 @@
  *      the way the sweeper does (bounded batches), after one list request met the backlog;
  *   B. purges 500 expired sessions holding 20 agents' memory each (the cascade);
  *   C. lists and queries the memory of one agent holding BENCH_AGENT_RECORDS records (default
- *      10,000; the issue's figure: 100000), as an orchestrator and as that agent.
+ *      10,000; the issue's figure: 100000), as an orchestrator and as that agent;
+ *   D. purges those records once expired (the memory sweeper's loop);
+ *   E. purges BENCH_CACHE_ENTRIES expired cache entries (default 20,000) with BENCH_CACHE_TAGS
+ *      tags each (default 3), their HASHes still there (the cache sweeper's loop).
  * Prints the longest entry per phase (µs, with its script), and fails when a purge loop stopped
  * before the backlog was gone. Seeding is not measured.
  */
@@ -23,11 +26,15 @@ import { StoreUnavailableError } from '@app/redis/store-errors';
 import { BATCH_SIZE } from '../apps/api/src/common/sweeping/periodic-sweeper';
 import { LuaScript } from '@app/redis/lua-script';
 import * as memoryScripts from '@app/redis/memory/memory.scripts';
+import * as cacheScripts from '@app/redis/cache/cache.scripts';
+import { RedisCacheRepository } from '@app/redis/cache/redis-cache.repository';
 import * as sessionScripts from '@app/redis/sessions/session.scripts';
 import { RedisServer } from '../test/support/redis-server';
 
 const EXPIRED = Number(process.env.BENCH_EXPIRED_SESSIONS ?? 20_000);
 const AGENT_RECORDS = Number(process.env.BENCH_AGENT_RECORDS ?? 10_000);
+const CACHE_ENTRIES = Number(process.env.BENCH_CACHE_ENTRIES ?? 20_000);
+const CACHE_TAGS = Number(process.env.BENCH_CACHE_TAGS ?? 3);
 const TENANT = 'bench';
 const keys = new RedisKeyBuilder('slow');
 const codec = new JsonPayloadCodec();
@@ -99,7 +106,7 @@ async function createMemory(
 /** Every script this project runs, by SHA (audited scripts also run without their prelude). */
 function scriptNames(): Map<string, string> {
   const names = new Map<string, string>();
-  for (const module of [sessionScripts, memoryScripts]) {
+  for (const module of [sessionScripts, memoryScripts, cacheScripts]) {
     for (const value of Object.values(module)) {
       if (!(value instanceof LuaScript)) continue;
       names.set(value.sha, value.name);
@@ -140,6 +147,7 @@ async function main(): Promise<void> {
   await new Promise((resolve) => client.once('ready', resolve));
   const sessions = new RedisSessionRepository(client, keys, codec);
   const memory = new RedisMemoryRepository(client, keys, codec);
+  const cache = new RedisCacheRepository(client, keys, codec);
   const report: Record<string, string> = {};
   const names = scriptNames();
   /**
@@ -256,8 +264,62 @@ async function main(): Promise<void> {
         viewer: 'peer',
       }),
     );
+
+    // Due in the expiry index while records and HASHes are still there: the purge does all of its
+    // work, as when the sweeper comes before Redis' own expiry.
+    const dueAll = async (expiry: string) => {
+      const members = await raw.zrange(expiry, '0', '-1');
+      for (let i = 0; i < members.length; i += 5000) {
+        await raw.zadd(expiry, ...members.slice(i, i + 5000).flatMap((m) => ['1', m]));
+      }
+      return members.length;
+    };
+    const drain = async (
+      purge: (limit: number) => Promise<number>,
+      expiry: string,
+      collect: () => Promise<void>,
+    ) => {
+      let calls = 0;
+      for (;;) {
+        const count = await purge(BATCH_SIZE);
+        calls++;
+        if (count < BATCH_SIZE) break;
+        if (calls % 100 === 0) await collect();
+      }
+      const left = await raw.zcard(expiry);
+      process.stdout.write(`   ${calls} purge calls; ${left} expiry entries left\n`);
+      if (left !== 0) throw new Error(`the purge loop stopped with ${left} expired entries left`);
+    };
+    const memoryExpiry = keys.memory(TENANT).expiry;
+    const due = await dueAll(memoryExpiry);
+    await measure(`D. sweeper purges ${due} expired memory records`, (collect) =>
+      drain((limit) => memory.purgeExpired(TENANT, limit), memoryExpiry, collect),
+    );
+
+    process.stdout.write(
+      `seeding ${CACHE_ENTRIES} cache entries with ${CACHE_TAGS} tags each...\n`,
+    );
+    await inParallel(
+      Array.from({ length: CACHE_ENTRIES }, (_, i) => i),
+      64,
+      (i) =>
+        cache.set(TENANT, {
+          key: `bench:${i}`,
+          data: { note: 'bench' },
+          ttlSeconds: 3600,
+          tags: Array.from({ length: CACHE_TAGS }, (_, t) => `t${t}-${i % (100 * (t + 1))}`),
+          onlyIfAbsent: false,
+        }),
+    );
+    const cacheExpiry = keys.cache(TENANT).expiry;
+    await dueAll(cacheExpiry);
+    await measure(
+      `E. sweeper purges ${CACHE_ENTRIES} expired cache entries (${CACHE_TAGS} tags each)`,
+      (collect) => drain((limit) => cache.purgeExpired(TENANT, limit), cacheExpiry, collect),
+    );
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
+    await cache.onApplicationShutdown();
     client.disconnect();
     raw.disconnect();
     await server.dispose();

@@ -20,6 +20,7 @@ const EXPORTED = [
   'masa_http_requests_total',
   'masa_http_requests_in_flight',
   'masa_redis_up',
+  'masa_redis_breaker_state',
   'masa_redis_command_duration_seconds_bucket',
   'masa_redis_memory_used_bytes',
   'masa_redis_memory_max_bytes',

@@ -284,6 +284,33 @@ describe('RedisCacheRepository against a real Redis', () => {
     expect(sorted[Math.floor(sorted.length / 2)] ?? 0).toBeLessThan(20);
   }, 120_000);
 
+  it('a purge call stops on its time budget between chunks, and the loop still removes everything', async () => {
+    // Expired entries whose HASH Redis has not dropped yet, 300 tags each: removing 100 of them is
+    // some 70k commands, far beyond one call's 4 ms of Redis time on any machine.
+    const tags = Array.from({ length: 300 }, (_, t) => `t${t}`);
+    const seeding = raw.pipeline();
+    for (let i = 0; i < 100; i++) {
+      const key = `heavy${i}`;
+      seeding.hset(space.entry(key), 'data', 'x', 'expires_at', 1, 'tags', tags.join(','));
+      seeding.zadd(space.index, 0, key).zadd(space.expiry, 1, key);
+      for (const tag of tags) seeding.zadd(space.tag(tag), 1, key);
+    }
+    seeding.sadd(space.tagRegistry, ...tags);
+    await seeding.exec();
+
+    // The call reports a full batch, so the caller comes back, though it removed fewer, in chunks.
+    expect(await repo.purgeExpired(TENANT, 100)).toBe(100);
+    const left = await raw.zcard(space.expiry);
+    expect(left).toBeGreaterThan(0);
+    expect((100 - left) % 20).toBe(0);
+
+    let calls = 1;
+    while ((await repo.purgeExpired(TENANT, 100)) === 100) calls++;
+    expect(calls).toBeGreaterThan(1);
+    expect(await tenantKeys()).toEqual([]);
+    expect(await raw.xlen(`it:{${TENANT}}:events`)).toBe(100); // one cache.expired each
+  });
+
   it('purges expired entries from the key index and the tag indexes, bounded per call', async () => {
     for (let i = 0; i < 5; i++)
       await repo.set(TENANT, entry(`e${i}`, { ttlSeconds: 1, tags: ['short'] }));

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { parseKeyRing } from '@app/redis/codecs/key-ring';
 import { LayeredPayloadCodec } from '@app/redis/codecs/layered-payload-codec';
 import type { RedisClient } from '@app/redis/connection/redis-client.factory';
-import type { MemoryType } from '@app/redis/keys/memory-keyspace';
+import { MemoryKeyspace, type MemoryType } from '@app/redis/keys/memory-keyspace';
 import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
 import type { NewMemory } from '@app/redis/memory/memory.repository';
 import { VIEWER_SCOPE_MAX } from '@app/redis/memory/memory.scripts';
@@ -442,6 +442,34 @@ describe('RedisMemoryRepository against a real Redis', () => {
     expect(query.totalCount).toBe(1);
     expect(await raw.zscore(space.bySession(sessionId), 'short')).toBeNull();
     expect(await raw.hexists(space.members, `short:${sessionId}`)).toBe(0);
+  });
+
+  it('a purge of expired records stops on its time budget between chunks; the loop removes them all', async () => {
+    // 100 expired records Redis has not dropped yet, each with a 5,000-field data hash: freeing
+    // 500k fields takes far more than one call's 4 ms of Redis time on any machine.
+    const fields = Array.from({ length: 5000 }, (_, f) => [`f${f}`, '1']).flat();
+    const sessionId = randomUUID();
+    const seeding = raw.pipeline();
+    for (let i = 0; i < 100; i++) {
+      const agent = `agent-${i}`;
+      seeding.hset(space.record(agent, sessionId), 'memory_id', `m${i}`);
+      seeding.hset(space.data(agent, sessionId), ...fields);
+      seeding.zadd(space.expiry, 1, MemoryKeyspace.member(agent, sessionId));
+    }
+    await seeding.exec();
+
+    // The call reports a full batch, so the caller comes back, though it removed fewer, in chunks.
+    expect(await repo.purgeExpired(TENANT, 100)).toBe(100);
+    const left = await raw.zcard(space.expiry);
+    expect(left).toBeGreaterThan(0);
+    expect((100 - left) % 20).toBe(0);
+
+    while ((await repo.purgeExpired(TENANT, 100)) === 100) {
+      // the sweeper's loop
+    }
+    expect(await raw.zcard(space.expiry)).toBe(0);
+    expect(await raw.keys(`${space.dataPrefix}*`)).toEqual([]);
+    expect(await raw.xlen(`it:{${TENANT}}:events`)).toBe(100); // one memory.expired each
   });
 
   it('removes a session’s memory and index entries in the session delete, reporting the count', async () => {

@@ -1,6 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditRepository } from '@app/redis';
-import { PeriodicSweeper, purgeInBatches } from '../common/sweeping/periodic-sweeper';
+import {
+  PeriodicSweeper,
+  purgeInBatches,
+  type TenantSweep,
+} from '../common/sweeping/periodic-sweeper';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
 const DAY_MS = 86_400_000;
@@ -26,7 +30,7 @@ export class AuditRetentionSweeper extends PeriodicSweeper {
     return this.audit.tenants();
   }
 
-  protected sweepTenant(tenant: string): Promise<number> {
+  protected sweepTenant(tenant: string): Promise<TenantSweep> {
     const cutoff = Date.now() - this.config.audit.retentionDays * DAY_MS;
     return purgeInBatches((limit) => this.audit.trim(tenant, cutoff, limit));
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditRepository } from '@app/redis';
-import { PeriodicSweeper } from '../common/sweeping/periodic-sweeper';
+import { PeriodicSweeper, type TenantSweep } from '../common/sweeping/periodic-sweeper';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { sealMac } from './audit.service';
 
@@ -27,14 +27,14 @@ export class AuditSealer extends PeriodicSweeper {
     return this.audit.tenants();
   }
 
-  /** Returns 1 when it sealed the tenant's head. */
-  protected async sweepTenant(tenant: string): Promise<number> {
+  /** Counts 1 when it sealed the tenant's head; one seal per tenant per pass, never more. */
+  protected async sweepTenant(tenant: string): Promise<TenantSweep> {
     const key = this.config.audit.sealKey;
-    if (!key) return 0;
+    if (!key) return { removed: 0, more: false };
     const head = await this.audit.head(tenant);
-    if (!head) return 0;
+    if (!head) return { removed: 0, more: false };
     const last = await this.audit.lastSeal(tenant);
-    if (last && last.seq >= head.seq) return 0;
+    if (last && last.seq >= head.seq) return { removed: 0, more: false };
     await this.audit
       .addSeal(tenant, {
         seq: head.seq,
@@ -45,6 +45,6 @@ export class AuditSealer extends PeriodicSweeper {
       .catch((error: unknown) => {
         if (!(error instanceof Error && /equal or smaller/.test(error.message))) throw error;
       });
-    return 1;
+    return { removed: 1, more: false };
   }
 }

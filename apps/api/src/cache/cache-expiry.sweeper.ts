@@ -4,6 +4,7 @@ import {
   BATCHES_PER_TENANT,
   PeriodicSweeper,
   purgeInBatches,
+  type TenantSweep,
 } from '../common/sweeping/periodic-sweeper';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
@@ -30,8 +31,9 @@ export class CacheExpirySweeper extends PeriodicSweeper {
     return this.cache.tenants();
   }
 
-  protected async sweepTenant(tenant: string): Promise<number> {
-    let removed = await purgeInBatches((limit) => this.cache.purgeExpired(tenant, limit));
+  protected async sweepTenant(tenant: string): Promise<TenantSweep> {
+    const purged = await purgeInBatches((limit) => this.cache.purgeExpired(tenant, limit));
+    let removed = purged.removed;
     let cursor = this.tagCursors.get(tenant) ?? '0';
     for (let batch = 0; batch < BATCHES_PER_TENANT; batch++) {
       const step = await this.cache.sweepTags(tenant, cursor, TAGS_PER_CALL);
@@ -41,6 +43,6 @@ export class CacheExpirySweeper extends PeriodicSweeper {
     }
     if (cursor === '0') this.tagCursors.delete(tenant);
     else this.tagCursors.set(tenant, cursor);
-    return removed;
+    return { removed, more: purged.more || cursor !== '0' };
   }
 }

@@ -1,6 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MemoryRepository, SessionRepository } from '@app/redis';
-import { PeriodicSweeper, purgeInBatches } from '../common/sweeping/periodic-sweeper';
+import {
+  PeriodicSweeper,
+  purgeInBatches,
+  type TenantSweep,
+} from '../common/sweeping/periodic-sweeper';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
 /**
@@ -25,7 +29,7 @@ export class MemoryExpirySweeper extends PeriodicSweeper {
     return this.sessions.tenants();
   }
 
-  protected sweepTenant(tenant: string): Promise<number> {
+  protected sweepTenant(tenant: string): Promise<TenantSweep> {
     return purgeInBatches((limit) => this.memory.purgeExpired(tenant, limit));
   }
 }

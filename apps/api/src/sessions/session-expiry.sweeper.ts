@@ -1,6 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SessionRepository } from '@app/redis';
-import { PeriodicSweeper, purgeInBatches } from '../common/sweeping/periodic-sweeper';
+import {
+  PeriodicSweeper,
+  purgeInBatches,
+  type TenantSweep,
+} from '../common/sweeping/periodic-sweeper';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
 /**
@@ -24,10 +28,10 @@ export class SessionExpirySweeper extends PeriodicSweeper {
     return this.sessions.tenants();
   }
 
-  protected async sweepTenant(tenant: string): Promise<number> {
-    const removed = await purgeInBatches((limit) => this.sessions.purgeExpired(tenant, limit));
+  protected async sweepTenant(tenant: string): Promise<TenantSweep> {
+    const purged = await purgeInBatches((limit) => this.sessions.purgeExpired(tenant, limit));
     // A tenant whose data is all gone stops costing every sweeper a visit per pass.
-    await this.sessions.releaseIfEmpty(tenant);
-    return removed;
+    if (!purged.more) await this.sessions.releaseIfEmpty(tenant);
+    return purged;
   }
 }

@@ -1,5 +1,6 @@
 import { scriptBuilders } from '../audit/audit.lua';
 import { FREES_MEMORY, PURGES_EXPIRED, READ_ONLY } from '../lua-script';
+import { PURGE_BUDGET_LUA } from '../lua/purge-budget.lua';
 
 /*
  * Cache writes run as Lua so that an entry, the key index and its tag indexes change together.
@@ -14,7 +15,7 @@ import { FREES_MEMORY, PURGES_EXPIRED, READ_ONLY } from '../lua-script';
  * writes and invalidations, and by the bounded sweeper. Every script does bounded work: the callers
  * loop, so Redis serves other clients between calls.
  */
-const PRELUDE = `
+const PRELUDE = `${PURGE_BUDGET_LUA}
 local ENTRY, INDEX, EXPIRY, TAG, TAGS, STATS = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local A = 6
 -- Expired tag members removed by one write, per tag it touches (bounded lazy clean-up).
@@ -265,14 +266,24 @@ return out
   FREES_MEMORY,
 );
 
-/** KEYS[1]=expiry index. ARGV: limit. Removes up to 'limit' expired entries from every index. */
+/**
+ * KEYS[1]=expiry index. ARGV: limit. Removes up to 'limit' expired entries from every index,
+ * stopping between chunks once the call has used PURGE_BUDGET_US of Redis' time (an entry with
+ * many tags costs a few commands per tag). Returns how many, or 'limit' when either budget ran out.
+ */
 export const PURGE_EXPIRED_CACHE = evented(
   'cache.purge',
   `
+local started = redis.call('TIME')
 local now = now_ms()
-local dead = redis.call('ZRANGE', EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[A + 1]))
-for _, key in ipairs(dead) do unlink(key, now) end
-for _, key in ipairs(dead) do event_append('cache.expired', 'cache', key) end
+local limit = tonumber(ARGV[A + 1])
+local dead = redis.call('ZRANGE', EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
+for first = 1, #dead, PURGE_CHUNK do
+  local last = math.min(first + PURGE_CHUNK - 1, #dead)
+  for i = first, last do unlink(dead[i], now) end
+  for i = first, last do event_append('cache.expired', 'cache', dead[i]) end
+  if last < #dead and micros_since(started) >= PURGE_BUDGET_US then return limit end
+end
 return #dead
 `,
   PURGES_EXPIRED,

@@ -1,5 +1,6 @@
 import { auditedScript, scriptBuilders } from '../audit/audit.lua';
 import { FREES_MEMORY, PURGES_EXPIRED, READ_ONLY } from '../lua-script';
+import { PURGE_BUDGET_LUA } from '../lua/purge-budget.lua';
 import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
 
 /*
@@ -13,12 +14,12 @@ import { RANK_PAGE_LUA } from '../lua/rank-page.lua';
  */
 
 /**
- * Helpers shared with the session scripts (the session delete and purge cascade into memory).
- * `offset` is where the memory layout starts in ARGV.
+ * Helpers shared with the session scripts (the session delete and purge cascade into memory), the
+ * purge time budget included. `offset` is where the memory layout starts in ARGV.
  */
 export function memoryPrelude(offset: number): string {
   const at = (i: number) => `ARGV[${offset + i}]`;
-  return `
+  return `${PURGE_BUDGET_LUA}
 local M_REC, M_DATA, M_SIZE, M_AGENT, M_TYPE, M_SESSION, M_MEMBERS, M_EXPIRY =
   ${at(1)}, ${at(2)}, ${at(3)}, ${at(4)}, ${at(5)}, ${at(6)}, ${at(7)}, ${at(8)}
 
@@ -68,10 +69,18 @@ local function m_cascade_bounded(session, budget, expired_type)
   return #agents
 end
 
+-- Removes up to 'limit' expired records, stopping between chunks of PURGE_CHUNK once the call has
+-- used PURGE_BUDGET_US of Redis' time (m_remove is about ten commands a record). Returns how many
+-- it removed, or 'limit' when either budget ran out (callers loop while it returns 'limit').
 local function m_purge_expired(now, limit)
+  local started = redis.call('TIME')
   local members = redis.call('ZRANGE', M_EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
-  for _, member in ipairs(members) do m_remove(member) end
-  for _, member in ipairs(members) do event_append('memory.expired', 'memory', member) end
+  for first = 1, #members, PURGE_CHUNK do
+    local last = math.min(first + PURGE_CHUNK - 1, #members)
+    for i = first, last do m_remove(members[i]) end
+    for i = first, last do event_append('memory.expired', 'memory', members[i]) end
+    if last < #members and micros_since(started) >= PURGE_BUDGET_US then return limit end
+  end
   return #members
 end
 `;
