@@ -9,17 +9,19 @@
  * AB_NODE_OPTIONS_A / AB_NODE_OPTIONS_B (NODE_OPTIONS of one side, e.g. V8 heap settings).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { createRedisClient } from '@app/redis/connection/redis-client.factory';
-import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
-import { JsonPayloadCodec } from '@app/redis/payload-codec';
-import { RedisSessionRepository } from '@app/redis/sessions/redis-session.repository';
-import { freePort, RedisServer } from '../test/support/redis-server';
-import { tokenFor, TEST_JWT_SECRET } from '../test/support/test-app';
+import { freePort } from '../test/support/redis-server';
+import {
+  BENCH_SESSION_BODY,
+  benchAuthorization,
+  productionApiEnv,
+  seedBenchSession,
+  startBenchRedis,
+  writeUnlimitedRateLimits,
+} from './support/production-api';
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 6);
 const SECONDS = Number(process.env.AB_SECONDS ?? 3);
@@ -57,67 +59,27 @@ async function startApi(main: string, env: Record<string, string>): Promise<Chil
 async function main(): Promise<void> {
   const mains = process.argv.slice(2, 4);
   if (mains.length !== 2) throw new Error('usage: bench/ab.ts <main.js A> <main.js B>');
-  const redis = await RedisServer.start();
-  const admin = createRedisClient({
-    url: redis.url,
-    commandTimeoutMs: 60_000,
-    connectTimeoutMs: 2000,
-  });
-  await new Promise((resolve) => admin.once('ready', resolve));
-  const sessions = new RedisSessionRepository(
-    admin,
-    new RedisKeyBuilder('masa'),
-    new JsonPayloadCodec(),
-  );
-  const id = randomUUID();
-  await sessions.create('default', [
-    {
-      id,
-      config: { agents: ['planner'], step: 3 },
-      metadata: { a: 1 },
-      status: 'running',
-      createdBy: 'u',
-      ttlSeconds: 86_400,
-    },
-  ]);
-  const limits = join(mkdtempSync(join(tmpdir(), 'ab-')), 'rate-limits.yaml');
-  writeFileSync(
-    limits,
-    'window_seconds: 60\nclasses:\n  reads: 1000000000\n  writes: 1000000000\n' +
-      '  bulk: 1000000000\n  invalidation: 1000\n  audit_export: 10\n',
-  );
+  const { redis, admin } = await startBenchRedis();
+  const id = await seedBenchSession(admin);
+  const limits = writeUnlimitedRateLimits(mkdtempSync(join(tmpdir(), 'ab-')));
   const ports = [await freePort(), await freePort()];
   const apis = await Promise.all(
     mains.map((main, i) =>
       startApi(main, {
         NODE_OPTIONS:
           (i === 0 ? process.env.AB_NODE_OPTIONS_A : process.env.AB_NODE_OPTIONS_B) ?? '',
-        APP_ENV: 'production',
-        PORT: String(ports[i]),
-        HOST: '127.0.0.1',
-        REDIS_URL: redis.url,
-        REDIS_KEY_PREFIX: 'masa',
-        JWT_SECRET: TEST_JWT_SECRET,
-        LOG_LEVEL: 'info',
-        REDIS_COMMAND_TIMEOUT_MS: '10000',
-        METRICS_TOKEN: 'bench-metrics-token-0123456789abcdef',
-        RATE_LIMITS_CONFIG_PATH: limits,
-        SWAGGER_ENABLED: 'false',
+        ...productionApiEnv(ports[i], redis.url, limits),
       }),
     ),
   );
-  const authorization = `Bearer ${tokenFor({ sub: 'bench', roles: ['orchestrator'], tenant: 'default' }, { expiresIn: '4h' })}`;
+  const authorization = benchAuthorization();
   const target = (scenario: string, port: number) =>
     scenario === 'post'
       ? {
           url: `http://127.0.0.1:${port}/api/v1/sessions`,
           method: 'POST' as const,
           headers: { authorization, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            session_config: { agents: ['planner'] },
-            metadata: { a: 1 },
-            created_by: 'u',
-          }),
+          body: JSON.stringify(BENCH_SESSION_BODY),
         }
       : {
           url: `http://127.0.0.1:${port}/api/v1/sessions/${id}`,

@@ -34,7 +34,8 @@ import { RedisSessionRepository } from '@app/redis/sessions/redis-session.reposi
 import { RedisMemoryRepository } from '@app/redis/memory/redis-memory.repository';
 import { RedisCacheRepository } from '@app/redis/cache/redis-cache.repository';
 import { freePort, RedisServer } from '../test/support/redis-server';
-import { tokenFor, TEST_JWT_SECRET } from '../test/support/test-app';
+import { tokenFor } from '../test/support/test-app';
+import { BENCH_PREFIX, productionApiEnv, writeUnlimitedRateLimits } from './support/production-api';
 import type { LoadRequest, LoadResult } from './load';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -44,10 +45,9 @@ const LIST_MAX = Number(process.env.BENCH_LIST_MAX ?? 1_000_000);
 const LIST_SMALL = Math.min(10_000, LIST_MAX);
 const PROBE = Number(process.env.BENCH_PROBE ?? 200);
 const ONLY = process.env.BENCH_ONLY?.split(',');
-const PREFIX = 'masa';
+const PREFIX = BENCH_PREFIX;
 const ROOT = join(__dirname, '..');
 const API_MAIN = process.env.BENCH_API_MAIN ?? join(ROOT, 'dist/apps/api/apps/api/src/main.js');
-const METRICS_TOKEN = 'bench-metrics-token-0123456789abcdef';
 
 interface Target {
   method: LoadRequest['method'];
@@ -474,27 +474,9 @@ async function main(): Promise<void> {
     });
 
     const dir = mkdtempSync(join(tmpdir(), 'bench-'));
-    const limits = join(dir, 'rate-limits.yaml');
-    writeFileSync(
-      limits,
-      'window_seconds: 60\nclasses:\n  reads: 1000000000\n  writes: 1000000000\n' +
-        '  bulk: 1000000000\n  invalidation: 1000\n  audit_export: 10\n',
-    );
+    const limits = writeUnlimitedRateLimits(dir);
     const apiPort = await freePort();
-    const apiEnv = {
-      APP_ENV: 'production',
-      PORT: String(apiPort),
-      HOST: '127.0.0.1',
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: PREFIX,
-      JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'info',
-      // Production's 2 s, raised: 50 queued connections on a loaded 2-core machine can exceed it.
-      REDIS_COMMAND_TIMEOUT_MS: '10000',
-      METRICS_TOKEN,
-      RATE_LIMITS_CONFIG_PATH: limits,
-      SWAGGER_ENABLED: 'false',
-    };
+    const apiEnv = productionApiEnv(apiPort, redis.url, limits);
     // Cold start: spawn to ready, three times; the last instance stays up for the load.
     const starts: number[] = [];
     let api!: ChildProcess;

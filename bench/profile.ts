@@ -7,17 +7,19 @@
  * (bench/results/profiles), BENCH_API_MAIN (another build), BENCH_CONNECTIONS (50).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { createRedisClient } from '@app/redis/connection/redis-client.factory';
-import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
-import { JsonPayloadCodec } from '@app/redis/payload-codec';
-import { RedisSessionRepository } from '@app/redis/sessions/redis-session.repository';
-import { freePort, RedisServer } from '../test/support/redis-server';
-import { tokenFor, TEST_JWT_SECRET } from '../test/support/test-app';
+import { freePort } from '../test/support/redis-server';
+import {
+  BENCH_SESSION_BODY,
+  benchAuthorization,
+  productionApiEnv,
+  seedBenchSession,
+  startBenchRedis,
+  writeUnlimitedRateLimits,
+} from './support/production-api';
 
 const ROOT = join(__dirname, '..');
 const API_MAIN = process.env.BENCH_API_MAIN ?? join(ROOT, 'dist/apps/api/apps/api/src/main.js');
@@ -83,36 +85,10 @@ export function summarize(profile: CpuProfile, skipUs = 0, top = 40): string {
 }
 
 async function main(): Promise<void> {
-  const redis = await RedisServer.start();
-  const admin = createRedisClient({
-    url: redis.url,
-    commandTimeoutMs: 60_000,
-    connectTimeoutMs: 2000,
-  });
-  await new Promise((resolve) => admin.once('ready', resolve));
-  const sessions = new RedisSessionRepository(
-    admin,
-    new RedisKeyBuilder('masa'),
-    new JsonPayloadCodec(),
-  );
-  const id = randomUUID();
-  await sessions.create('default', [
-    {
-      id,
-      config: { agents: ['planner', 'researcher'], step: 3 },
-      metadata: { a: 1 },
-      status: 'running',
-      createdBy: 'u',
-      ttlSeconds: 86_400,
-    },
-  ]);
+  const { redis, admin } = await startBenchRedis();
+  const id = await seedBenchSession(admin);
   const dir = mkdtempSync(join(tmpdir(), 'profile-'));
-  const limits = join(dir, 'rate-limits.yaml');
-  writeFileSync(
-    limits,
-    'window_seconds: 60\nclasses:\n  reads: 1000000000\n  writes: 1000000000\n' +
-      '  bulk: 1000000000\n  invalidation: 1000\n  audit_export: 10\n',
-  );
+  const limits = writeUnlimitedRateLimits(dir);
   mkdirSync(DIR, { recursive: true });
   const port = await freePort();
   const api: ChildProcess = spawn(
@@ -126,17 +102,7 @@ async function main(): Promise<void> {
     {
       env: {
         ...process.env,
-        APP_ENV: 'production',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        REDIS_URL: redis.url,
-        REDIS_KEY_PREFIX: 'masa',
-        JWT_SECRET: TEST_JWT_SECRET,
-        LOG_LEVEL: 'info',
-        REDIS_COMMAND_TIMEOUT_MS: '10000',
-        METRICS_TOKEN: 'bench-metrics-token-0123456789abcdef',
-        RATE_LIMITS_CONFIG_PATH: limits,
-        SWAGGER_ENABLED: 'false',
+        ...productionApiEnv(port, redis.url, limits),
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     },
@@ -152,7 +118,7 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const headers: Record<string, string> = {
-    authorization: `Bearer ${tokenFor({ sub: 'bench', roles: ['orchestrator'], tenant: 'default' }, { expiresIn: '4h' })}`,
+    authorization: benchAuthorization(),
   };
   const target =
     SCENARIO === 'post'
@@ -160,11 +126,7 @@ async function main(): Promise<void> {
           url: `${base}/api/v1/sessions`,
           method: 'POST' as const,
           headers: { ...headers, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            session_config: { agents: ['planner', 'researcher'] },
-            metadata: { a: 1 },
-            created_by: 'u',
-          }),
+          body: JSON.stringify(BENCH_SESSION_BODY),
         }
       : { url: `${base}/api/v1/sessions/${id}`, method: 'GET' as const, headers };
   const loadStartedUs = (performance.now() - spawned) * 1000;
