@@ -58,8 +58,8 @@ end
 -- Removes expired sessions from every index, with their agent memory, doing at most 'limit' units
 -- of work (a session or one of its memory records) and running at most about PURGE_BUDGET_US of
 -- Redis' own time, so one call never holds Redis for long however large the backlog, the
--- indexes or a session's memory. Returns how many sessions it removed, or 'limit' when either
--- budget ran out (callers loop while it returns 'limit'). The memory goes first: a session whose
+-- indexes or a session's memory. Returns how many sessions it removed, and true when either
+-- budget ran out (callers count the first and loop on the second). The memory goes first: a session whose
 -- memory outlasts the budget stays listed as expired (its record is already gone, so readers never
 -- see it) and the next call continues with it. A memory record never outlives its session.
 --
@@ -101,9 +101,6 @@ local function remove_expired_chunk(ids, first, last)
   return #chunk
 end
 
--- Returns how many expired sessions it removed, and true when it stopped with work left (the
--- 'limit' of work, memory included, or PURGE_BUDGET_US ran out): callers count the first and loop
--- on the second.
 local function purge_expired(now, limit)
   local started = redis.call('TIME')
   local ids = redis.call('ZRANGE', EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
