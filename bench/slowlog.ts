@@ -21,6 +21,7 @@ import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
 import { VIEWER_SCOPE_MAX } from '@app/redis/memory/memory.scripts';
 import { RedisMemoryRepository } from '@app/redis/memory/redis-memory.repository';
 import { JsonPayloadCodec } from '@app/redis/payload-codec';
+import type { PurgeResult } from '@app/redis/purge-result';
 import { RedisSessionRepository } from '@app/redis/sessions/redis-session.repository';
 import { StoreUnavailableError } from '@app/redis/store-errors';
 import { BATCH_SIZE } from '../apps/api/src/common/sweeping/periodic-sweeper';
@@ -201,9 +202,9 @@ async function main(): Promise<void> {
     await measure(`A. sweeper purges ${EXPIRED} expired sessions`, async (collect) => {
       let calls = 0;
       for (;;) {
-        const count = await sessions.purgeExpired(TENANT, BATCH_SIZE);
+        const step = await sessions.purgeExpired(TENANT, BATCH_SIZE);
         calls++;
-        if (count < BATCH_SIZE) break;
+        if (!step.more) break;
         if (calls % 100 === 0) await collect();
       }
       const left = await raw.zcard(keys.sessions(TENANT).expiry);
@@ -222,7 +223,7 @@ async function main(): Promise<void> {
     );
     await expire(raw, cascaded);
     await measure('B. purge 500 expired sessions x 20 agents (cascade)', async () => {
-      while ((await sessions.purgeExpired(TENANT, BATCH_SIZE)) === BATCH_SIZE) {
+      while ((await sessions.purgeExpired(TENANT, BATCH_SIZE)).more) {
         // bounded batches
       }
       const left = await raw.zcard(keys.sessions(TENANT).expiry);
@@ -275,15 +276,15 @@ async function main(): Promise<void> {
       return members.length;
     };
     const drain = async (
-      purge: (limit: number) => Promise<number>,
+      purge: (limit: number) => Promise<PurgeResult>,
       expiry: string,
       collect: () => Promise<void>,
     ) => {
       let calls = 0;
       for (;;) {
-        const count = await purge(BATCH_SIZE);
+        const step = await purge(BATCH_SIZE);
         calls++;
-        if (count < BATCH_SIZE) break;
+        if (!step.more) break;
         if (calls % 100 === 0) await collect();
       }
       const left = await raw.zcard(expiry);

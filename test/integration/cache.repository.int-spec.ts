@@ -6,6 +6,7 @@ import { INVALIDATION_STEP, RedisCacheRepository } from '@app/redis/cache/redis-
 import type { RedisClient } from '@app/redis/connection/redis-client.factory';
 import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
 import { JsonPayloadCodec, PayloadCodec } from '@app/redis/payload-codec';
+import { instrumentRepository, type StoreObserver } from '@app/redis/observability/store-observer';
 import { TenantRegistry } from '@app/redis/tenant-registry';
 import { startRedisHarness, type RedisHarness } from '../support/redis-harness';
 
@@ -284,9 +285,9 @@ describe('RedisCacheRepository against a real Redis', () => {
     expect(sorted[Math.floor(sorted.length / 2)] ?? 0).toBeLessThan(20);
   }, 120_000);
 
-  it('a purge call stops on its time budget between chunks, and the loop still removes everything', async () => {
-    // Expired entries whose HASH Redis has not dropped yet, 300 tags each: removing 100 of them is
-    // some 70k commands, far beyond one call's 4 ms of Redis time on any machine.
+  // Expired entries whose HASH Redis has not dropped yet, 300 tags each: removing 100 of them is
+  // some 70k commands, far beyond one call's 4 ms of Redis time on any machine.
+  async function seedHeavyExpired(): Promise<void> {
     const tags = Array.from({ length: 300 }, (_, t) => `t${t}`);
     const seeding = raw.pipeline();
     for (let i = 0; i < 100; i++) {
@@ -297,16 +298,55 @@ describe('RedisCacheRepository against a real Redis', () => {
     }
     seeding.sadd(space.tagRegistry, ...tags);
     await seeding.exec();
+  }
 
-    // The call reports a full batch, so the caller comes back, though it removed fewer, in chunks.
-    expect(await repo.purgeExpired(TENANT, 100)).toBe(100);
-    const left = await raw.zcard(space.expiry);
-    expect(left).toBeGreaterThan(0);
-    expect((100 - left) % 20).toBe(0);
+  it('reports to the store observer what budget-stopped purges removed, not their cap', async () => {
+    await seedHeavyExpired();
+    const expired: number[] = [];
+    const observer: StoreObserver = {
+      operation: () => undefined,
+      batch: () => undefined,
+      lookup: () => undefined,
+      created: () => undefined,
+      expired: (entity, count) => {
+        expect(entity).toBe('cache');
+        expired.push(count);
+      },
+    };
+    const observed = instrumentRepository(
+      new RedisCacheRepository(client, keys, new MarkingCodec()),
+      'cache',
+      observer,
+    );
+    const removed: number[] = [];
+    for (;;) {
+      const step = await observed.purgeExpired(TENANT, 100);
+      if (step.removed > 0) removed.push(step.removed);
+      if (!step.more) break;
+    }
+    expect(removed.length).toBeGreaterThan(1); // at least one call stopped on its budget
+    expect(expired).toEqual(removed);
+    expect(expired.reduce((sum, count) => sum + count, 0)).toBe(100);
+    expect(await raw.zcard(space.expiry)).toBe(0);
+  });
 
-    let calls = 1;
-    while ((await repo.purgeExpired(TENANT, 100)) === 100) calls++;
-    expect(calls).toBeGreaterThan(1);
+  it('a purge call stops on its time budget between chunks, reporting what it removed, and the loop still removes everything', async () => {
+    await seedHeavyExpired();
+
+    // Each call reports what it really removed (whole chunks), and `more` until nothing is left.
+    const steps: { removed: number; more: boolean; gone: number }[] = [];
+    for (;;) {
+      const before = await raw.zcard(space.expiry);
+      const step = await repo.purgeExpired(TENANT, 100);
+      steps.push({ ...step, gone: before - (await raw.zcard(space.expiry)) });
+      if (!step.more) break;
+    }
+    expect(steps[0].more).toBe(true);
+    expect(steps[0].removed).toBeLessThan(100); // stopped on its budget, not its cap
+    expect(steps[0].removed % 20).toBe(0);
+    for (const step of steps) expect(step.removed).toBe(step.gone);
+    expect(steps.at(-1)!.more).toBe(false);
+    expect(steps.reduce((sum, step) => sum + step.removed, 0)).toBe(100);
     expect(await tenantKeys()).toEqual([]);
     expect(await raw.xlen(`it:{${TENANT}}:events`)).toBe(100); // one cache.expired each
   });
@@ -317,8 +357,8 @@ describe('RedisCacheRepository against a real Redis', () => {
     await repo.set(TENANT, entry('keep', { tags: ['short'] }));
     await sleep(1100);
 
-    expect(await repo.purgeExpired(TENANT, 3)).toBe(3);
-    expect(await repo.purgeExpired(TENANT, 3)).toBe(2);
+    expect(await repo.purgeExpired(TENANT, 3)).toEqual({ removed: 3, more: true });
+    expect(await repo.purgeExpired(TENANT, 3)).toEqual({ removed: 2, more: false });
     expect(await raw.zrange(space.index, '0', '-1')).toEqual(['keep']);
     expect(await raw.zrange(space.expiry, '0', '-1')).toEqual(['keep']);
 

@@ -444,7 +444,7 @@ describe('RedisMemoryRepository against a real Redis', () => {
     expect(await raw.hexists(space.members, `short:${sessionId}`)).toBe(0);
   });
 
-  it('a purge of expired records stops on its time budget between chunks; the loop removes them all', async () => {
+  it('a purge of expired records stops on its time budget between chunks, reporting what it removed; the loop removes them all', async () => {
     // 100 expired records Redis has not dropped yet, each with a 5,000-field data hash: freeing
     // 500k fields takes far more than one call's 4 ms of Redis time on any machine.
     const fields = Array.from({ length: 5000 }, (_, f) => [`f${f}`, '1']).flat();
@@ -458,15 +458,20 @@ describe('RedisMemoryRepository against a real Redis', () => {
     }
     await seeding.exec();
 
-    // The call reports a full batch, so the caller comes back, though it removed fewer, in chunks.
-    expect(await repo.purgeExpired(TENANT, 100)).toBe(100);
-    const left = await raw.zcard(space.expiry);
-    expect(left).toBeGreaterThan(0);
-    expect((100 - left) % 20).toBe(0);
-
-    while ((await repo.purgeExpired(TENANT, 100)) === 100) {
-      // the sweeper's loop
+    // Each call reports what it really removed (whole chunks), and `more` until nothing is left.
+    const steps: { removed: number; more: boolean; gone: number }[] = [];
+    for (;;) {
+      const before = await raw.zcard(space.expiry);
+      const step = await repo.purgeExpired(TENANT, 100);
+      steps.push({ ...step, gone: before - (await raw.zcard(space.expiry)) });
+      if (!step.more) break;
     }
+    expect(steps[0].more).toBe(true);
+    expect(steps[0].removed).toBeLessThan(100); // stopped on its budget, not its cap
+    expect(steps[0].removed % 20).toBe(0);
+    for (const step of steps) expect(step.removed).toBe(step.gone);
+    expect(steps.at(-1)!.more).toBe(false);
+    expect(steps.reduce((sum, step) => sum + step.removed, 0)).toBe(100);
     expect(await raw.zcard(space.expiry)).toBe(0);
     expect(await raw.keys(`${space.dataPrefix}*`)).toEqual([]);
     expect(await raw.xlen(`it:{${TENANT}}:events`)).toBe(100); // one memory.expired each
@@ -493,7 +498,7 @@ describe('RedisMemoryRepository against a real Redis', () => {
     await create({ sessionId, agentId: 'a' });
     await sleep(1100);
 
-    expect(await sessions.purgeExpired(TENANT, 100)).toBe(1);
+    expect(await sessions.purgeExpired(TENANT, 100)).toEqual({ removed: 1, more: false });
     expect(await memoryKeys()).toEqual([]);
   });
 
@@ -513,7 +518,7 @@ describe('RedisMemoryRepository against a real Redis', () => {
       const now = await raw.hlen(space.members);
       expect(left - now).toBeLessThanOrEqual(100);
       left = now;
-      if (reply < 100) break;
+      if (!reply.more) break;
     }
     expect(calls).toBeGreaterThanOrEqual(3);
     expect(await memoryKeys()).toEqual([]);

@@ -243,7 +243,7 @@ describe('RedisSessionRepository against a real Redis', () => {
       expect(left).toBeGreaterThan(1);
       expect(left).toBeLessThan(1500);
 
-      while ((await repo.purgeExpired(TENANT, 100)) === 100) {
+      while ((await repo.purgeExpired(TENANT, 100)).more) {
         // the sweeper's loop
       }
       const page = await repo.list(TENANT, { order: 'desc', limit: 5, offset: 0 });
@@ -261,14 +261,18 @@ describe('RedisSessionRepository against a real Redis', () => {
       await sleep(1100);
 
       let calls = 0;
+      let removed = 0;
       for (;;) {
-        const count = await repo.purgeExpired(TENANT, 100);
+        const step = await repo.purgeExpired(TENANT, 100);
         calls++;
-        if (count < 100) break;
+        removed += step.removed;
+        if (!step.more) break;
       }
       // No call took more than its 100, and the loop did not stop before the backlog was gone:
-      // every index, the membership hash and the expiry index are empty.
+      // every index, the membership hash and the expiry index are empty. The reported counts add
+      // up to exactly what was there, whether calls stopped on their cap or their time budget.
       expect(calls).toBeGreaterThanOrEqual(300);
+      expect(removed).toBe(30_000);
       expect(await raw.zcard(space.expiry)).toBe(0);
       expect(await raw.zcard(space.all)).toBe(0);
       expect(await raw.hlen(space.members)).toBe(0);
@@ -284,13 +288,48 @@ describe('RedisSessionRepository against a real Redis', () => {
       );
       await sleep(1100);
 
-      expect(await repo.purgeExpired(TENANT, 20)).toBe(20);
-      expect(await repo.purgeExpired(TENANT, 20)).toBe(10);
+      expect(await repo.purgeExpired(TENANT, 20)).toEqual({ removed: 20, more: true });
+      expect(await repo.purgeExpired(TENANT, 20)).toEqual({ removed: 10, more: false });
       expect(await tenantKeys()).toEqual([]);
       const tenants: string[] = [];
       for await (const batch of repo.tenants()) tenants.push(...batch);
       expect(tenants).toEqual([TENANT]);
     });
+
+    it('a purge that stops on its time budget reports the sessions it removed, not its cap', async () => {
+      const doomed = Array.from({ length: 60 }, () => draft({ ttlSeconds: 1 }));
+      await repo.create(TENANT, doomed);
+      await sleep(1100);
+      // Each expired session keeps one memory record with a 10,000-field data hash (seeded without
+      // a TTL, so Redis cannot drop it first): the cascade frees 600k fields, far beyond one call's
+      // 4 ms of Redis time, so calls stop on the budget well before their cap of 100.
+      const memory = keys.memory(TENANT);
+      const fields = Array.from({ length: 10_000 }, (_, f) => [`f${f}`, '1']).flat();
+      const seeding = raw.pipeline();
+      for (const { id } of doomed) {
+        seeding.hset(memory.record('agent-0', id), 'memory_id', `m-${id}`);
+        seeding.hset(memory.data('agent-0', id), ...fields);
+        seeding.zadd(memory.bySession(id), 0, 'agent-0');
+      }
+      await seeding.exec();
+
+      const steps: { removed: number; more: boolean; gone: number }[] = [];
+      for (;;) {
+        const before = await raw.zcard(space.expiry);
+        const step = await repo.purgeExpired(TENANT, 100);
+        steps.push({ ...step, gone: before - (await raw.zcard(space.expiry)) });
+        if (!step.more) break;
+      }
+      expect(steps.length).toBeGreaterThan(1);
+      // The first call stopped on its budget with sessions left, and said so.
+      expect(steps[0].more).toBe(true);
+      expect(steps[0].removed).toBeLessThan(doomed.length);
+      for (const step of steps) expect(step.removed).toBe(step.gone);
+      expect(steps.at(-1)!.more).toBe(false);
+      expect(steps.reduce((sum, step) => sum + step.removed, 0)).toBe(doomed.length);
+      expect(await raw.zcard(space.expiry)).toBe(0);
+      expect(await raw.keys(`${memory.dataPrefix}*`)).toEqual([]);
+    }, 60_000);
   });
 
   describe('lists', () => {

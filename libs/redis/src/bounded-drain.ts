@@ -1,3 +1,4 @@
+import type { PurgeResult } from './purge-result';
 import { StoreUnavailableError } from './store-errors';
 
 /**
@@ -8,24 +9,24 @@ import { StoreUnavailableError } from './store-errors';
 export const REQUEST_PURGE_BATCHES = 10;
 
 /**
- * Repeats a bounded clean-up until it comes back short, at most `maxBatches` times. Each batch is
- * its own script call, so Redis serves other clients between batches instead of being held by one
- * long script. Returns true when the clean-up came back short (nothing left).
+ * Repeats a bounded clean-up until it reports nothing left, at most `maxBatches` times. Each batch
+ * is its own script call, so Redis serves other clients between batches instead of being held by
+ * one long script. Returns true when the clean-up finished (nothing left).
  */
 export async function drainInBatches(
-  purge: (limit: number) => Promise<number>,
+  purge: (limit: number) => Promise<PurgeResult>,
   batchSize: number,
   maxBatches = Number.POSITIVE_INFINITY,
 ): Promise<boolean> {
   for (let batch = 0; batch < maxBatches; batch++) {
-    if ((await purge(batchSize)) < batchSize) return true;
+    if (!(await purge(batchSize)).more) return true;
   }
   return false;
 }
 
 /** {@link drainInBatches} within a request's share; a larger backlog is a 503 ('busy'). */
 export async function drainForRequest(
-  purge: (limit: number) => Promise<number>,
+  purge: (limit: number) => Promise<PurgeResult>,
   batchSize: number,
 ): Promise<void> {
   if (!(await drainInBatches(purge, batchSize, REQUEST_PURGE_BATCHES))) {

@@ -17,6 +17,7 @@ export {
 } from './connection/replica-acks';
 export { DEFAULT_REPLICA_ACK_TIMEOUT_MS } from './connection/redis-client.factory';
 export { TENANT_PATTERN } from './keys/redis-key-builder';
+export type { PurgeResult } from './purge-result';
 export * from './sessions/session.repository';
 export * from './memory/memory.repository';
 export * from './idempotency/idempotency.repository';

@@ -32,6 +32,10 @@ export class AuditRetentionSweeper extends PeriodicSweeper {
 
   protected sweepTenant(tenant: string): Promise<TenantSweep> {
     const cutoff = Date.now() - this.config.audit.retentionDays * DAY_MS;
-    return purgeInBatches((limit) => this.audit.trim(tenant, cutoff, limit));
+    // trim has no time budget: it stops early only on its cap.
+    return purgeInBatches(async (limit) => {
+      const removed = await this.audit.trim(tenant, cutoff, limit);
+      return { removed, more: removed >= limit };
+    });
   }
 }

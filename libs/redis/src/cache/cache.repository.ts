@@ -1,4 +1,5 @@
 import type { CacheGlob } from './cache-glob';
+import type { PurgeResult } from '../purge-result';
 
 /** A live cache entry as stored: times are epoch milliseconds from Redis' clock. */
 export interface CacheEntry {
@@ -82,8 +83,11 @@ export abstract class CacheRepository {
     reportLimit: number,
   ): Promise<CacheInvalidationResult>;
   abstract stats(tenant: string): Promise<CacheStats>;
-  /** Removes expired entries from the key and tag indexes, at most `limit`; returns how many. */
-  abstract purgeExpired(tenant: string, limit: number): Promise<number>;
+  /**
+   * Removes expired entries from the key and tag indexes, at most `limit`; returns how many, and
+   * whether more wait.
+   */
+  abstract purgeExpired(tenant: string, limit: number): Promise<PurgeResult>;
   /**
    * Trims expired members from about `count` tag indexes, starting at `cursor` ('0' = start).
    * Returns the cursor to continue from ('0' when the pass is complete).

@@ -269,7 +269,8 @@ return out
 /**
  * KEYS[1]=expiry index. ARGV: limit. Removes up to 'limit' expired entries from every index,
  * stopping between chunks once the call has used PURGE_BUDGET_US of Redis' time (an entry with
- * many tags costs a few commands per tag). Returns how many, or 'limit' when either budget ran out.
+ * many tags costs a few commands per tag). Returns {entries removed, 1 when either budget ran out
+ * else 0}.
  */
 export const PURGE_EXPIRED_CACHE = evented(
   'cache.purge',
@@ -282,9 +283,9 @@ for first = 1, #dead, PURGE_CHUNK do
   local last = math.min(first + PURGE_CHUNK - 1, #dead)
   for i = first, last do unlink(dead[i], now) end
   for i = first, last do event_append('cache.expired', 'cache', dead[i]) end
-  if last < #dead and micros_since(started) >= PURGE_BUDGET_US then return limit end
+  if last < #dead and micros_since(started) >= PURGE_BUDGET_US then return { last, 1 } end
 end
-return #dead
+return { #dead, #dead == limit and 1 or 0 }
 `,
   PURGES_EXPIRED,
 );

@@ -7,6 +7,7 @@ import type { CacheGlob } from './cache-glob';
 import { RedisKeyBuilder } from '../keys/redis-key-builder';
 import { PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
+import { purgeResultOf, type PurgeResult } from '../purge-result';
 import { storeCall } from '../store-errors';
 import { TenantRegistry } from '../tenant-registry';
 import { CacheStatsBuffer } from './cache-stats.buffer';
@@ -219,17 +220,17 @@ export class RedisCacheRepository extends CacheRepository implements OnApplicati
     };
   }
 
-  async purgeExpired(tenant: string, limit: number): Promise<number> {
+  async purgeExpired(tenant: string, limit: number): Promise<PurgeResult> {
     const space = this.keys.cache(tenant);
     const events = expiryEventArgs(this.keys, tenant);
-    const removed = await storeCall(() =>
+    const reply = await storeCall(() =>
       PURGE_EXPIRED_CACHE.run(
         this.redis,
         [...events.keys, space.expiry],
         [...events.args, ...space.scriptLayout(), limit],
       ),
     );
-    return Number(removed);
+    return purgeResultOf(reply);
   }
 
   async sweepTags(

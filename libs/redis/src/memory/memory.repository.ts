@@ -1,4 +1,5 @@
 import type { MemoryType } from '../keys/memory-keyspace';
+import type { PurgeResult } from '../purge-result';
 
 /** A memory record as stored: times are epoch milliseconds from Redis' clock. */
 export interface StoredMemory {
@@ -157,6 +158,6 @@ export abstract class MemoryRepository {
     query: AgentMemoryQuery,
   ): Promise<MemoryPage>;
   abstract query(tenant: string, query: CrossAgentQuery): Promise<MemoryQueryResult>;
-  /** Removes expired records from the indexes, at most `limit`; returns how many. */
-  abstract purgeExpired(tenant: string, limit: number): Promise<number>;
+  /** Removes expired records from the indexes, at most `limit`; returns how many, and whether more wait. */
+  abstract purgeExpired(tenant: string, limit: number): Promise<PurgeResult>;
 }

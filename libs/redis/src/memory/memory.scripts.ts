@@ -71,7 +71,7 @@ end
 
 -- Removes up to 'limit' expired records, stopping between chunks of PURGE_CHUNK once the call has
 -- used PURGE_BUDGET_US of Redis' time (m_remove is about ten commands a record). Returns how many
--- it removed, or 'limit' when either budget ran out (callers loop while it returns 'limit').
+-- it removed, and true when either budget ran out (callers count the first, loop on the second).
 local function m_purge_expired(now, limit)
   local started = redis.call('TIME')
   local members = redis.call('ZRANGE', M_EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
@@ -79,9 +79,9 @@ local function m_purge_expired(now, limit)
     local last = math.min(first + PURGE_CHUNK - 1, #members)
     for i = first, last do m_remove(members[i]) end
     for i = first, last do event_append('memory.expired', 'memory', members[i]) end
-    if last < #members and micros_since(started) >= PURGE_BUDGET_US then return limit end
+    if last < #members and micros_since(started) >= PURGE_BUDGET_US then return last, true end
   end
-  return #members
+  return #members, #members == limit
 end
 `;
 }
@@ -115,7 +115,8 @@ end
 
 -- Returns true when expired records wait beyond what one purge may take (caller purges, retries).
 local function purge_or_retry(now, limit)
-  if m_purge_expired(now, limit) == limit then
+  local _, more = m_purge_expired(now, limit)
+  if more then
     return #redis.call('ZRANGE', M_EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, 1) > 0
   end
   return false
@@ -475,11 +476,15 @@ return out
   PURGES_EXPIRED,
 );
 
-/** KEYS[1]=expiry index. ARGV: limit. Returns how many expired records were removed. */
+/**
+ * KEYS[1]=expiry index. ARGV: limit. Returns {expired records removed, 1 when it stopped with work
+ * left else 0}.
+ */
 export const PURGE_EXPIRED_MEMORY = evented(
   'memory.purge',
   `
-return m_purge_expired(now_ms(), tonumber(ARGV[A + 1]))
+local removed, more = m_purge_expired(now_ms(), tonumber(ARGV[A + 1]))
+return { removed, more and 1 or 0 }
 `,
   PURGES_EXPIRED,
 );

@@ -9,6 +9,7 @@ import { jsonByteLength, PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
 import { storeCall, StoreUnavailableError } from '../store-errors';
 import { drainForRequest } from '../bounded-drain';
+import { purgeResultOf, type PurgeResult } from '../purge-result';
 import { purgeExpiredSessions } from '../sessions/session-purge';
 import { applyMergePatch, isJsonObject } from './merge-patch';
 import {
@@ -321,17 +322,17 @@ export class RedisMemoryRepository extends MemoryRepository {
     );
   }
 
-  async purgeExpired(tenant: string, limit: number): Promise<number> {
+  async purgeExpired(tenant: string, limit: number): Promise<PurgeResult> {
     const space = this.keys.memory(tenant);
     const events: EventArgs = expiryEventArgs(this.keys, tenant);
-    const removed = await storeCall(() =>
+    const reply = await storeCall(() =>
       PURGE_EXPIRED_MEMORY.run(
         this.redis,
         [...events.keys, space.expiry],
         [...events.args, ...space.scriptLayout(), limit],
       ),
     );
-    return Number(removed);
+    return purgeResultOf(reply);
   }
 
   /**

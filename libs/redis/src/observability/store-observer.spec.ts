@@ -15,6 +15,9 @@ class Recorder implements StoreObserver {
   created(entity: string, count: number) {
     this.calls.push(`created ${entity} ${count}`);
   }
+  expired(entity: string, count: number) {
+    this.calls.push(`expired ${entity} ${count}`);
+  }
 }
 
 class Base {
@@ -30,6 +33,10 @@ class FakeCache extends Base {
   }
   create(_tenant: string, items: string[]): Promise<number> {
     return Promise.resolve(items.length > 0 ? 1234 : 0);
+  }
+  purgeExpired(_tenant: string, limit: number): Promise<{ removed: number; more: boolean }> {
+    // As a call that stopped on its time budget: fewer than its cap, more to do.
+    return Promise.resolve(limit > 0 ? { removed: 20, more: true } : { removed: 0, more: false });
   }
   fail(): Promise<void> {
     return Promise.reject(new TypeError('boom'));
@@ -72,6 +79,18 @@ describe('instrumentRepository', () => {
       'created cache 2',
       'op cache.fail TypeError',
       'op cache.throwNow RangeError',
+    ]);
+  });
+
+  it('counts what a purge removed, never its cap, and nothing for an empty purge', async () => {
+    const recorder = new Recorder();
+    const repo = instrumentRepository(new FakeCache(), 'cache', recorder);
+    await expect(repo.purgeExpired('t', 100)).resolves.toEqual({ removed: 20, more: true });
+    await expect(repo.purgeExpired('t', 0)).resolves.toEqual({ removed: 0, more: false });
+    expect(recorder.calls).toEqual([
+      'op cache.purgeExpired',
+      'expired cache 20',
+      'op cache.purgeExpired',
     ]);
   });
 

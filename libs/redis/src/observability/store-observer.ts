@@ -44,6 +44,13 @@ function countFound(value: unknown): [number, number] {
   return value === null || value === undefined ? [0, 1] : [1, 0];
 }
 
+/** What a purgeExpired call removed (its PurgeResult), never its cap. */
+function purgedCount(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  const removed = (value as { removed?: unknown }).removed;
+  return typeof removed === 'number' ? removed : 0;
+}
+
 /**
  * Wraps every method of a repository instance with timing, error and batch-size reporting. The
  * wrappers are made once, at start-up, as own properties of the instance; each call then costs two
@@ -90,8 +97,10 @@ export function instrumentRepository<T extends object>(
             }
             if (name === 'create')
               observer.created(entity, Array.isArray(batch) ? batch.length : 1);
-            if (name === 'purgeExpired' && typeof value === 'number' && value > 0)
-              observer.expired?.(entity, value);
+            if (name === 'purgeExpired') {
+              const removed = purgedCount(value);
+              if (removed > 0) observer.expired?.(entity, removed);
+            }
             report?.(name, value, observer);
             return value;
           },

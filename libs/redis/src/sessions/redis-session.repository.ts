@@ -8,6 +8,7 @@ import { jsonByteLength, PayloadCodec } from '../payload-codec';
 import { REDIS_CLIENT } from '../redis.constants';
 import { storeCall, storePipeline, StoreUnavailableError } from '../store-errors';
 import { drainForRequest } from '../bounded-drain';
+import type { PurgeResult } from '../purge-result';
 import { readPreferringReplica } from '../connection/read-replicas';
 import { TenantRegistry } from '../tenant-registry';
 import { applyMergePatch } from '../memory/merge-patch';
@@ -308,7 +309,7 @@ export class RedisSessionRepository extends SessionRepository {
     );
   }
 
-  purgeExpired(tenant: string, limit: number): Promise<number> {
+  purgeExpired(tenant: string, limit: number): Promise<PurgeResult> {
     return purgeExpiredSessions(
       this.redis,
       this.keys.sessions(tenant),

@@ -1,3 +1,5 @@
+import type { PurgeResult } from '../purge-result';
+
 /** A session as stored: times are epoch milliseconds from Redis' clock. */
 export interface StoredSession {
   id: string;
@@ -151,8 +153,11 @@ export abstract class SessionRepository {
     expectedVersion?: number,
   ): Promise<DeleteOutcome>;
   abstract list(tenant: string, query: SessionListQuery): Promise<SessionPage>;
-  /** Removes expired sessions from the indexes, at most `limit`; returns how many. */
-  abstract purgeExpired(tenant: string, limit: number): Promise<number>;
+  /**
+   * Removes expired sessions from the indexes, at most `limit` of work (their memory included);
+   * returns how many sessions, and whether expired ones are left.
+   */
+  abstract purgeExpired(tenant: string, limit: number): Promise<PurgeResult>;
   /** Tenants that have stored sessions (for the background sweeper). */
   abstract tenants(): AsyncIterable<string[]>;
   /** Takes a tenant that holds no data out of the sweepers' registry; true when it left. */

@@ -58,8 +58,8 @@ end
 -- Removes expired sessions from every index, with their agent memory, doing at most 'limit' units
 -- of work (a session or one of its memory records) and running at most about PURGE_BUDGET_US of
 -- Redis' own time, so one call never holds Redis for long however large the backlog, the
--- indexes or a session's memory. Returns how many sessions it removed, or 'limit' when either
--- budget ran out (callers loop while it returns 'limit'). The memory goes first: a session whose
+-- indexes or a session's memory. Returns how many sessions it removed, and true when either
+-- budget ran out (callers count the first and loop on the second). The memory goes first: a session whose
 -- memory outlasts the budget stays listed as expired (its record is already gone, so readers never
 -- see it) and the next call continues with it. A memory record never outlives its session.
 --
@@ -119,17 +119,17 @@ local function purge_expired(now, limit)
           took = m_cascade_bounded(ids[i], step, 'memory.expired')
           work = work + took
           if work >= limit or (took > 0 and micros_since(started) >= PURGE_BUDGET_US) then
-            if i > first then remove_expired_chunk(ids, first, i - 1) end
-            return limit
+            if i > first then removed = removed + remove_expired_chunk(ids, first, i - 1) end
+            return removed, true
           end
         until took < step
       end
     end
     local n = remove_expired_chunk(ids, first, last)
     work, removed, first = work + n, removed + n, last + 1
-    if first <= #ids and micros_since(started) >= PURGE_BUDGET_US then return limit end
+    if first <= #ids and micros_since(started) >= PURGE_BUDGET_US then return removed, true end
   end
-  return removed
+  return removed, removed == limit
 end
 `;
 
@@ -282,7 +282,8 @@ export const LIST_SESSIONS = evented(
   `${RANK_PAGE_LUA}
 local now = now_ms()
 local purge_limit = tonumber(ARGV[A + 8])
-if purge_expired(now, purge_limit) == purge_limit then
+local _, purge_more = purge_expired(now, purge_limit)
+if purge_more then
   if #redis.call('ZRANGE', EXPIRY, '-inf', now, 'BYSCORE', 'LIMIT', 0, 1) > 0 then return {'retry'} end
 end
 
@@ -300,11 +301,15 @@ return out
   PURGES_EXPIRED,
 );
 
-/** KEYS[1]=expiry index. ARGV: limit. Returns how many expired sessions were removed. */
+/**
+ * KEYS[1]=expiry index. ARGV: limit. Returns {expired sessions removed, 1 when it stopped with work
+ * left else 0}.
+ */
 export const PURGE_EXPIRED_SESSIONS = evented(
   'session.purge',
   `
-return purge_expired(now_ms(), tonumber(ARGV[A + 1]))
+local removed, more = purge_expired(now_ms(), tonumber(ARGV[A + 1]))
+return { removed, more and 1 or 0 }
 `,
   PURGES_EXPIRED,
 );

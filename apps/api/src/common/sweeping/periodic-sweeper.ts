@@ -1,3 +1,4 @@
+import type { PurgeResult } from '@app/redis';
 import {
   Logger,
   type BeforeApplicationShutdown,
@@ -25,15 +26,19 @@ export interface TenantSweep {
   more: boolean;
 }
 
-/** Calls a bounded purge until it comes back short or the tenant's share of this pass is used. */
+/**
+ * Calls a bounded purge until it reports nothing left or the tenant's share of this pass is used;
+ * adds up what each call really removed (a call that stopped on its time budget removed fewer than
+ * its cap).
+ */
 export async function purgeInBatches(
-  purge: (limit: number) => Promise<number>,
+  purge: (limit: number) => Promise<PurgeResult>,
 ): Promise<TenantSweep> {
   let removed = 0;
   for (let batch = 0; batch < BATCHES_PER_TENANT; batch++) {
-    const count = await purge(BATCH_SIZE);
-    removed += count;
-    if (count < BATCH_SIZE) return { removed, more: false };
+    const step = await purge(BATCH_SIZE);
+    removed += step.removed;
+    if (!step.more) return { removed, more: false };
   }
   return { removed, more: true };
 }
