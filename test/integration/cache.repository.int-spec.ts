@@ -9,6 +9,7 @@ import { JsonPayloadCodec, PayloadCodec } from '@app/redis/payload-codec';
 import { instrumentRepository, type StoreObserver } from '@app/redis/observability/store-observer';
 import { TenantRegistry } from '@app/redis/tenant-registry';
 import { startRedisHarness, type RedisHarness } from '../support/redis-harness';
+import { expectBudgetBoundDrain, purgeStepByStep } from '../support/purge-steps';
 
 const TENANT = 'acme';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -334,19 +335,12 @@ describe('RedisCacheRepository against a real Redis', () => {
     await seedHeavyExpired();
 
     // Each call reports what it really removed (whole chunks), and `more` until nothing is left.
-    const steps: { removed: number; more: boolean; gone: number }[] = [];
-    for (;;) {
-      const before = await raw.zcard(space.expiry);
-      const step = await repo.purgeExpired(TENANT, 100);
-      steps.push({ ...step, gone: before - (await raw.zcard(space.expiry)) });
-      if (!step.more) break;
-    }
-    expect(steps[0].more).toBe(true);
-    expect(steps[0].removed).toBeLessThan(100); // stopped on its budget, not its cap
+    const steps = await purgeStepByStep(
+      () => repo.purgeExpired(TENANT, 100),
+      () => raw.zcard(space.expiry),
+    );
+    expectBudgetBoundDrain(steps, 100); // the first call stopped on its budget, not its cap
     expect(steps[0].removed % 20).toBe(0);
-    for (const step of steps) expect(step.removed).toBe(step.gone);
-    expect(steps.at(-1)!.more).toBe(false);
-    expect(steps.reduce((sum, step) => sum + step.removed, 0)).toBe(100);
     expect(await tenantKeys()).toEqual([]);
     expect(await raw.xlen(`it:{${TENANT}}:events`)).toBe(100); // one cache.expired each
   });

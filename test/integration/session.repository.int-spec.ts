@@ -8,6 +8,7 @@ import { StoreUnavailableError } from '@app/redis/store-errors';
 import { randomUUID } from 'node:crypto';
 import type { RedisServer } from '../support/redis-server';
 import { startRedisHarness, type RedisHarness } from '../support/redis-harness';
+import { expectBudgetBoundDrain, purgeStepByStep } from '../support/purge-steps';
 
 const TENANT = 'acme';
 const LIMITS = { maxPayloadBytes: 1024 };
@@ -313,20 +314,13 @@ describe('RedisSessionRepository against a real Redis', () => {
       }
       await seeding.exec();
 
-      const steps: { removed: number; more: boolean; gone: number }[] = [];
-      for (;;) {
-        const before = await raw.zcard(space.expiry);
-        const step = await repo.purgeExpired(TENANT, 100);
-        steps.push({ ...step, gone: before - (await raw.zcard(space.expiry)) });
-        if (!step.more) break;
-      }
+      const steps = await purgeStepByStep(
+        () => repo.purgeExpired(TENANT, 100),
+        () => raw.zcard(space.expiry),
+      );
       expect(steps.length).toBeGreaterThan(1);
       // The first call stopped on its budget with sessions left, and said so.
-      expect(steps[0].more).toBe(true);
-      expect(steps[0].removed).toBeLessThan(doomed.length);
-      for (const step of steps) expect(step.removed).toBe(step.gone);
-      expect(steps.at(-1)!.more).toBe(false);
-      expect(steps.reduce((sum, step) => sum + step.removed, 0)).toBe(doomed.length);
+      expectBudgetBoundDrain(steps, doomed.length);
       expect(await raw.zcard(space.expiry)).toBe(0);
       expect(await raw.keys(`${memory.dataPrefix}*`)).toEqual([]);
     }, 60_000);
