@@ -28,6 +28,7 @@ import { UuidParamPipe } from '../common/http/uuid-param.pipe';
 import { ApiIfMatchHeader, ApiSessionIdParam } from '../common/swagger/api-params.decorator';
 import { ApiProblems } from '../common/swagger/api-problems.decorator';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
+import { IdempotentRequests } from '../common/idempotency/idempotent-requests';
 import { BatchCreateSessionsDto, SessionIdsDto } from './dto/batch-sessions.dto';
 import { CreateSessionDto } from './dto/create-session.dto';
 import { ListSessionsQueryDto } from './dto/list-sessions.query';
@@ -52,7 +53,10 @@ import { STATUS_PATTERN } from './dto/session-fields';
 @ApiTags('sessions')
 @Controller('sessions')
 export class SessionsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly idempotent: IdempotentRequests,
+  ) {}
 
   @Post()
   @RequirePermissions('sessions:create')
@@ -67,17 +71,19 @@ export class SessionsController {
     description: 'Location and ETag headers point at the new session.',
   })
   @ApiProblems(400, 413)
-  async create(
+  create(
     @Tenant() tenant: string,
     @Body() body: CreateSessionDto,
     @CurrentPrincipal() caller: Principal | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreatedSessionDto> {
-    const created = await this.sessions.create(tenant, body, caller);
-    void reply
-      .header('location', `/api/v1/sessions/${created.session_id}`)
-      .header('etag', etagOf(1));
-    return created;
+    return this.idempotent.run(reply, async () => {
+      const created = await this.sessions.create(tenant, body, caller);
+      void reply
+        .header('location', `/api/v1/sessions/${created.session_id}`)
+        .header('etag', etagOf(1));
+      return created;
+    });
   }
 
   @Post('batch')

@@ -1,12 +1,14 @@
-import { applyDecorators, UseInterceptors } from '@nestjs/common';
+import { applyDecorators } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { ApiProblem } from '../swagger/api-problems.decorator';
-import { IDEMPOTENCY_KEY_PATTERN, IdempotencyInterceptor } from './idempotency.interceptor';
+import { IDEMPOTENCY_KEY_PATTERN } from './idempotent-requests';
 
-/** Makes a create route safe to retry with an Idempotency-Key header (see the interceptor). */
+/**
+ * Documents a create route as safe to retry with an Idempotency-Key header. The handler itself
+ * wraps its work in `IdempotentRequests.run` (see there for why it is not an interceptor).
+ */
 export const Idempotent = () =>
   applyDecorators(
-    UseInterceptors(IdempotencyInterceptor),
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,
