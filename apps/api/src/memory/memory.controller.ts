@@ -17,7 +17,6 @@ import { UuidParamPipe } from '../common/http/uuid-param.pipe';
 import { ApiIfMatchHeader, ApiSessionIdParam } from '../common/swagger/api-params.decorator';
 import { ApiProblems } from '../common/swagger/api-problems.decorator';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
-import { IdempotentRequests } from '../common/idempotency/idempotent-requests';
 import { AgentIdParamPipe } from './agent-id-param.pipe';
 import { CreateMemoryDto } from './dto/create-memory.dto';
 import { AGENT_ID_PATTERN, EXAMPLE_AGENT_ID, MEMORY_TYPE_PATTERN } from './dto/memory-fields';
@@ -44,10 +43,7 @@ const AgentIdParam = () =>
 @ApiTags('memory')
 @Controller('agents/:agent_id/memory')
 export class MemoryController {
-  constructor(
-    private readonly memory: MemoryService,
-    private readonly idempotent: IdempotentRequests,
-  ) {}
+  constructor(private readonly memory: MemoryService) {}
 
   @Post()
   @RequirePermissions('memory:write')
@@ -62,23 +58,21 @@ export class MemoryController {
     description: 'Location and ETag headers point at the record.',
   })
   @ApiProblems(400, 404, 409, 413)
-  create(
+  async create(
     @Tenant() tenant: string,
     @Param('agent_id', AgentIdParamPipe) agentId: string,
     @Body() body: CreateMemoryDto,
     @CurrentPrincipal() caller: Principal | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreatedMemoryDto> {
-    return this.idempotent.run(reply, async () => {
-      const created = await this.memory.create(tenant, agentId, body, caller);
-      void reply
-        .header(
-          'location',
-          `/api/v1/agents/${encodeURIComponent(agentId)}/memory/${created.session_id}`,
-        )
-        .header('etag', etagOf(created.version));
-      return created;
-    });
+    const created = await this.memory.create(tenant, agentId, body, caller);
+    void reply
+      .header(
+        'location',
+        `/api/v1/agents/${encodeURIComponent(agentId)}/memory/${created.session_id}`,
+      )
+      .header('etag', etagOf(created.version));
+    return created;
   }
 
   @Get()

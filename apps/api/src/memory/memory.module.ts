@@ -1,4 +1,3 @@
-import { IdempotencyModule } from '../common/idempotency/idempotency.module';
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
@@ -9,7 +8,6 @@ import { MemoryController } from './memory.controller';
 import { MemoryService } from './memory.service';
 
 @Module({
-  imports: [IdempotencyModule],
   // The query controller first: /memory/... never collides with /agents/..., but keep static first.
   controllers: [MemoryQueriesController, MemoryController],
   providers: [MemoryService, MemoryExpirySweeper],

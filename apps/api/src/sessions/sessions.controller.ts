@@ -28,7 +28,6 @@ import { UuidParamPipe } from '../common/http/uuid-param.pipe';
 import { ApiIfMatchHeader, ApiSessionIdParam } from '../common/swagger/api-params.decorator';
 import { ApiProblems } from '../common/swagger/api-problems.decorator';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
-import { IdempotentRequests } from '../common/idempotency/idempotent-requests';
 import { BatchCreateSessionsDto, SessionIdsDto } from './dto/batch-sessions.dto';
 import { CreateSessionDto } from './dto/create-session.dto';
 import { ListSessionsQueryDto } from './dto/list-sessions.query';
@@ -53,10 +52,7 @@ import { STATUS_PATTERN } from './dto/session-fields';
 @ApiTags('sessions')
 @Controller('sessions')
 export class SessionsController {
-  constructor(
-    private readonly sessions: SessionsService,
-    private readonly idempotent: IdempotentRequests,
-  ) {}
+  constructor(private readonly sessions: SessionsService) {}
 
   @Post()
   @RequirePermissions('sessions:create')
@@ -71,19 +67,17 @@ export class SessionsController {
     description: 'Location and ETag headers point at the new session.',
   })
   @ApiProblems(400, 413)
-  create(
+  async create(
     @Tenant() tenant: string,
     @Body() body: CreateSessionDto,
     @CurrentPrincipal() caller: Principal | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreatedSessionDto> {
-    return this.idempotent.run(reply, async () => {
-      const created = await this.sessions.create(tenant, body, caller);
-      void reply
-        .header('location', `/api/v1/sessions/${created.session_id}`)
-        .header('etag', etagOf(1));
-      return created;
-    });
+    const created = await this.sessions.create(tenant, body, caller);
+    void reply
+      .header('location', `/api/v1/sessions/${created.session_id}`)
+      .header('etag', etagOf(1));
+    return created;
   }
 
   @Post('batch')

@@ -1,11 +1,9 @@
-import { IdempotencyModule } from '../common/idempotency/idempotency.module';
 import { Module } from '@nestjs/common';
 import { SessionExpirySweeper } from './session-expiry.sweeper';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [IdempotencyModule],
   controllers: [SessionsController],
   providers: [SessionsService, SessionExpirySweeper],
   exports: [SessionsService],

@@ -1,14 +1,12 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, UseInterceptors } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { ApiProblem } from '../swagger/api-problems.decorator';
-import { IDEMPOTENCY_KEY_PATTERN } from './idempotent-requests';
+import { IDEMPOTENCY_KEY_PATTERN, IdempotencyInterceptor } from './idempotency.interceptor';
 
-/**
- * Documents a create route as safe to retry with an Idempotency-Key header. The handler itself
- * wraps its work in `IdempotentRequests.run` (see there for why it is not an interceptor).
- */
+/** Makes a create route safe to retry with an Idempotency-Key header (see the interceptor). */
 export const Idempotent = () =>
   applyDecorators(
+    UseInterceptors(IdempotencyInterceptor),
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,

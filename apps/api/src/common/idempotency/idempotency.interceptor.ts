@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger, UnprocessableEntityException } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  UnprocessableEntityException,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { from, lastValueFrom, Observable, of } from 'rxjs';
 import {
   IdempotencyRepository,
   replicationScope,
@@ -42,41 +50,34 @@ function canonical(value: unknown): string {
  * the key (see newRecordId), so a retry of a create that did land finds it instead of making a
  * second one. A write the primary applied but too few replicas confirmed (REDIS_MIN_REPLICAS_ACK)
  * is answered 503 "outcome unknown" after its response is stored, so the retry replays it.
- *
- * Called by the route handler around its work, not a Nest interceptor: a route with any
- * interceptor pays Nest's per-request wrapping (AsyncResource.bind, rxjs defer) even when no key
- * is sent, which is nearly every create. The handler runs after the guards (so a replay is only
- * ever served to a caller who passed auth, RBAC and the rate limit) and after validation.
  */
 @Injectable()
-export class IdempotentRequests {
+export class IdempotencyInterceptor implements NestInterceptor {
   private readonly logger = new Logger('Idempotency');
 
   constructor(private readonly store: IdempotencyRepository) {}
 
-  /** Runs `work` (the route's own handling, which may set Location/ETag on `reply`) at most once per key. */
-  run<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T> {
-    const request = reply.request as unknown as AuthenticatedRequest;
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers[IDEMPOTENCY_KEY_HEADER];
-    if (header === undefined) return work();
+    if (header === undefined) return next.handle();
     const key = Array.isArray(header) ? header.join(',') : header;
     if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
-      return Promise.reject(
-        InvalidRequestError.field(
-          'Idempotency-Key',
-          'must be 1-128 characters of A-Z a-z 0-9 . _ : -',
-        ),
+      throw InvalidRequestError.field(
+        'Idempotency-Key',
+        'must be 1-128 characters of A-Z a-z 0-9 . _ : -',
       );
     }
-    return this.once(request, reply, key, work);
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    return from(this.run(request, reply, key, next));
   }
 
-  private async once<T>(
+  private async run(
     request: AuthenticatedRequest,
     reply: FastifyReply,
     key: string,
-    work: () => Promise<T>,
-  ): Promise<T> {
+    next: CallHandler,
+  ): Promise<unknown> {
     const tenant = request.tenant ?? DEFAULT_TENANT;
     const scope = `${request.method} ${request.url.split('?')[0]} ${request.principal?.sub ?? ''}`;
     const fingerprint = createHash('sha256').update(canonical(request.body)).digest('base64url');
@@ -94,15 +95,21 @@ export class IdempotentRequests {
         for (const [name, value] of Object.entries(begun.response.headers))
           void reply.header(name, value);
         void reply.header('idempotent-replayed', 'true');
-        return begun.response.body as T;
+        return lastValueFrom(of(begun.response.body));
       case 'started':
         break;
     }
-    let body: T;
+    let body: unknown;
     const replication: ReplicationFrame = {};
     try {
       const seed = `${tenant}\n${scope}\n${key}\n${fingerprint}`;
-      body = await withRecordIdSeed(seed, () => replicationScope.run(replication, work));
+      body = await withRecordIdSeed(seed, () =>
+        lastValueFrom(
+          new Observable((subscriber) =>
+            replicationScope.run(replication, () => next.handle().subscribe(subscriber)),
+          ),
+        ),
+      );
     } catch (error) {
       await this.store.abandon(tenant, scope, key, begun.token).catch(() => undefined);
       throw error;
