@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
+import { boundHeapGrowth } from './lifecycle/heap-growth';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/load-config';
 import { assertPortAvailable, portErrorOf } from './common/http/port-check';
 
 async function main(): Promise<void> {
+  boundHeapGrowth();
   let config;
   try {
     config = loadConfig();
