@@ -1,5 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CURSOR, SUBJECT } from '../../common/swagger/api-fields';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
+import { CURSOR, SUBJECT, UUID } from '../../common/swagger/api-fields';
 import { MAX_PAGE_SIZE } from '../../common/pagination/page-query.dto';
 import {
   EXAMPLE_CONFIG,
@@ -127,6 +127,14 @@ export class SessionStatusDto {
 
 export class StatusUpdatedDto extends UpdatedSessionDto {}
 
+/** A list of session ids in a batch answer (the ids it deleted, the ids it did not find). */
+const sessionIdList = (example: string[]): ApiPropertyOptions => ({
+  type: [String],
+  ...UUID,
+  example,
+  maxItems: MAX_BATCH_SIZE,
+});
+
 export class BatchCreatedSessionsDto {
   @ApiProperty({ type: [CreatedSessionDto], maxItems: MAX_BATCH_SIZE })
   sessions!: CreatedSessionDto[];
@@ -136,33 +144,15 @@ export class BatchGetSessionsDto {
   @ApiProperty({ type: [SessionDto], maxItems: MAX_BATCH_SIZE })
   sessions!: SessionDto[];
 
-  @ApiProperty({
-    type: [String],
-    format: 'uuid',
-    maxLength: 36,
-    example: [],
-    maxItems: MAX_BATCH_SIZE,
-  })
+  @ApiProperty(sessionIdList([]))
   missing!: string[];
 }
 
 export class BatchDeletedSessionsDto {
-  @ApiProperty({
-    type: [String],
-    format: 'uuid',
-    maxLength: 36,
-    example: [EXAMPLE_SESSION_ID],
-    maxItems: MAX_BATCH_SIZE,
-  })
+  @ApiProperty(sessionIdList([EXAMPLE_SESSION_ID]))
   deleted!: string[];
 
-  @ApiProperty({
-    type: [String],
-    format: 'uuid',
-    maxLength: 36,
-    example: [],
-    maxItems: MAX_BATCH_SIZE,
-  })
+  @ApiProperty(sessionIdList([]))
   missing!: string[];
 
   @ApiProperty({
