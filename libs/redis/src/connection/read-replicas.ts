@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { classifyStoreFailure, type StoreFailure } from '../store-errors';
 import type { RedisClient } from './redis-client.factory';
@@ -30,51 +30,98 @@ const REPLICA_TROUBLE: ReadonlySet<StoreFailure> = new Set([
 
 const fallbackReads = new Counter({
   name: 'masa_redis_replica_fallback_reads_total',
-  help: 'Reads meant for a replica (REDIS_READ_FROM=replica) served by the primary because no replica was fit',
+  help: 'Reads meant for a replica (REDIS_READ_FROM=replica) served by the primary (on Cluster: the slot master) because the replica was not fit',
 });
 
-/**
- * Where stale-tolerant reads go: the replica while a probe finds it fit, else the primary. The
- * probe runs every `intervalMs` (and right after a replica read failed), so reads leave a stopped,
- * loading or cut-off replica within about a second and return when it is back; the switch is
- * logged once each way.
- */
-class ReplicaRoute {
-  private fit = false;
+/** Whether one replica may serve reads; each change of mind is logged once. */
+class Verdict {
+  fit = false;
   private judged = false;
   private reason = 'not probed yet';
-  private probing?: Promise<void>;
   private readonly logger = new Logger('Redis');
-  private readonly intervalMs: number;
-  private readonly timeoutMs: number;
+
+  /** `replica` names the node in the log lines (a Cluster has several); undefined for the one. */
+  constructor(private readonly replica?: string) {}
+
+  judge(reason: string | undefined): void {
+    const fit = reason === undefined;
+    const first = !this.judged;
+    this.judged = true;
+    if (fit === this.fit && !first) return;
+    this.fit = fit;
+    const which = this.replica === undefined ? 'the replica' : `replica ${this.replica}`;
+    if (!fit) {
+      this.logger.warn(
+        this.replica === undefined
+          ? `replica reads fall back to the primary: ${reason}`
+          : `replica reads of ${which} fall back to its master: ${reason}`,
+      );
+    } else if (first) this.logger.log(`replica reads go to ${which}`);
+    else this.logger.log(`replica reads back on ${which} (after: ${this.reason})`);
+    this.reason = reason ?? this.reason;
+  }
+}
+
+/** Why `node` should not serve reads now (see replicaUnfitness), or undefined when it may. */
+async function probeNode(
+  node: Redis,
+  options: Required<ReplicaProbeOptions>,
+): Promise<string | undefined> {
+  // Cluster opens node connections lazily ('wait'): the probe's INFO opens them.
+  if (node.status === 'end' || node.status === 'close') return 'the replica connection is closed';
+  let timer: NodeJS.Timeout | undefined;
+  const info = await Promise.race([
+    node.call('INFO', 'replication', 'persistence') as Promise<string>,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${options.timeoutMs} ms`)),
+        options.timeoutMs,
+      );
+    }),
+  ])
+    .catch((error: Error) => error)
+    .finally(() => clearTimeout(timer));
+  if (info instanceof Error) return `the replica does not answer: ${info.message}`;
+  return replicaUnfitness(info, options.maxStalenessMs);
+}
+
+/**
+ * Probes every `intervalMs` (and at once when asked), one probe at a time, until the reader
+ * connection is closed for good (shutdown).
+ */
+abstract class ProbedRoute {
+  abstract readonly replica: RedisClient;
+  private probing?: Promise<void>;
+  protected readonly options: Required<ReplicaProbeOptions>;
 
   constructor(
     readonly primary: RedisClient,
-    readonly replica: RedisClient,
-    private readonly options: ReplicaProbeOptions,
+    options: ReplicaProbeOptions,
   ) {
-    this.intervalMs = options.intervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-    replica.on('ready', () => void this.probe());
-    this.schedule();
+    this.options = {
+      maxStalenessMs: options.maxStalenessMs,
+      intervalMs: options.intervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
+      timeoutMs: options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    };
   }
 
-  current(): RedisClient {
-    if (this.fit) return this.replica;
-    fallbackReads.inc();
-    return this.primary;
-  }
+  /** The connection a stale-tolerant read is sent on. */
+  abstract current(): RedisClient;
 
-  /** A replica read failed: stop using it until a probe finds it fit again. */
-  failed(error: Error): void {
-    this.judge(`a read failed: ${error.message}`);
+  /** A replica read failed: look again at once, the read itself goes to the primary. */
+  failed(_error: Error): void {
     void this.probe();
   }
 
-  private probe(): Promise<void> {
-    this.probing ??= this.look()
-      .then((reason) => this.judge(reason))
-      .finally(() => (this.probing = undefined));
+  protected abstract look(): Promise<void>;
+
+  protected start(): void {
+    this.replica.on('ready', () => void this.probe());
+    this.schedule();
+  }
+
+  protected probe(): Promise<void> {
+    this.probing ??= this.look().finally(() => (this.probing = undefined));
     return this.probing;
   }
 
@@ -83,61 +130,133 @@ class ReplicaRoute {
       // The replica connection was closed (shutdown): nothing left to route.
       if (this.replica.status === 'end') return;
       void this.probe().finally(() => this.schedule());
-    }, this.intervalMs);
+    }, this.options.intervalMs);
     timer.unref();
   }
+}
 
-  private async look(): Promise<string | undefined> {
-    const nodes: Redis[] =
-      this.replica instanceof Cluster ? this.replica.nodes('slave') : [this.replica];
-    // A Cluster reader spreads reads over every replica, so all of them must be fit.
-    if (nodes.length === 0) return 'no replica is known';
-    for (const node of nodes) {
-      // Cluster opens node connections lazily ('wait'): the probe's INFO opens them.
-      if (node.status === 'end' || node.status === 'close')
-        return 'the replica connection is closed';
-      let timer: NodeJS.Timeout | undefined;
-      const info = await Promise.race([
-        node.call('INFO', 'replication', 'persistence') as Promise<string>,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${this.timeoutMs} ms`)),
-            this.timeoutMs,
-          );
-        }),
-      ])
-        .catch((error: Error) => error)
-        .finally(() => clearTimeout(timer));
-      if (info instanceof Error) return `the replica does not answer: ${info.message}`;
-      const unfit = replicaUnfitness(info, this.options.maxStalenessMs);
-      if (unfit) return unfit;
+/**
+ * Standalone (REDIS_REPLICA_URL) and Sentinel: one replica, used while a probe finds it fit, else
+ * the primary. Reads leave a stopped, loading or cut-off replica within about a second and return
+ * when it is back; the switch is logged once each way.
+ */
+class ReplicaRoute extends ProbedRoute {
+  private readonly verdict = new Verdict();
+
+  constructor(
+    primary: RedisClient,
+    readonly replica: Redis,
+    options: ReplicaProbeOptions,
+  ) {
+    super(primary, options);
+    this.start();
+  }
+
+  current(): RedisClient {
+    if (this.verdict.fit) return this.replica;
+    fallbackReads.inc();
+    return this.primary;
+  }
+
+  override failed(error: Error): void {
+    this.verdict.judge(`a read failed: ${error.message}`);
+    super.failed(error);
+  }
+
+  protected async look(): Promise<void> {
+    this.verdict.judge(await probeNode(this.replica, this.options));
+  }
+}
+
+/** ioredis Cluster `scaleReads` as a function: the slot's master first, then its replicas. */
+export type ClusterReadChoice = (nodes: (Redis | undefined)[]) => Redis | Redis[] | undefined;
+
+/**
+ * Cluster: each replica is judged on its own, so a read of a slot goes to that slot's replica
+ * while it is fit and to the slot's master otherwise. One stopped replica moves only its own
+ * master's slots; judging them all together sent every read to the masters (or none).
+ */
+class ClusterReplicaRoute extends ProbedRoute {
+  readonly replica: Cluster;
+  /** By `host:port`: the reader's pool may replace a node's connection object. */
+  private readonly verdicts = new Map<string, Verdict>();
+  private saidNoReplicas = false;
+
+  constructor(
+    primary: RedisClient,
+    connect: (choose: ClusterReadChoice) => Cluster,
+    options: ReplicaProbeOptions,
+  ) {
+    super(primary, options);
+    this.replica = connect((nodes) => this.choose(nodes));
+    this.start();
+  }
+
+  current(): RedisClient {
+    return this.replica;
+  }
+
+  /** Called by ioredis for every read-only command with a slot; no replica fit = the master. */
+  private choose(nodes: (Redis | undefined)[]): Redis | Redis[] | undefined {
+    const fit = nodes
+      .slice(1)
+      .filter(
+        (node): node is Redis =>
+          node !== undefined && this.verdicts.get(nameOf(node))?.fit === true,
+      );
+    if (fit.length > 0) return fit;
+    fallbackReads.inc();
+    return nodes[0];
+  }
+
+  protected async look(): Promise<void> {
+    const replicas = this.replica.nodes('slave');
+    if (replicas.length === 0 && !this.saidNoReplicas) {
+      new Logger('Redis').warn('replica reads fall back to the masters: no replica is known');
     }
-    return undefined;
+    this.saidNoReplicas = replicas.length === 0;
+    const names = new Set(replicas.map(nameOf));
+    // A node that left the slot map (removed, or promoted to master) is judged afresh if it returns.
+    for (const name of this.verdicts.keys()) if (!names.has(name)) this.verdicts.delete(name);
+    await Promise.all(
+      replicas.map(async (node) => {
+        const reason = await probeNode(node, this.options);
+        const name = nameOf(node);
+        let verdict = this.verdicts.get(name);
+        if (verdict === undefined) this.verdicts.set(name, (verdict = new Verdict(name)));
+        verdict.judge(reason);
+      }),
+    );
   }
+}
 
-  private judge(reason: string | undefined): void {
-    const fit = reason === undefined;
-    const first = !this.judged;
-    this.judged = true;
-    if (fit === this.fit && !first) return;
-    this.fit = fit;
-    if (!fit) this.logger.warn(`replica reads fall back to the primary: ${reason}`);
-    else if (first) this.logger.log('replica reads go to the replica');
-    else this.logger.log(`replica reads back on the replica (after: ${this.reason})`);
-    this.reason = reason ?? this.reason;
-  }
+function nameOf(node: Redis): string {
+  return `${node.options.host ?? ''}:${node.options.port ?? ''}`;
 }
 
 // Kept beside the primary client, like the replica-ack policy, so repositories keep one injected
 // client and the choice of connection stays in the connection layer.
-const routes = new WeakMap<RedisClient, ReplicaRoute>();
+const routes = new WeakMap<RedisClient, ProbedRoute>();
 
+/** Standalone or Sentinel: read from `reader` while it is fit. */
 export function attachReader(
   primary: RedisClient,
-  reader: RedisClient,
+  reader: Redis,
   options: ReplicaProbeOptions,
 ): void {
   routes.set(primary, new ReplicaRoute(primary, reader, options));
+}
+
+/**
+ * Cluster: `connect` opens the reader with the given `scaleReads`, which sends each slot's reads
+ * to its replica while that replica is fit.
+ */
+export function attachClusterReader(
+  primary: RedisClient,
+  connect: (choose: ClusterReadChoice) => Cluster,
+  options: ReplicaProbeOptions,
+): void {
+  routes.set(primary, new ClusterReplicaRoute(primary, connect, options));
 }
 
 /**

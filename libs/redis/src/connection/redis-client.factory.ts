@@ -1,5 +1,10 @@
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { attachReader, type ReadFrom } from './read-replicas';
+import {
+  attachClusterReader,
+  attachReader,
+  type ClusterReadChoice,
+  type ReadFrom,
+} from './read-replicas';
 import { requireReplicaAcks } from './replica-acks';
 import { parseRedisUrl, type RedisTarget } from './redis-url';
 
@@ -69,9 +74,14 @@ function baseOptions(options: RedisConnectionOptions, target: RedisTarget): Redi
 export function createRedisClient(options: RedisConnectionOptions): RedisClient {
   const client = connect(options);
   if (options.readFrom === 'replica') {
-    attachReader(client, connectReader(options), {
+    const probe = {
       maxStalenessMs: options.replicaMaxStalenessMs ?? DEFAULT_REPLICA_MAX_STALENESS_MS,
-    });
+    };
+    if (client instanceof Cluster) {
+      attachClusterReader(client, (choose) => connectClusterReader(options, choose), probe);
+    } else {
+      attachReader(client, connectReader(options), probe);
+    }
   }
   requireReplicaAcks(client, {
     minReplicas: options.minReplicasAck ?? 0,
@@ -133,8 +143,8 @@ export function connectToPrimary(
   return connect(options, extra) as Redis;
 }
 
-/** A second connection for reads: a Sentinel-chosen replica, Cluster replicas, or REDIS_REPLICA_URL. */
-function connectReader(options: RedisConnectionOptions): RedisClient {
+/** A second connection for reads: a Sentinel-chosen replica, or REDIS_REPLICA_URL. */
+function connectReader(options: RedisConnectionOptions): Redis {
   const target = parseRedisUrl(options.url);
   switch (target.kind) {
     case 'standalone': {
@@ -143,7 +153,12 @@ function connectReader(options: RedisConnectionOptions): RedisClient {
           'reading from a replica of a single node needs its URL (REDIS_REPLICA_URL)',
         );
       }
-      return connect({ ...options, url: options.replicaUrl });
+      const reader = connect({ ...options, url: options.replicaUrl });
+      if (reader instanceof Cluster) {
+        reader.disconnect();
+        throw new Error('REDIS_REPLICA_URL must name a single node when REDIS_URL does');
+      }
+      return reader;
     }
     case 'sentinel':
       return new Redis({
@@ -156,18 +171,27 @@ function connectReader(options: RedisConnectionOptions): RedisClient {
         sentinelUsername: target.username,
       });
     case 'cluster':
-      // Read-only commands (GET, HGETALL, EVALSHA_RO) go to a replica of the slot's master.
-      return new Cluster(target.nodes, {
-        enableOfflineQueue: false,
-        maxRedirections: 16,
-        scaleReads: 'slave',
-        // Replicas join and move without a MOVED to tell the client: refresh the slot map
-        // periodically, or reads stay on the masters it first saw.
-        slotsRefreshInterval: 5000,
-        clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
-        redisOptions: baseOptions(options, target),
-      });
+      throw new Error('a Cluster reader is opened by connectClusterReader');
   }
+}
+
+/**
+ * The Cluster connection for reads. Read-only commands (GET, HGETALL, EVALSHA_RO) go where
+ * `choose` says among the slot's master and replicas: its replica while that one is fit.
+ */
+function connectClusterReader(options: RedisConnectionOptions, choose: ClusterReadChoice): Cluster {
+  const target = parseRedisUrl(options.url);
+  if (target.kind !== 'cluster') throw new Error('connectClusterReader needs a Cluster URL');
+  return new Cluster(target.nodes, {
+    enableOfflineQueue: false,
+    maxRedirections: 16,
+    scaleReads: choose,
+    // Replicas join and move without a MOVED to tell the client: refresh the slot map
+    // periodically, or reads stay on the masters it first saw.
+    slotsRefreshInterval: 5000,
+    clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
+    redisOptions: baseOptions(options, target),
+  });
 }
 
 /** The primaries to ask for server-wide facts (INFO, SCAN): every master on Cluster, else the one. */
