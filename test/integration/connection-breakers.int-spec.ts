@@ -214,6 +214,22 @@ describe('Redis connections besides the main client under a hung Redis', () => {
         expect(read.ms).toBeLessThan(100);
       }
 
+      // A probe is answered (half-open) and the trial read hangs again: the other reads meanwhile
+      // are not refused by the reader's breaker but served by the main client.
+      proxy.release();
+      await eventually(() => expect(readerBreaker?.state).toBe('half_open'), 5000);
+      proxy.stall();
+      const trial = timed(() => repo.getRecent('acme', ids[14]));
+      const meanwhile = await Promise.all(
+        ids.slice(15, 20).map((id) => timed(() => repo.getRecent('acme', id))),
+      );
+      for (const read of meanwhile) {
+        expect(read.ok).toBe(true);
+        expect(read.ms).toBeLessThan(100);
+      }
+      expect((await trial).ok).toBe(false);
+      expect(readerBreaker?.state).toBe('open');
+
       proxy.release();
       await eventually(async () => {
         await repo.getRecent('acme', ids[12]);

@@ -29,7 +29,7 @@ interface Ticket {
  * flush message (null key) or a failed CLIENT TRACKING clears it and reads go to Redis until set-up
  * succeeds again. Every entry is also bounded by `ttlMs` from when it was read, which caps the
  * damage of an invalidation that never arrives (a half-open subscriber socket). While a circuit
- * breaker on the reader is open, the L1 is bypassed too (see read).
+ * breaker on the reader refuses commands, the L1 is bypassed too (see read).
  */
 export class TrackedReadCache<V> {
   private readonly lru: BoundedLru<V>;
@@ -101,9 +101,9 @@ export class TrackedReadCache<V> {
     fallback: () => Promise<V>,
     keepUntil: (value: V) => number | undefined,
   ): Promise<V> {
-    // The reader's breaker is open (it stopped answering): nothing is sent to it and the L1 is
-    // bypassed, so reads go through the main client and its own breaker instead of waiting here.
-    if (!this.tracking || breakerOf(this.reader)?.state === 'open') return fallback();
+    // The reader's breaker would refuse (open, or half-open with its trial out): the L1 is
+    // bypassed, so reads go through the main client and its own breaker instead of a 503 here.
+    if (!this.tracking || breakerOf(this.reader)?.refusing) return fallback();
     const hit = this.lru.get(key);
     if (hit !== undefined) return hit;
     const ticket: Ticket = { epoch: this.epoch, stale: false };
