@@ -50,7 +50,11 @@ export { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
 export * from './audit/audit.repository';
 export { auditScope, type AuditFrame } from './audit/audit-scope';
 export { AUDIT_GENESIS } from './audit/audit.lua';
-export { instrumentRepository, type StoreObserver } from './observability/store-observer';
+export {
+  instrumentRepository,
+  type BreakerClient,
+  type StoreObserver,
+} from './observability/store-observer';
 export {
   subscribeRedisCommands,
   type RedisCommandEvent,

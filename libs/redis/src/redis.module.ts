@@ -32,7 +32,11 @@ import { PayloadReencryptor } from './maintenance/payload-reencryptor';
 import { RedisThrottlerStorage } from './throttler/redis-throttler.storage';
 import { AuditRepository } from './audit/audit.repository';
 import { RedisAuditRepository } from './audit/redis-audit.repository';
-import { instrumentRepository, type ResultReporter } from './observability/store-observer';
+import {
+  instrumentRepository,
+  type BreakerClient,
+  type ResultReporter,
+} from './observability/store-observer';
 import { reportSessionTransitions } from './sessions/session-transitions';
 import { openSessionL1, SESSION_L1, type SessionL1 } from './sessions/session-l1';
 import { StoreStatisticsReader } from './observability/store-statistics';
@@ -52,6 +56,27 @@ function instrumented<T extends object>(
     useFactory: (repository: T, options: RedisModuleOptions) =>
       instrumentRepository(repository, entity, options.observer, report),
   };
+}
+/**
+ * Puts a circuit breaker (REDIS_BREAKER_*) in front of one connection that serves requests, with
+ * its own state, log lines and metric series: a hung Redis must not hold requests on any of them.
+ */
+function guardWithBreaker(
+  client: RedisClient,
+  name: BreakerClient,
+  options: RedisModuleOptions,
+): void {
+  if (!options.breaker || options.breaker.failureThreshold <= 0) return;
+  const logger = new Logger('Redis');
+  const which = name === 'main' ? '' : ` (${name} connection)`;
+  attachBreaker(client, options.breaker).onTransition((from, to, reason) => {
+    logger.warn(
+      to === 'open'
+        ? `circuit breaker${which} open (${reason}): commands fail at once with 503 until Redis answers a probe PING`
+        : `circuit breaker${which} ${from} -> ${to}: ${reason}`,
+    );
+    options.observer?.breakerTransition?.(from, to, name);
+  });
 }
 import { ApiKeyRepository } from './api-keys/api-key.repository';
 import { BackupRepository } from './backup/backup.repository';
@@ -84,17 +109,7 @@ import { RedisSubjectRepository } from './subjects/redis-subject.repository';
             wasReady = false;
           }
         });
-        if (options.breaker && options.breaker.failureThreshold > 0) {
-          const breaker = attachBreaker(client, options.breaker);
-          breaker.onTransition((from, to, reason) => {
-            logger.warn(
-              to === 'open'
-                ? `circuit breaker open (${reason}): commands fail at once with 503 until Redis answers a probe PING`
-                : `circuit breaker ${from} -> ${to}: ${reason}`,
-            );
-            options.observer?.breakerTransition?.(from, to);
-          });
-        }
+        guardWithBreaker(client, 'main', options);
         let readerWasReady = false;
         const reader = attachedReader(client);
         reader?.on('ready', () => {
@@ -127,7 +142,10 @@ import { RedisSubjectRepository } from './subjects/redis-subject.repository';
     {
       provide: SESSION_L1,
       inject: [REDIS_MODULE_OPTIONS],
-      useFactory: (options: RedisModuleOptions) => openSessionL1(options, options.sessionL1),
+      useFactory: (options: RedisModuleOptions) =>
+        openSessionL1(options, options.sessionL1, undefined, (reader) =>
+          guardWithBreaker(reader, 'session_l1', options),
+        ),
     },
     RedisSessionRepository,
     RedisMemoryRepository,

@@ -116,14 +116,17 @@ export function apiMetrics() {
       name: `${METRIC_PREFIX}redis_up`,
       help: '1 when the Redis connection is ready, else 0.',
     }),
-    redisBreakerState: gauge({
+    // The main client's series carry no `client` label (as before other connections had
+    // breakers), so existing alerts, dashboards and scrapes read it unchanged.
+    redisBreakerState: gauge<'client'>({
       name: `${METRIC_PREFIX}redis_breaker_state`,
-      help: 'Circuit breaker in front of Redis: 0 closed (commands flow), 1 half-open (one trial command), 2 open (commands fail at once with 503).',
+      help: 'Circuit breaker in front of Redis: 0 closed (commands flow), 1 half-open (one trial command), 2 open (commands fail at once with 503). No client label: the main client; client="session_l1": the session L1 reader.',
+      labelNames: ['client'],
     }),
-    redisBreakerTransitions: counter<'from' | 'to'>({
+    redisBreakerTransitions: counter<'from' | 'to' | 'client'>({
       name: `${METRIC_PREFIX}redis_breaker_transitions_total`,
-      help: 'State changes of the circuit breaker in front of Redis.',
-      labelNames: ['from', 'to'],
+      help: 'State changes of a circuit breaker in front of Redis (client label as for masa_redis_breaker_state).',
+      labelNames: ['from', 'to', 'client'],
     }),
     redisConnections: gauge<'client' | 'state'>({
       name: `${METRIC_PREFIX}redis_connections`,

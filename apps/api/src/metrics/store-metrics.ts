@@ -1,5 +1,10 @@
 import type { Counter, Histogram } from 'prom-client';
-import { subscribeRedisCommands, type BreakerState, type StoreObserver } from '@app/redis';
+import {
+  subscribeRedisCommands,
+  type BreakerClient,
+  type BreakerState,
+  type StoreObserver,
+} from '@app/redis';
 import { apiMetrics, type ApiMetrics } from './prometheus.metrics';
 import { ENDED_STATUSES } from './session-statuses';
 
@@ -97,9 +102,10 @@ export class StoreMetricsObserver implements StoreObserver {
     if (entity === 'cache') this.metrics.cacheEvictions.inc(count);
   }
 
-  breakerTransition(from: BreakerState, to: BreakerState): void {
-    this.metrics.redisBreakerState.set(BREAKER_GAUGE[to]);
-    this.metrics.redisBreakerTransitions.labels(from, to).inc();
+  breakerTransition(from: BreakerState, to: BreakerState, client: BreakerClient): void {
+    const labels = client === 'main' ? {} : { client };
+    this.metrics.redisBreakerState.set(labels, BREAKER_GAUGE[to]);
+    this.metrics.redisBreakerTransitions.labels({ from, to, ...labels }).inc();
   }
 }
 

@@ -74,6 +74,20 @@ describe('CircuitBreaker', () => {
     ]);
   });
 
+  it('says it refuses exactly when admit() would reject', () => {
+    const { b } = breaker(1);
+    expect(b.refusing).toBe(false);
+    failTimes(b, 1);
+    expect(b.refusing).toBe(true);
+    b.probeAnswered();
+    expect(b.refusing).toBe(false);
+    const trial = b.admit();
+    expect(b.refusing).toBe(true);
+    expect(b.admit()).toBe('reject');
+    b.succeeded(trial);
+    expect(b.refusing).toBe(false);
+  });
+
   it('opens again when the trial is not answered, and needs a new probe answer to retry', () => {
     const { b } = breaker(1);
     failTimes(b, 1);

@@ -35,6 +35,11 @@ export class CircuitBreaker {
     return this.current;
   }
 
+  /** Whether admit() would refuse now: open, or half-open with its trial already out. */
+  get refusing(): boolean {
+    return this.current === 'open' || (this.current === 'half_open' && this.trialInFlight);
+  }
+
   onTransition(listener: BreakerListener): void {
     this.listeners.push(listener);
   }

@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { breakerOf } from '../connection/breaker-gate';
 import { BoundedLru } from './bounded-lru';
 
 /** The Pub/Sub channel Redis sends RESP2 client-side-caching invalidations on (REDIRECT mode). */
@@ -27,7 +28,8 @@ interface Ticket {
  * latest connect: an invalidation sent while either was down is lost, so a close of either, a
  * flush message (null key) or a failed CLIENT TRACKING clears it and reads go to Redis until set-up
  * succeeds again. Every entry is also bounded by `ttlMs` from when it was read, which caps the
- * damage of an invalidation that never arrives (a half-open subscriber socket).
+ * damage of an invalidation that never arrives (a half-open subscriber socket). While a circuit
+ * breaker on the reader refuses commands, the L1 is bypassed too (see read).
  */
 export class TrackedReadCache<V> {
   private readonly lru: BoundedLru<V>;
@@ -99,7 +101,9 @@ export class TrackedReadCache<V> {
     fallback: () => Promise<V>,
     keepUntil: (value: V) => number | undefined,
   ): Promise<V> {
-    if (!this.tracking) return fallback();
+    // The reader's breaker would refuse (open, or half-open with its trial out): the L1 is
+    // bypassed, so reads go through the main client and its own breaker instead of a 503 here.
+    if (!this.tracking || breakerOf(this.reader)?.refusing) return fallback();
     const hit = this.lru.get(key);
     if (hit !== undefined) return hit;
     const ticket: Ticket = { epoch: this.epoch, stale: false };

@@ -1,5 +1,8 @@
 import type { BreakerState } from '../connection/circuit-breaker';
 
+/** The connections that carry a breaker of their own (a bounded label value). */
+export type BreakerClient = 'main' | 'session_l1';
+
 /**
  * What the repositories report about themselves, implemented by the application's metrics module
  * (RedisModule options). Calls are synchronous and must be cheap: they run on every operation.
@@ -23,8 +26,11 @@ export interface StoreObserver {
    * clean-ups inside other scripts (lists, invalidations) are not reported.
    */
   expired?(entity: string, count: number): void;
-  /** The circuit breaker in front of Redis changed state (see connection/breaker-gate.ts). */
-  breakerTransition?(from: BreakerState, to: BreakerState): void;
+  /**
+   * A circuit breaker in front of a Redis connection changed state (see connection/breaker-gate.ts):
+   * `client` is `main` for the client every repository uses, else the connection's own name.
+   */
+  breakerTransition?(from: BreakerState, to: BreakerState, client: BreakerClient): void;
 }
 
 /** Turns one repository method's successful result into observer calls (entity-specific facts). */

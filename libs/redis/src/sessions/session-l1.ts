@@ -14,11 +14,14 @@ export type SessionL1 = TrackedReadCache<StoredSession | null>;
  * Opens the two connections the session L1 needs, or undefined when it is off or cannot work.
  * The subscriber speaks RESP2: under RESP3 Redis would send invalidations as `invalidate` push
  * frames, which ioredis drops, instead of Pub/Sub messages on __redis__:invalidate.
+ * `guardReader` may put a circuit breaker in front of the reader, which carries request reads; the
+ * subscriber sends nothing per request, so nothing can pile up on it.
  */
 export function openSessionL1(
   connection: RedisConnectionOptions,
   options: L1Options | undefined,
   log: L1Log = (level, text) => new Logger('Redis')[level](text),
+  guardReader?: (reader: Redis) => void,
 ): SessionL1 | undefined {
   if (options === undefined) return undefined;
   const connections = trackingConnections(connection);
@@ -28,6 +31,10 @@ export function openSessionL1(
     log('warn', 'SESSION_L1_CACHE is ignored on Redis Cluster: session reads go to Redis');
     return undefined;
   }
+  // Before the cache subscribes to the reader's 'ready': a reconnect must move a breaker to
+  // half-open before CLIENT TRACKING is sent, or an open breaker would refuse it and leave the L1
+  // off until the next reconnect.
+  guardReader?.(connections.reader);
   return new TrackedReadCache(connections.reader, connections.subscriber, options, log);
 }
 
