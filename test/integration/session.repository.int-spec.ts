@@ -3,27 +3,16 @@ import type { RedisClient } from '@app/redis/connection/redis-client.factory';
 import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
 import { JsonPayloadCodec } from '@app/redis/payload-codec';
 import { RedisSessionRepository } from '@app/redis/sessions/redis-session.repository';
-import type { NewSession, StoredSession } from '@app/redis/sessions/session.repository';
+import type { StoredSession } from '@app/redis/sessions/session.repository';
 import { StoreUnavailableError } from '@app/redis/store-errors';
 import { randomUUID } from 'node:crypto';
 import type { RedisServer } from '../support/redis-server';
 import { startRedisHarness, type RedisHarness } from '../support/redis-harness';
 import { expectBudgetBoundDrain, purgeStepByStep } from '../support/purge-steps';
+import { sessionDraft as draft } from '../support/session-draft';
 
 const TENANT = 'acme';
 const LIMITS = { maxPayloadBytes: 1024 };
-
-function draft(overrides: Partial<NewSession> = {}): NewSession {
-  return {
-    id: randomUUID(),
-    config: { agents: ['a'] },
-    metadata: {},
-    status: 'created',
-    createdBy: 'user-1',
-    ttlSeconds: 3600,
-    ...overrides,
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -2,9 +2,7 @@ import type { RedisClient } from '@app/redis/connection/redis-client.factory';
 import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
 import { JsonPayloadCodec } from '@app/redis/payload-codec';
 import { RedisSessionRepository } from '@app/redis/sessions/redis-session.repository';
-import type { NewSession } from '@app/redis/sessions/session.repository';
 import type Redis from 'ioredis';
-import { randomUUID } from 'node:crypto';
 import {
   BATCHES_PER_TENANT,
   BATCH_SIZE,
@@ -12,17 +10,10 @@ import {
 import type { AppConfig } from '../../apps/api/src/config/app-config';
 import { SessionExpirySweeper } from '../../apps/api/src/sessions/session-expiry.sweeper';
 import { startRedisHarness, type RedisHarness } from '../support/redis-harness';
+import { sessionDraft } from '../support/session-draft';
 
-function expiring(): NewSession {
-  return {
-    id: randomUUID(),
-    config: { agents: ['a'] },
-    metadata: {},
-    status: 'created',
-    createdBy: 'user-1',
-    ttlSeconds: 1,
-  };
-}
+/** Expires a second after it is written. */
+const expiring = () => sessionDraft({ ttlSeconds: 1 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
