@@ -130,6 +130,61 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
     log.mockRestore();
   }, 60_000);
 
+  it('answers every read within REDIS_REPLICA_READ_TIMEOUT_MS (500 ms) of a replica freezing, from the primary, and returns after -CONT', async () => {
+    const created = await t.http
+      .post('/api/v1/sessions')
+      .send({ session_config: { a: 1 }, created_by: 'u' })
+      .expect(201);
+    const id = created.body.session_id as string;
+    await replicated(`${t.config.redis.keyPrefix}:{default}:session:${id}`);
+    const servedBy = async (node: Redis) => {
+      const before = await calls(node, 'hgetall');
+      await t.http.get(`/api/v1/sessions/${id}`).expect(200);
+      expect(await calls(node, 'hgetall')).toBe(before + 1);
+    };
+    await eventually(() => servedBy(replica), 10_000);
+    const fallbacksBefore = await fallbackReads();
+
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(record);
+    group.pauseReplica();
+    const stoppedAt = performance.now();
+    const reads: Promise<{ sentAt: number; ms: number; status: number; id: unknown }>[] = [];
+    try {
+      // 5 GETs every 50 ms for 2.5 s, sent without waiting for earlier ones (open loop): those
+      // sent before anything noticed the stop are the ones a frozen replica could hold.
+      while (performance.now() - stoppedAt < 2500) {
+        const sentAt = performance.now() - stoppedAt;
+        for (let i = 0; i < 5; i++) {
+          reads.push(
+            t.http.get(`/api/v1/sessions/${id}`).then((response) => ({
+              sentAt,
+              ms: performance.now() - stoppedAt - sentAt,
+              status: response.status,
+              id: response.body.session_id,
+            })),
+          );
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const results = await Promise.all(reads);
+      expect(results.filter((r) => r.status !== 200 || r.id !== id)).toEqual([]);
+      // The deadline (500 ms) plus the primary's answer and a loaded machine's margin; without
+      // it the first reads waited the whole REDIS_COMMAND_TIMEOUT_MS (2 s) on the replica.
+      const slowest = Math.max(...results.map((r) => r.ms));
+      process.stdout.write(
+        `frozen replica: ${results.length} reads, slowest ${slowest.toFixed(0)} ms, ` +
+          `${results.filter((r) => r.ms > 400).length} over 400 ms\n`,
+      );
+      expect(slowest).toBeLessThan(1000);
+      // Each read is counted once: served by the primary after the deadline, or sent there at once.
+      expect(await fallbackReads()).toBeGreaterThanOrEqual(fallbacksBefore + results.length);
+    } finally {
+      group.resumeReplica();
+      warn.mockRestore();
+    }
+    await eventually(() => servedBy(replica), 15_000);
+  }, 60_000);
+
   it('falls back while the replica is cut off from its master past REDIS_REPLICA_MAX_STALENESS_MS', async () => {
     const strict = await startTestApp(group.url, {
       REDIS_READ_FROM: 'replica',

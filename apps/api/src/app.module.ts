@@ -50,6 +50,7 @@ export class AppModule {
           readFrom: config.redis.readFrom,
           replicaUrl: config.redis.replicaUrl,
           replicaMaxStalenessMs: config.redis.replicaMaxStalenessMs,
+          replicaReadTimeoutMs: config.redis.replicaReadTimeoutMs,
           autoPipelining: config.redis.autoPipelining && !tracing,
           sessionL1: config.sessions.l1Cache,
           breaker: config.redis.breaker,

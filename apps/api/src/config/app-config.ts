@@ -33,6 +33,8 @@ export interface AppConfig {
     replicaUrl?: string;
     /** REDIS_REPLICA_MAX_STALENESS_MS: a replica cut off from its master longer stops serving reads. */
     replicaMaxStalenessMs: number;
+    /** REDIS_REPLICA_READ_TIMEOUT_MS: a replica read slower than this is answered by the primary. */
+    replicaReadTimeoutMs: number;
     autoPipelining: boolean;
     /** REDIS_BREAKER_*: the circuit breaker in front of Redis; failureThreshold 0 = off. */
     breaker: {

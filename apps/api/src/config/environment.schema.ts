@@ -126,6 +126,17 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(3_600_000)
   REDIS_REPLICA_MAX_STALENESS_MS = 5000;
+
+  /**
+   * With REDIS_READ_FROM=replica: a replica read not answered within this is answered by the
+   * primary, and the replica is left until a probe finds it fit. Below REDIS_COMMAND_TIMEOUT_MS.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60000)
+  REDIS_REPLICA_READ_TIMEOUT_MS = 500;
+
   /**
    * One write per turn of the event loop for all commands issued in it (ioredis auto-pipelining):
    * a read and its rate-limit check share a flush. Off while tracing is on (see app.module.ts).

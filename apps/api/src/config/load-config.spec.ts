@@ -85,6 +85,7 @@ describe('loadConfig', () => {
         readFrom: 'primary',
         replicaUrl: undefined,
         replicaMaxStalenessMs: 5000,
+        replicaReadTimeoutMs: 500,
         autoPipelining: true,
         breaker: {
           failureThreshold: 5,
@@ -259,6 +260,8 @@ describe('loadConfig', () => {
       ['REDIS_BREAKER_PROBE_TIMEOUT_MS', '0'],
       ['REDIS_READ_FROM', 'nearest'],
       ['REDIS_REPLICA_URL', 'http://replica'],
+      ['REDIS_REPLICA_READ_TIMEOUT_MS', '5'],
+      ['REDIS_REPLICA_READ_TIMEOUT_MS', 'soon'],
       ['SESSION_TTL_SECONDS', '59'],
       ['SESSION_SWEEP_INTERVAL_MS', '-1'],
       ['SESSION_L1_CACHE', 'yes'],
@@ -383,6 +386,31 @@ describe('loadConfig', () => {
       expect(error.message).toBe(
         'REDIS_BREAKER_PROBE_TIMEOUT_MS must not exceed REDIS_COMMAND_TIMEOUT_MS',
       );
+    });
+
+    it('stops when the replica read deadline would outlast the command timeout', () => {
+      const replica = { REDIS_READ_FROM: 'replica', REDIS_REPLICA_URL: 'redis://replica:6379' };
+      const error = configError(() =>
+        loadConfig(
+          env({
+            ...replica,
+            REDIS_REPLICA_READ_TIMEOUT_MS: '2000',
+            REDIS_COMMAND_TIMEOUT_MS: '2000',
+          }),
+          tempDir(),
+        ),
+      );
+      expect(error.message).toBe(
+        'REDIS_REPLICA_READ_TIMEOUT_MS must be shorter than REDIS_COMMAND_TIMEOUT_MS',
+      );
+      // Without replica reads the deadline is unused, so it is not checked against the timeout.
+      expect(
+        loadConfig(env({ REDIS_COMMAND_TIMEOUT_MS: '300' }), tempDir()).redis.replicaReadTimeoutMs,
+      ).toBe(500);
+      expect(
+        loadConfig(env({ ...replica, REDIS_REPLICA_READ_TIMEOUT_MS: '200' }), tempDir()).redis
+          .replicaReadTimeoutMs,
+      ).toBe(200);
     });
 
     it('reads from a replica only when it knows where one is', () => {

@@ -79,6 +79,15 @@ export function loadConfig(
       'REDIS_READ_FROM=replica with a single-node REDIS_URL needs REDIS_REPLICA_URL',
     );
   }
+  // A deadline the command timeout beats first would never cut a replica read short.
+  if (
+    env.REDIS_READ_FROM === 'replica' &&
+    env.REDIS_REPLICA_READ_TIMEOUT_MS >= env.REDIS_COMMAND_TIMEOUT_MS
+  ) {
+    throw new ConfigError(
+      'REDIS_REPLICA_READ_TIMEOUT_MS must be shorter than REDIS_COMMAND_TIMEOUT_MS',
+    );
+  }
   if (env.APP_ENV === 'production' && env.REDIS_URL === undefined) {
     throw new ConfigError('REDIS_URL is required when APP_ENV=production');
   }
@@ -105,6 +114,7 @@ export function loadConfig(
       readFrom: env.REDIS_READ_FROM,
       replicaUrl: env.REDIS_REPLICA_URL,
       replicaMaxStalenessMs: env.REDIS_REPLICA_MAX_STALENESS_MS,
+      replicaReadTimeoutMs: env.REDIS_REPLICA_READ_TIMEOUT_MS,
       autoPipelining: env.REDIS_AUTO_PIPELINING,
       breaker: {
         failureThreshold: env.REDIS_BREAKER_FAILURES,

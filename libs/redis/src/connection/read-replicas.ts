@@ -15,10 +15,16 @@ export interface ReplicaProbeOptions {
   intervalMs?: number;
   /** A probe slower than this counts as a replica that cannot answer (a stopped process). */
   timeoutMs?: number;
+  /**
+   * A replica read not answered within this is answered by the primary instead, and the replica
+   * is left at once (REDIS_REPLICA_READ_TIMEOUT_MS).
+   */
+  readTimeoutMs?: number;
 }
 
 const DEFAULT_PROBE_INTERVAL_MS = 1000;
 const DEFAULT_PROBE_TIMEOUT_MS = 500;
+const DEFAULT_REPLICA_READ_TIMEOUT_MS = 500;
 
 // Failures of a replica read that the primary may not share: the read is simply sent there.
 const REPLICA_TROUBLE: ReadonlySet<StoreFailure> = new Set([
@@ -30,8 +36,14 @@ const REPLICA_TROUBLE: ReadonlySet<StoreFailure> = new Set([
 
 const fallbackReads = new Counter({
   name: 'masa_redis_replica_fallback_reads_total',
-  help: 'Reads meant for a replica (REDIS_READ_FROM=replica) served by the primary (on Cluster: the slot master) because the replica was not fit',
+  help: 'Reads meant for a replica (REDIS_READ_FROM=replica) served by the primary (on Cluster: the slot master) because the replica was not fit, failed the read or did not answer it within REDIS_REPLICA_READ_TIMEOUT_MS',
 });
+
+/** A read sent to a replica, and the verdict on that replica (unknown when ioredis chose alone). */
+interface ReplicaRead<T> {
+  reply: Promise<T>;
+  on?: Verdict;
+}
 
 /** Whether one replica may serve reads; each change of mind is logged once. */
 class Verdict {
@@ -102,14 +114,26 @@ abstract class ProbedRoute {
       maxStalenessMs: options.maxStalenessMs,
       intervalMs: options.intervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
       timeoutMs: options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+      readTimeoutMs: options.readTimeoutMs ?? DEFAULT_REPLICA_READ_TIMEOUT_MS,
     };
+  }
+
+  get readTimeoutMs(): number {
+    return this.options.readTimeoutMs;
   }
 
   /** The connection a stale-tolerant read is sent on. */
   abstract current(): RedisClient;
 
-  /** A replica read failed: look again at once, the read itself goes to the primary. */
-  failed(_error: Error): void {
+  /** Sends `read` on `current()` (a replica connection); `on` is the replica it went to. */
+  abstract send<T>(read: (client: RedisClient) => Promise<T>): ReplicaRead<T>;
+
+  /**
+   * A replica read failed or was not answered in time: that replica serves no more reads until a
+   * probe finds it fit, and the probe starts at once; the read itself goes to the primary.
+   */
+  failed(error: Error, on: Verdict | undefined): void {
+    on?.judge(`a read failed: ${error.message}`);
     void this.probe();
   }
 
@@ -158,9 +182,8 @@ class ReplicaRoute extends ProbedRoute {
     return this.primary;
   }
 
-  override failed(error: Error): void {
-    this.verdict.judge(`a read failed: ${error.message}`);
-    super.failed(error);
+  send<T>(read: (client: RedisClient) => Promise<T>): ReplicaRead<T> {
+    return { reply: read(this.replica), on: this.verdict };
   }
 
   protected async look(): Promise<void> {
@@ -181,6 +204,8 @@ class ClusterReplicaRoute extends ProbedRoute {
   /** By `host:port`: the reader's pool may replace a node's connection object. */
   private readonly verdicts = new Map<string, Verdict>();
   private saidNoReplicas = false;
+  /** The replica `choose` picked last: read by `send` right after ioredis routed the command. */
+  private chosen?: Verdict;
 
   constructor(
     primary: RedisClient,
@@ -196,15 +221,33 @@ class ClusterReplicaRoute extends ProbedRoute {
     return this.replica;
   }
 
+  /**
+   * ioredis calls `scaleReads` synchronously while the command is issued (built/cluster/index.js
+   * sendCommand), so the replica chosen during `read` is the one this read went to. A read that
+   * was routed later (a MOVED retry) or went to the master has no `on`: it gets no deadline.
+   */
+  send<T>(read: (client: RedisClient) => Promise<T>): ReplicaRead<T> {
+    this.chosen = undefined;
+    try {
+      return { reply: read(this.replica), on: this.chosen };
+    } finally {
+      this.chosen = undefined;
+    }
+  }
+
   /** Called by ioredis for every read-only command with a slot; no replica fit = the master. */
   private choose(nodes: (Redis | undefined)[]): Redis | Redis[] | undefined {
-    const fit = nodes
-      .slice(1)
-      .filter(
-        (node): node is Redis =>
-          node !== undefined && this.verdicts.get(nameOf(node))?.fit === true,
-      );
-    if (fit.length > 0) return fit;
+    const fit: [Redis, Verdict][] = [];
+    for (const node of nodes.slice(1)) {
+      const verdict = node && this.verdicts.get(nameOf(node));
+      if (node && verdict?.fit) fit.push([node, verdict]);
+    }
+    if (fit.length > 0) {
+      // Sampled here rather than by ioredis, so that `send` knows which replica to blame.
+      const [node, verdict] = fit[Math.floor(Math.random() * fit.length)];
+      this.chosen = verdict;
+      return node;
+    }
     fallbackReads.inc();
     return nodes[0];
   }
@@ -259,12 +302,16 @@ export function attachClusterReader(
   routes.set(primary, new ClusterReplicaRoute(primary, connect, options));
 }
 
+const TIMED_OUT = Symbol('replica read timed out');
+
 /**
  * Runs a read that tolerates staleness (a GET by id, a read-only script) on a fit replica, else on
- * the primary; a replica that fails it (down, loading, busy) is left for the primary at once and
- * the read is sent there. Replication is asynchronous, so such a read may miss a write
- * acknowledged a moment ago; anything that reads to decide a write (CAS, idempotency, rate limits)
- * must use the primary client itself.
+ * the primary; a replica that fails it (down, loading, busy) or does not answer it within
+ * `readTimeoutMs` is left for the primary at once and the read is sent there. Only for reads:
+ * `read` is sent twice when the replica is late, which a write (or a read deciding a write) must
+ * never be. Replication is asynchronous, so such a read may miss a write acknowledged a moment
+ * ago; anything that reads to decide a write (CAS, idempotency, rate limits) must use the primary
+ * client itself.
  */
 export async function readPreferringReplica<T>(
   primary: RedisClient,
@@ -273,15 +320,31 @@ export async function readPreferringReplica<T>(
   const route = routes.get(primary);
   const client = route ? route.current() : primary;
   if (!route || client === primary) return read(primary);
+  const sent = route.send(read);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await read(client);
+    // A frozen replica would hold the read for the whole command timeout (2 s by default), and
+    // the probe needs up to 1.5 s to notice; the deadline bounds what such reads wait. A read
+    // that went to a Cluster master (no fit replica) waits the command timeout as any primary read.
+    const deadline =
+      sent.on === undefined
+        ? undefined
+        : new Promise<typeof TIMED_OUT>((resolve) => {
+            timer = setTimeout(() => resolve(TIMED_OUT), route.readTimeoutMs);
+          });
+    // Promise.race keeps handling the late reply (or its timeout error), so nothing is unhandled.
+    const reply = await (deadline ? Promise.race([sent.reply, deadline]) : sent.reply);
+    if (reply !== TIMED_OUT) return reply;
+    route.failed(new Error(`no answer within ${route.readTimeoutMs} ms`), sent.on);
   } catch (error) {
     const failure = classifyStoreFailure(error);
     if (failure === undefined || !REPLICA_TROUBLE.has(failure)) throw error;
-    route.failed(error as Error);
-    fallbackReads.inc();
-    return read(primary);
+    route.failed(error as Error, sent.on);
+  } finally {
+    clearTimeout(timer);
   }
+  fallbackReads.inc();
+  return read(primary);
 }
 
 /** The replica connection, when one was opened (to close it with the primary). */

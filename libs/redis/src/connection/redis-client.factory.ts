@@ -29,6 +29,12 @@ export interface RedisConnectionOptions {
    * reads; past it, and while it is stopped or loading, reads go to the primary.
    */
   replicaMaxStalenessMs?: number;
+  /**
+   * A replica read not answered within this is answered by the primary instead, and that replica
+   * is left until a probe finds it fit (so a frozen replica costs reads this much, not a command
+   * timeout). Below commandTimeoutMs.
+   */
+  replicaReadTimeoutMs?: number;
   /** The replica to read from when `url` names a single node (Sentinel and Cluster find theirs). */
   replicaUrl?: string;
   /**
@@ -76,6 +82,7 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
   if (options.readFrom === 'replica') {
     const probe = {
       maxStalenessMs: options.replicaMaxStalenessMs ?? DEFAULT_REPLICA_MAX_STALENESS_MS,
+      readTimeoutMs: options.replicaReadTimeoutMs,
     };
     if (client instanceof Cluster) {
       attachClusterReader(client, (choose) => connectClusterReader(options, choose), probe);
