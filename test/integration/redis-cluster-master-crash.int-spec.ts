@@ -28,6 +28,8 @@ export interface MasterCrashCount {
   lostByTenant: Record<string, number>;
   /** Every answer other than 201, by status and `store_failure` (e.g. `503 unreachable`). */
   refused: Record<string, number>;
+  /** Of those, answers to the tenants of the two masters that stayed up. */
+  refusedOnLiveMasters: Record<string, number>;
   /** From the SIGKILL until the replica reports `role:master`. */
   failoverMs: number;
   /**
@@ -66,6 +68,7 @@ async function countThroughMasterCrash(env: Record<string, string>): Promise<Mas
     const acknowledged: { tenant: string; id: string; sentAt: number; answeredAt: number }[] = [];
     const acksOf = (tenant: string) => acknowledged.filter((a) => a.tenant === tenant).length;
     const refused: Record<string, number> = {};
+    const refusedOnLiveMasters: Record<string, number> = {};
     const writer = async (tenant: string, n: number) => {
       const agent = app.as({ sub: `writer-${tenant}-${n}`, roles: ['orchestrator'], tenant });
       while (writing) {
@@ -84,6 +87,9 @@ async function countThroughMasterCrash(env: Record<string, string>): Promise<Mas
           const failure = (response.body as { store_failure?: string }).store_failure;
           const key = `${response.status} ${failure ?? '-'}`;
           refused[key] = (refused[key] ?? 0) + 1;
+          if (!victimTenants.includes(tenant)) {
+            refusedOnLiveMasters[key] = (refusedOnLiveMasters[key] ?? 0) + 1;
+          }
           await new Promise((r) => setTimeout(r, 20));
         }
       }
@@ -135,6 +141,7 @@ async function countThroughMasterCrash(env: Record<string, string>): Promise<Mas
         lost: acknowledged.length - present,
         lostByTenant,
         refused,
+        refusedOnLiveMasters,
         failoverMs,
         outageMs,
         violations,
