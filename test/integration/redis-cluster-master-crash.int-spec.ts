@@ -2,6 +2,7 @@ import { ConsistencyChecker } from '@app/redis/consistency/consistency-checker';
 import { createRedisClient } from '@app/redis/connection/redis-client.factory';
 import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
 import Redis from 'ioredis';
+import { register } from 'prom-client';
 import {
   generousLimits,
   lookUpAcknowledged,
@@ -30,6 +31,8 @@ export interface MasterCrashCount {
   refused: Record<string, number>;
   /** Of those, answers to the tenants of the two masters that stayed up. */
   refusedOnLiveMasters: Record<string, number>;
+  /** Times the API's circuit breaker opened (it fronts the whole Cluster client, every node). */
+  breakerOpenings: number;
   /** From the SIGKILL until the replica reports `role:master`. */
   failoverMs: number;
   /**
@@ -100,6 +103,7 @@ async function countThroughMasterCrash(env: Record<string, string>): Promise<Mas
 
     await until(() => tenants.every((tenant) => acksOf(tenant) >= 10), 60_000);
 
+    const openingsBefore = await breakerOpenings();
     const killedAt = Date.now();
     cluster.signal(victimMaster, 'SIGKILL');
     const promoted = new Redis(victimReplica, '127.0.0.1');
@@ -142,6 +146,7 @@ async function countThroughMasterCrash(env: Record<string, string>): Promise<Mas
         lostByTenant,
         refused,
         refusedOnLiveMasters,
+        breakerOpenings: (await breakerOpenings()) - openingsBefore,
         failoverMs,
         outageMs,
         violations,
@@ -155,6 +160,13 @@ async function countThroughMasterCrash(env: Record<string, string>): Promise<Mas
     await t?.close();
     cluster.dispose();
   }
+}
+
+/** Transitions to `open` counted so far by this process' breaker metric (all apps it started). */
+async function breakerOpenings(): Promise<number> {
+  const metric = register.getSingleMetric('masa_redis_breaker_transitions_total');
+  const values = (await metric?.get())?.values ?? [];
+  return values.filter((v) => v.labels.to === 'open').reduce((n, v) => n + v.value, 0);
 }
 
 /** What `npm run check:consistency` reports for these tenants: the violations, printed, counted. */
