@@ -1,51 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Redis, { Cluster } from 'ioredis';
+import Redis from 'ioredis';
+import {
+  generousLimits,
+  lookUpAcknowledged,
+  tenantsOverMasters,
+  until,
+} from '../support/cluster-failover';
 import { RedisCluster } from '../support/redis-cluster';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const TENANTS_PER_MASTER = 2;
-
-/** Rate limits far above what the writers send, so only Redis decides what is acknowledged. */
-function generousLimits(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'masa-cluster-failover-')), 'rate-limits.yaml');
-  writeFileSync(
-    file,
-    'window_seconds: 60\nfailed_auth_per_ip: 60\nclasses:\n  reads: 100000\n  writes: 100000\n  bulk: 100\n  invalidation: 100\n  audit_export: 10\n',
-  );
-  return file;
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve(condition()).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Tenant names whose hash slots fall on every master, `perMaster` of them on each. */
-async function tenantsOverMasters(cluster: RedisCluster, perMaster: number) {
-  const admin = new Redis(cluster.ports[0], '127.0.0.1');
-  const byMaster = new Map<number, string[]>();
-  try {
-    for (
-      let i = 0;
-      byMaster.size < 3 || [...byMaster.values()].some((t) => t.length < perMaster);
-      i++
-    ) {
-      const tenant = `tenant-${i}`;
-      const owner = await cluster.ownerOf(Number(await admin.cluster('KEYSLOT', tenant)));
-      const list = byMaster.get(owner) ?? [];
-      if (list.length < perMaster) list.push(tenant);
-      byMaster.set(owner, list);
-    }
-  } finally {
-    admin.disconnect();
-  }
-  return byMaster;
-}
 
 interface Acknowledged {
   tenant: string;
@@ -146,22 +109,11 @@ async function countThroughClusterFailover(
     writing = false;
     await Promise.all(writers);
 
-    const reader = new Cluster(
-      cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
-      { enableReadyCheck: true },
+    const { present, lostByTenant } = await lookUpAcknowledged(
+      cluster,
+      t.config.redis.keyPrefix,
+      acknowledged,
     );
-    const lostByTenant: Record<string, number> = {};
-    let present = 0;
-    for (const tenant of tenants) {
-      const ids = acknowledged.filter((a) => a.tenant === tenant).map((a) => a.id);
-      const pipeline = reader.pipeline();
-      for (const id of ids)
-        pipeline.exists(`${t.config.redis.keyPrefix}:{${tenant}}:session:${id}`);
-      const found = ((await pipeline.exec()) ?? []).filter(([, exists]) => exists === 1).length;
-      present += found;
-      lostByTenant[tenant] = ids.length - found;
-    }
-    reader.disconnect();
     return {
       acknowledged: acknowledged.length,
       present,

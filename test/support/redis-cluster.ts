@@ -13,6 +13,7 @@ export class RedisCluster {
   private constructor(
     private readonly nodes: { port: number; process: ChildProcess }[],
     private readonly dir: string,
+    private readonly extraArgs: string[],
   ) {}
 
   get url(): string {
@@ -24,15 +25,27 @@ export class RedisCluster {
     return this.nodes.map((n) => n.port);
   }
 
-  /** `size` nodes; with `replicasPerMaster` 1, half of them replicate the other half. */
-  static async start(size = 3, replicasPerMaster = 0): Promise<RedisCluster> {
+  /**
+   * `size` nodes; with `replicasPerMaster` 1, half of them replicate the other half.
+   * `nodeTimeoutMs` is `cluster-node-timeout` (Redis' default 15 s when not given): how long a
+   * silent master goes unanswered before the cluster fails it over by itself.
+   */
+  static async start(
+    size = 3,
+    replicasPerMaster = 0,
+    options: { nodeTimeoutMs?: number } = {},
+  ): Promise<RedisCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'masa-cluster-'));
+    const extraArgs =
+      options.nodeTimeoutMs === undefined
+        ? []
+        : ['--cluster-node-timeout', String(options.nodeTimeoutMs)];
     const nodes: { port: number; process: ChildProcess }[] = [];
     for (let i = 0; i < size; i++) {
       const port = await freePort();
-      nodes.push({ port, process: launch(port, dir) });
+      nodes.push({ port, process: launch(port, dir, extraArgs) });
     }
-    const cluster = new RedisCluster(nodes, dir);
+    const cluster = new RedisCluster(nodes, dir, extraArgs);
     await cluster.waitFor(() => nodes.every((n) => cli(n.port, 'PING') === 'PONG'));
     const created = spawnSync(
       'redis-cli',
@@ -164,7 +177,7 @@ export class RedisCluster {
     const node = this.nodes.find((n) => n.port === port);
     if (!node) throw new Error(`no cluster node on ${port}`);
     node.process.kill('SIGKILL');
-    node.process = launch(port, this.dir);
+    node.process = launch(port, this.dir, this.extraArgs);
   }
 
   dispose(): void {
@@ -184,7 +197,7 @@ export class RedisCluster {
   }
 }
 
-function launch(port: number, dir: string): ChildProcess {
+function launch(port: number, dir: string, extraArgs: string[]): ChildProcess {
   return spawn(
     'redis-server',
     [
@@ -202,6 +215,7 @@ function launch(port: number, dir: string): ChildProcess {
       '',
       '--appendonly',
       'no',
+      ...extraArgs,
     ],
     { stdio: 'ignore' },
   );
