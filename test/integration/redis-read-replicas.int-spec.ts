@@ -46,6 +46,13 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
     expect(await replica.exists(key)).toBe(1);
   }
 
+  /** Passes when `node` served one GET of session `id` through `app` (its HGETALL count rose by one). */
+  async function servedBy(node: Redis, id: string, app: TestApp = t): Promise<void> {
+    const before = await calls(node, 'hgetall');
+    await app.http.get(`/api/v1/sessions/${id}`).expect(200);
+    expect(await calls(node, 'hgetall')).toBe(before + 1);
+  }
+
   it('serves a session GET from the replica and writes through the primary', async () => {
     const created = await t.http
       .post('/api/v1/sessions')
@@ -90,11 +97,7 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
     await t.http.post('/api/v1/cache/fallback').send({ data: 'still here' }).expect(201);
     await replicated(`${t.config.redis.keyPrefix}:{default}:session:${id}`);
     await replicated(`${t.config.redis.keyPrefix}:{default}:cache:e:fallback`);
-    await eventually(async () => {
-      const before = await calls(replica, 'hgetall');
-      await t.http.get(`/api/v1/sessions/${id}`).expect(200);
-      expect(await calls(replica, 'hgetall')).toBe(before + 1);
-    }, 10_000);
+    await eventually(() => servedBy(replica, id), 10_000);
 
     const [primaryBefore, fallbacksBefore] = [
       await calls(primary, 'hgetall'),
@@ -118,11 +121,7 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
     }
 
     // Within a few probes (one a second) reads are back on the replica.
-    await eventually(async () => {
-      const before = await calls(replica, 'hgetall');
-      await t.http.get(`/api/v1/sessions/${id}`).expect(200);
-      expect(await calls(replica, 'hgetall')).toBe(before + 1);
-    }, 15_000);
+    await eventually(() => servedBy(replica, id), 15_000);
     // Logged once each way, not once per read.
     expect(logged('reads fall back') - fellBack).toBe(1);
     expect(logged('back on the replica') - cameBack).toBe(1);
@@ -137,12 +136,7 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
       .expect(201);
     const id = created.body.session_id as string;
     await replicated(`${t.config.redis.keyPrefix}:{default}:session:${id}`);
-    const servedBy = async (node: Redis) => {
-      const before = await calls(node, 'hgetall');
-      await t.http.get(`/api/v1/sessions/${id}`).expect(200);
-      expect(await calls(node, 'hgetall')).toBe(before + 1);
-    };
-    await eventually(() => servedBy(replica), 10_000);
+    await eventually(() => servedBy(replica, id), 10_000);
     const fallbacksBefore = await fallbackReads();
 
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(record);
@@ -182,7 +176,7 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
       group.resumeReplica();
       warn.mockRestore();
     }
-    await eventually(() => servedBy(replica), 15_000);
+    await eventually(() => servedBy(replica, id), 15_000);
   }, 60_000);
 
   it('falls back while the replica is cut off from its master past REDIS_REPLICA_MAX_STALENESS_MS', async () => {
@@ -197,12 +191,8 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
         .expect(201);
       const id = created.body.session_id as string;
       await replicated(`${strict.config.redis.keyPrefix}:{default}:session:${id}`);
-      const servedBy = async (node: Redis) => {
-        const before = await calls(node, 'hgetall');
-        await strict.http.get(`/api/v1/sessions/${id}`).expect(200);
-        expect(await calls(node, 'hgetall')).toBe(before + 1);
-      };
-      await eventually(() => servedBy(replica), 10_000);
+      const servedByStrict = (node: Redis) => servedBy(node, id, strict);
+      await eventually(() => servedByStrict(replica), 10_000);
 
       // The replica stays up and answering, but cannot resync: its handshake fails on AUTH.
       await replica.config('SET', 'masterauth', 'not-the-password');
@@ -212,11 +202,11 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
           expect(await replica.info('replication')).toContain('master_link_status:down');
         });
         // Within the bound the replica still serves; past it (and a probe), the primary does.
-        await eventually(() => servedBy(primary), 10_000);
+        await eventually(() => servedByStrict(primary), 10_000);
       } finally {
         await replica.config('SET', 'masterauth', '');
       }
-      await eventually(() => servedBy(replica), 15_000);
+      await eventually(() => servedByStrict(replica), 15_000);
     } finally {
       await strict.close();
     }

@@ -1,4 +1,5 @@
-import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
+import type { Socket } from 'node:net';
+import { RedisProxy, type ProxiedLink } from './redis-proxy';
 
 /**
  * A TCP proxy in front of redis-server that can lose one reply: armed with a marker, it forwards
@@ -6,27 +7,15 @@ import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
  * connection instead of passing the reply back. That is the fault behind "unknown outcome": the
  * write happened, the client never heard of it.
  */
-export class ReplyDroppingProxy {
+export class ReplyDroppingProxy extends RedisProxy {
   private armedFor?: string;
   private skipMatches = 0;
-  private readonly sockets = new Set<Socket>();
+  /** Client connections whose next reply is to be lost. */
+  private readonly cutOnNextReply = new WeakSet<Socket>();
   dropped = 0;
 
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
-
-  static async start(redisPort: number): Promise<ReplyDroppingProxy> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const proxy = new ReplyDroppingProxy(server, (server.address() as AddressInfo).port);
-    server.on('connection', (client) => proxy.connect(client, redisPort));
-    return proxy;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+  static start(redisPort: number): Promise<ReplyDroppingProxy> {
+    return new ReplyDroppingProxy().listen(redisPort);
   }
 
   /** The next request whose bytes contain `marker` (after `skip` such requests) runs, and its reply is lost. */
@@ -35,40 +24,24 @@ export class ReplyDroppingProxy {
     this.skipMatches = skip;
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
+  protected override request(chunk: Buffer, link: ProxiedLink): void {
+    if (this.armedFor !== undefined && chunk.includes(this.armedFor)) {
+      if (this.skipMatches > 0) {
+        this.skipMatches--;
+      } else {
+        this.armedFor = undefined;
+        this.cutOnNextReply.add(link.client);
+      }
+    }
+    super.request(chunk, link);
   }
 
-  private connect(client: Socket, redisPort: number): void {
-    const upstream = new Socket();
-    this.sockets.add(client).add(upstream);
-    let cutOnNextReply = false;
-    const cut = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('data', (chunk) => {
-      if (this.armedFor !== undefined && chunk.includes(this.armedFor)) {
-        if (this.skipMatches > 0) {
-          this.skipMatches--;
-        } else {
-          this.armedFor = undefined;
-          cutOnNextReply = true;
-        }
-      }
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk) => {
-      if (cutOnNextReply) {
-        this.dropped++;
-        cut();
-        return;
-      }
-      client.write(chunk);
-    });
-    client.on('error', cut).on('close', cut);
-    upstream.on('error', cut).on('close', cut);
-    upstream.connect(redisPort, '127.0.0.1');
+  protected override reply(chunk: Buffer, link: ProxiedLink): void {
+    if (this.cutOnNextReply.has(link.client)) {
+      this.dropped++;
+      link.cut();
+      return;
+    }
+    super.reply(chunk, link);
   }
 }
