@@ -1,11 +1,15 @@
 import { ConsistencyChecker } from '@app/redis/consistency/consistency-checker';
-import { createRedisClient } from '@app/redis/connection/redis-client.factory';
+import { BreakerOpenError } from '@app/redis/connection/breaker-gate';
+import { createRedisClient, type RedisClient } from '@app/redis/connection/redis-client.factory';
 import { RedisKeyBuilder } from '@app/redis/keys/redis-key-builder';
-import Redis from 'ioredis';
+import { REDIS_CLIENT } from '@app/redis/redis.constants';
+import Redis, { type Command } from 'ioredis';
 import { register } from 'prom-client';
 import {
   generousLimits,
   lookUpAcknowledged,
+  rateLimitedOnOwnMaster,
+  slotsOf,
   tenantsOverMasters,
   until,
 } from '../support/cluster-failover';
@@ -29,10 +33,18 @@ export interface MasterCrashCount {
   lostByTenant: Record<string, number>;
   /** Every answer other than 201, by status and `store_failure` (e.g. `503 unreachable`). */
   refused: Record<string, number>;
-  /** Of those, answers to the tenants of the two masters that stayed up. */
+  /**
+   * Of those, answers to the tenants of the two masters that stayed up (their writers' rate-limit
+   * counters live there too): no `503 unreachable` must be among them.
+   */
   refusedOnLiveMasters: Record<string, number>;
-  /** Times the API's circuit breaker opened (it fronts the whole Cluster client, every node). */
-  breakerOpenings: number;
+  /** Times a circuit breaker of the API opened (one per Cluster node), by node `host:port`. */
+  breakerOpenings: Record<string, number>;
+  /**
+   * Commands an open breaker refused, by whose slot they were for: the dead master's, or those of
+   * the two that stayed up (`live`, which must stay 0: their nodes answer), or no key at all.
+   */
+  breakerRefusals: { dead_master: number; live: number; keyless: number };
   /** From the SIGKILL until the replica reports `role:master`. */
   failoverMs: number;
   /**
@@ -65,15 +77,30 @@ async function countThroughMasterCrash(env: Record<string, string>): Promise<Mas
     t = app;
     const byMaster = await tenantsOverMasters(cluster, TENANTS_PER_MASTER);
     const [victimMaster, victimTenants] = [...byMaster.entries()][0];
+    const victimSlots = await slotsOf(cluster, victimMaster);
+    const breakerRefusals = { dead_master: 0, live: 0, keyless: 0 };
+    countBreakerRefusals(app.app.get<RedisClient>(REDIS_CLIENT, { strict: false }), (slot) => {
+      if (slot === null) breakerRefusals.keyless++;
+      else if (victimSlots(slot)) breakerRefusals.dead_master++;
+      else breakerRefusals.live++;
+    });
     const victimReplica = await cluster.replicaOf(victimMaster);
     const tenants = [...byMaster.values()].flat();
+    // Each writer's rate-limit counter on its tenant's master, so a tenant of a master that stays
+    // up needs no other node: any refusal it gets was not the dead master's.
+    const subs = await rateLimitedOnOwnMaster(
+      cluster,
+      app.config.redis.keyPrefix,
+      byMaster,
+      WRITERS_PER_TENANT,
+    );
 
     const acknowledged: { tenant: string; id: string; sentAt: number; answeredAt: number }[] = [];
     const acksOf = (tenant: string) => acknowledged.filter((a) => a.tenant === tenant).length;
     const refused: Record<string, number> = {};
     const refusedOnLiveMasters: Record<string, number> = {};
     const writer = async (tenant: string, n: number) => {
-      const agent = app.as({ sub: `writer-${tenant}-${n}`, roles: ['orchestrator'], tenant });
+      const agent = app.as({ sub: subs(tenant, n), roles: ['orchestrator'], tenant });
       while (writing) {
         const sentAt = Date.now();
         const response = await agent
@@ -146,7 +173,8 @@ async function countThroughMasterCrash(env: Record<string, string>): Promise<Mas
         lostByTenant,
         refused,
         refusedOnLiveMasters,
-        breakerOpenings: (await breakerOpenings()) - openingsBefore,
+        breakerOpenings: openingsSince(openingsBefore, await breakerOpenings()),
+        breakerRefusals,
         failoverMs,
         outageMs,
         violations,
@@ -162,11 +190,49 @@ async function countThroughMasterCrash(env: Record<string, string>): Promise<Mas
   }
 }
 
-/** Transitions to `open` counted so far by this process' breaker metric (all apps it started). */
-async function breakerOpenings(): Promise<number> {
+/**
+ * Transitions to `open` counted so far by this process' breaker metric (all apps it started), by
+ * node (`client` when a breaker has no node label: one for the whole client).
+ */
+async function breakerOpenings(): Promise<Record<string, number>> {
   const metric = register.getSingleMetric('masa_redis_breaker_transitions_total');
   const values = (await metric?.get())?.values ?? [];
-  return values.filter((v) => v.labels.to === 'open').reduce((n, v) => n + v.value, 0);
+  const byNode: Record<string, number> = {};
+  for (const v of values.filter((value) => value.labels.to === 'open')) {
+    const node = String(v.labels.node ?? 'client');
+    byNode[node] = (byNode[node] ?? 0) + v.value;
+  }
+  return byNode;
+}
+
+function openingsSince(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([node, n]): [string, number] => [node, n - (before[node] ?? 0)])
+      .filter(([, n]) => n > 0),
+  );
+}
+
+/**
+ * Reports the slot of every command the API's client sees refused by an open breaker, wherever
+ * the breaker sits (on the whole client, or on one node's connection behind it).
+ */
+function countBreakerRefusals(client: RedisClient, refused: (slot: number | null) => void): void {
+  type Send = (command: Command, stream?: unknown, node?: unknown) => unknown;
+  const send = client.sendCommand.bind(client) as Send;
+  const counting: Send = (command, stream, node) => {
+    command.promise.catch((error: unknown) => {
+      if (!(error instanceof BreakerOpenError)) return;
+      // A Cluster pipeline goes to its keys' node; its WAIT has no key of its own.
+      const batch = (stream as { destination?: { slot?: number | null } } | undefined)?.destination;
+      refused(batch?.slot ?? command.getSlot());
+    });
+    return send(command, stream, node);
+  };
+  (client as unknown as { sendCommand: Send }).sendCommand = counting;
 }
 
 /** What `npm run check:consistency` reports for these tenants: the violations, printed, counted. */
@@ -215,6 +281,8 @@ describe('durability across the crash of a Redis Cluster master (cluster-driven 
     );
     expect(count.acknowledged).toBeGreaterThan(100);
     expect(unexpectedAnswers(count)).toEqual([]);
+    expect(count.breakerRefusals.live).toBe(0);
+    expect(count.refusedOnLiveMasters['503 unreachable']).toBeUndefined();
     expect(count.violations).toBe(0);
   }, 120_000);
 
@@ -229,6 +297,10 @@ describe('durability across the crash of a Redis Cluster master (cluster-driven 
     expect(count.acknowledged).toBeGreaterThan(100);
     expect(count.present).toBe(count.acknowledged);
     expect(unexpectedAnswers(count)).toEqual([]);
+    // One master's silence opens its own node's breaker only: the others' slots are not refused.
+    expect(count.breakerRefusals.live).toBe(0);
+    expect(count.refusedOnLiveMasters['503 unreachable']).toBeUndefined();
+    expect(count.refusedOnLiveMasters['503 unreachable']).toBeUndefined();
     expect(count.violations).toBe(0);
   }, 120_000);
 });

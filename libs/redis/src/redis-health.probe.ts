@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis, { Cluster } from 'ioredis';
 import type { RedisClient } from './connection/redis-client.factory';
-import { breakerOf } from './connection/breaker-gate';
+import { breakersOf } from './connection/breaker-gate';
 import type { BreakerState } from './connection/circuit-breaker';
 import { REDIS_CLIENT } from './redis.constants';
 import { storeCall, StoreUnavailableError } from './store-errors';
@@ -79,9 +79,24 @@ export class RedisHealthProbe {
     return this.redis.options.sentinels?.length ? 'sentinel' : 'standalone';
   }
 
-  /** State of the circuit breaker in front of Redis; undefined when it is off. */
+  /**
+   * State of the circuit breaker in front of Redis; undefined when it is off. On a Cluster, which
+   * has one per node, the worst of them: `open` as soon as one node's breaker is open.
+   */
   get breakerState(): BreakerState | undefined {
-    return breakerOf(this.redis)?.state;
+    const states = breakersOf(this.redis).map((breaker) => breaker.state);
+    if (states.length === 0) return undefined;
+    return states.includes('open') ? 'open' : states.includes('half_open') ? 'half_open' : 'closed';
+  }
+
+  /**
+   * Whether every breaker is open (on a Cluster, every master's), so every command is refused. Not
+   * so while one master's alone is open: the others serve their slots, and every instance shares
+   * the same Cluster, so taking instances out of rotation would refuse those too.
+   */
+  get breakersAllOpen(): boolean {
+    const breakers = breakersOf(this.redis, 'master');
+    return breakers.length > 0 && breakers.every((breaker) => breaker.state === 'open');
   }
 
   /**
@@ -90,7 +105,7 @@ export class RedisHealthProbe {
    */
   async ping(timeoutMs?: number): Promise<number> {
     const started = process.hrtime.bigint();
-    const ping = storeCall(() => this.redis.ping());
+    const ping = storeCall(() => this.pingOnce());
     if (timeoutMs === undefined) {
       await ping;
     } else {
@@ -109,6 +124,18 @@ export class RedisHealthProbe {
       }
     }
     return Number(process.hrtime.bigint() - started) / 1e6;
+  }
+
+  /**
+   * On a Cluster, the first master to answer: a PING to one node chosen at random would fail
+   * readiness for one dead or breaker-guarded master while the others serve their slots.
+   */
+  private async pingOnce(): Promise<unknown> {
+    const masters = this.redis instanceof Cluster ? this.redis.nodes('master') : [];
+    if (masters.length === 0) return this.redis.ping();
+    return Promise.any(masters.map((node) => node.ping())).catch((error: AggregateError) => {
+      throw error.errors[0];
+    });
   }
 
   /** Latency, memory, clients and topology; throws StoreUnavailableError when Redis is gone. */

@@ -8,7 +8,9 @@ import {
 import { createRedisClient, type RedisClient } from './connection/redis-client.factory';
 import { redactRedisUrl } from './connection/redis-url';
 import { attachedReader } from './connection/read-replicas';
-import { attachBreaker } from './connection/breaker-gate';
+import { Cluster } from 'ioredis';
+import { attachBreaker, attachNodeBreakers } from './connection/breaker-gate';
+import type { CircuitBreaker } from './connection/circuit-breaker';
 import { RedisKeyBuilder } from './keys/redis-key-builder';
 import { PayloadCodec } from './payload-codec';
 import { DEFAULT_COMPRESSION_MIN_BYTES, LayeredPayloadCodec } from './codecs/layered-payload-codec';
@@ -60,23 +62,38 @@ function instrumented<T extends object>(
 /**
  * Puts a circuit breaker (REDIS_BREAKER_*) in front of one connection that serves requests, with
  * its own state, log lines and metric series: a hung Redis must not hold requests on any of them.
+ * On a Cluster, one per node: a dead master must not get the other masters' slots refused too.
  */
 function guardWithBreaker(
   client: RedisClient,
   name: BreakerClient,
   options: RedisModuleOptions,
 ): void {
-  if (!options.breaker || options.breaker.failureThreshold <= 0) return;
+  const policy = options.breaker;
+  if (!policy || policy.failureThreshold <= 0) return;
   const logger = new Logger('Redis');
   const which = name === 'main' ? '' : ` (${name} connection)`;
-  attachBreaker(client, options.breaker).onTransition((from, to, reason) => {
-    logger.warn(
-      to === 'open'
-        ? `circuit breaker${which} open (${reason}): commands fail at once with 503 until Redis answers a probe PING`
-        : `circuit breaker${which} ${from} -> ${to}: ${reason}`,
+  const report = (breaker: CircuitBreaker, node?: string) => {
+    const where = node === undefined ? which : ` (node ${node})`;
+    breaker.onTransition((from, to, reason) => {
+      logger.warn(
+        to === 'open'
+          ? `circuit breaker${where} open (${reason}): commands fail at once with 503 until Redis answers a probe PING`
+          : `circuit breaker${where} ${from} -> ${to}: ${reason}`,
+      );
+      options.observer?.breakerTransition?.(from, to, name, node);
+    });
+  };
+  if (client instanceof Cluster) {
+    attachNodeBreakers(
+      client,
+      policy,
+      ({ node, breaker }) => report(breaker, node),
+      (node) => options.observer?.breakerGone?.(name, node),
     );
-    options.observer?.breakerTransition?.(from, to, name);
-  });
+    return;
+  }
+  report(attachBreaker(client, policy));
 }
 import { ApiKeyRepository } from './api-keys/api-key.repository';
 import { BackupRepository } from './backup/backup.repository';

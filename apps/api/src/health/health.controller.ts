@@ -30,7 +30,7 @@ const INDICATORS: SchemaObject = {
         type: 'string',
         enum: ['closed', 'open', 'half_open'],
         description:
-          'Redis: the circuit breaker (absent when REDIS_BREAKER_FAILURES=0); open means requests are answered 503 at once.',
+          'Redis: the circuit breaker (absent when REDIS_BREAKER_FAILURES=0); open means requests are answered 503 at once. Redis Cluster has one per node: the worst of them (open while one master is refused; readiness fails only when all are).',
       },
       message: { type: 'string', maxLength: 1024 },
     },

@@ -16,8 +16,9 @@ export class RedisHealthIndicator {
   async check(key = 'redis'): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check(key);
     const breaker = this.probe.breakerState;
-    // Open: requests are being refused anyway, and a PING would only be refused too.
-    if (breaker === 'open') {
+    // Open (every Cluster node's): requests are being refused anyway, and a PING would be too.
+    // One Cluster node's open breaker only shows in `breaker`: the other nodes' slots are served.
+    if (this.probe.breakersAllOpen) {
       return indicator.down({
         message:
           'Redis circuit breaker open: requests are answered 503 until Redis answers a probe',

@@ -118,15 +118,15 @@ export function apiMetrics() {
     }),
     // The main client's series carry no `client` label (as before other connections had
     // breakers), so existing alerts, dashboards and scrapes read it unchanged.
-    redisBreakerState: gauge<'client'>({
+    redisBreakerState: gauge<'client' | 'node'>({
       name: `${METRIC_PREFIX}redis_breaker_state`,
-      help: 'Circuit breaker in front of Redis: 0 closed (commands flow), 1 half-open (one trial command), 2 open (commands fail at once with 503). No client label: the main client; client="session_l1": the session L1 reader.',
-      labelNames: ['client'],
+      help: 'Circuit breaker in front of Redis: 0 closed (commands flow), 1 half-open (one trial command), 2 open (commands fail at once with 503). No client label: the main client; client="session_l1": the session L1 reader. On Redis Cluster one breaker per node, labelled node="host:port".',
+      labelNames: ['client', 'node'],
     }),
-    redisBreakerTransitions: counter<'from' | 'to' | 'client'>({
+    redisBreakerTransitions: counter<'from' | 'to' | 'client' | 'node'>({
       name: `${METRIC_PREFIX}redis_breaker_transitions_total`,
-      help: 'State changes of a circuit breaker in front of Redis (client label as for masa_redis_breaker_state).',
-      labelNames: ['from', 'to', 'client'],
+      help: 'State changes of a circuit breaker in front of Redis (client and node labels as for masa_redis_breaker_state).',
+      labelNames: ['from', 'to', 'client', 'node'],
     }),
     redisConnections: gauge<'client' | 'state'>({
       name: `${METRIC_PREFIX}redis_connections`,

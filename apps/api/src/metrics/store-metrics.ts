@@ -102,11 +102,26 @@ export class StoreMetricsObserver implements StoreObserver {
     if (entity === 'cache') this.metrics.cacheEvictions.inc(count);
   }
 
-  breakerTransition(from: BreakerState, to: BreakerState, client: BreakerClient): void {
-    const labels = client === 'main' ? {} : { client };
+  breakerTransition(
+    from: BreakerState,
+    to: BreakerState,
+    client: BreakerClient,
+    node?: string,
+  ): void {
+    const labels = breakerLabels(client, node);
     this.metrics.redisBreakerState.set(labels, BREAKER_GAUGE[to]);
     this.metrics.redisBreakerTransitions.labels({ from, to, ...labels }).inc();
   }
+
+  // A node the Cluster dropped keeps no gauge: an open one would page for a node no longer used.
+  breakerGone(client: BreakerClient, node: string): void {
+    this.metrics.redisBreakerState.remove(breakerLabels(client, node));
+  }
+}
+
+/** The main client keeps no `client` label, so RedisBreakerOpen (`client=""`) sees its nodes too. */
+function breakerLabels(client: BreakerClient, node?: string): { client?: string; node?: string } {
+  return { ...(client === 'main' ? {} : { client }), ...(node === undefined ? {} : { node }) };
 }
 
 const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };

@@ -2312,7 +2312,7 @@ export interface operations {
                                 /** @description Redis: the PING round trip. */
                                 latency_ms?: number;
                                 /**
-                                 * @description Redis: the circuit breaker (absent when REDIS_BREAKER_FAILURES=0); open means requests are answered 503 at once.
+                                 * @description Redis: the circuit breaker (absent when REDIS_BREAKER_FAILURES=0); open means requests are answered 503 at once. Redis Cluster has one per node: the worst of them (open while one master is refused; readiness fails only when all are).
                                  * @enum {string}
                                  */
                                 breaker?: "closed" | "open" | "half_open";
@@ -2326,7 +2326,7 @@ export interface operations {
                                 /** @description Redis: the PING round trip. */
                                 latency_ms?: number;
                                 /**
-                                 * @description Redis: the circuit breaker (absent when REDIS_BREAKER_FAILURES=0); open means requests are answered 503 at once.
+                                 * @description Redis: the circuit breaker (absent when REDIS_BREAKER_FAILURES=0); open means requests are answered 503 at once. Redis Cluster has one per node: the worst of them (open while one master is refused; readiness fails only when all are).
                                  * @enum {string}
                                  */
                                 breaker?: "closed" | "open" | "half_open";
@@ -2340,7 +2340,7 @@ export interface operations {
                                 /** @description Redis: the PING round trip. */
                                 latency_ms?: number;
                                 /**
-                                 * @description Redis: the circuit breaker (absent when REDIS_BREAKER_FAILURES=0); open means requests are answered 503 at once.
+                                 * @description Redis: the circuit breaker (absent when REDIS_BREAKER_FAILURES=0); open means requests are answered 503 at once. Redis Cluster has one per node: the worst of them (open while one master is refused; readiness fails only when all are).
                                  * @enum {string}
                                  */
                                 breaker?: "closed" | "open" | "half_open";

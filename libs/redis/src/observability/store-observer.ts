@@ -30,7 +30,15 @@ export interface StoreObserver {
    * A circuit breaker in front of a Redis connection changed state (see connection/breaker-gate.ts):
    * `client` is `main` for the client every repository uses, else the connection's own name.
    */
-  breakerTransition?(from: BreakerState, to: BreakerState, client: BreakerClient): void;
+  breakerTransition?(
+    from: BreakerState,
+    to: BreakerState,
+    client: BreakerClient,
+    /** On a Cluster, the node (`host:port`) whose breaker it is: there is one per node. */
+    node?: string,
+  ): void;
+  /** A Cluster dropped this node from its slot map: its breaker is gone with its connection. */
+  breakerGone?(client: BreakerClient, node: string): void;
 }
 
 /** Turns one repository method's successful result into observer calls (entity-specific facts). */
