@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -173,6 +174,27 @@ describe('API4 resource consumption', () => {
       .get('/api/v1/sessions')
       .expect(200);
     await a.post('/api/v1/sessions').send({ session_config: {}, created_by: 'u' }).expect(201);
+  });
+
+  it("keeps a caller's counters in its tenant's hash slot, beside the tenant's data (Cluster: one master per request)", async () => {
+    const caller = t.as({ sub: 'slotted-1', roles: ['orchestrator'], tenant: 'rl-slot' });
+    await caller.get('/api/v1/sessions').expect(200);
+    await caller.post('/api/v1/sessions').send({ session_config: {}, created_by: 'u' }).expect(201);
+    const raw = new Redis(redis.port, '127.0.0.1');
+    try {
+      const counters = (await raw.keys('shared:*rl:*')).filter((key) => key.includes('slotted-1'));
+      expect(counters.sort()).toEqual([
+        'shared:{rl-slot}:rl:reads:s:slotted-1:default:hits',
+        'shared:{rl-slot}:rl:writes:s:slotted-1:default:hits',
+      ]);
+      const [record] = await raw.keys('shared:{rl-slot}:session:*');
+      // Redis Cluster hashes the part between the first '{' and the next '}': same tag, same slot.
+      const hashTag = (key: string) => /^[^{]*\{([^}]+)\}/.exec(key)?.[1];
+      expect(hashTag(record)).toBe('rl-slot');
+      for (const key of counters) expect(hashTag(key)).toBe(hashTag(record));
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it('limits bulk routes by their own, smaller class', async () => {

@@ -86,40 +86,6 @@ export async function lookUpAcknowledged(
   }
 }
 
-/**
- * A writer name per tenant and writer number whose rate-limit key (TenantThrottlerGuard's, route
- * class `writes`, throttler `default`) hashes to a slot of the tenant's own master.
- */
-export async function rateLimitedOnOwnMaster(
-  cluster: RedisCluster,
-  keyPrefix: string,
-  byMaster: Map<number, string[]>,
-  writersPerTenant: number,
-): Promise<(tenant: string, n: number) => string> {
-  const admin = new Redis(cluster.ports[0], '127.0.0.1');
-  const names = new Map<string, string>();
-  try {
-    for (const [master, tenants] of byMaster) {
-      const own = await slotsOf(cluster, master);
-      for (const tenant of tenants) {
-        for (let n = 0; n < writersPerTenant; n++) {
-          for (let attempt = 0; ; attempt++) {
-            const sub = `writer-${tenant}-${n}-${attempt}`;
-            const key = `{${keyPrefix}:rl:writes:t:${tenant}:s:${sub}:default}:hits`;
-            if (own(Number(await admin.cluster('KEYSLOT', key)))) {
-              names.set(`${tenant}/${n}`, sub);
-              break;
-            }
-          }
-        }
-      }
-    }
-  } finally {
-    admin.disconnect();
-  }
-  return (tenant, n) => names.get(`${tenant}/${n}`) ?? `writer-${tenant}-${n}`;
-}
-
 /** Whether a slot is served by `master` now (before it is killed). */
 export async function slotsOf(
   cluster: RedisCluster,

@@ -66,8 +66,20 @@ export class TenantThrottlerGuard extends ThrottlerGuard {
     return Promise.resolve(principal ? `t:${principal.tenant}:s:${principal.sub}` : `ip:${ip}`);
   }
 
+  /**
+   * An authenticated caller's counter carries its tenant's hash tag, like the tenant's data: on
+   * Redis Cluster a request then needs only the master holding its tenant, so a master that fails
+   * refuses its own tenants' requests and no one else's (with the counter hashed on the whole key,
+   * a tenant of a healthy master was refused whenever its counter sat on the dead one). The tenant
+   * was checked against TENANT_PATTERN when the token was read, so it is safe inside braces.
+   */
   protected override generateKey(context: ExecutionContext, tracker: string): string {
-    return `${this.config.redis.keyPrefix}:rl:${routeClassOf(context, this.reflector)}:${tracker}`;
+    const routeClass = routeClassOf(context, this.reflector);
+    const { principal } = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const prefix = this.config.redis.keyPrefix;
+    return principal
+      ? `${prefix}:{${principal.tenant}}:rl:${routeClass}:s:${principal.sub}`
+      : `${prefix}:rl:${routeClass}:${tracker}`;
   }
 }
 

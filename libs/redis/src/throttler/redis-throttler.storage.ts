@@ -23,6 +23,9 @@ const FAIL_OPEN: ReadonlySet<StoreFailure> = new Set([
 ]);
 const FAIL_OPEN_LOG_INTERVAL_MS = 10_000;
 
+/** Redis Cluster's rule: the first `{` and the next `}`, with something between, is the hash tag. */
+const HAS_HASH_TAG = /^[^{]*\{[^}]+\}/;
+
 const failOpenTotal = new Counter({
   name: 'masa_rate_limit_fail_open_total',
   help: 'Requests let through uncounted because Redis refused the rate-limit write',
@@ -60,8 +63,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    // Same key layout as the library: both keys share one hash tag (one slot on Cluster).
-    const keys = [`{${key}:${throttlerName}}:hits`, `{${key}:${throttlerName}}:blocked`];
+    // Both keys share one hash tag (one slot on Cluster): the caller's own (a tenant's counters
+    // sit in the tenant's slot), else the whole key's, as the library lays them out.
+    const base = HAS_HASH_TAG.test(key) ? `${key}:${throttlerName}` : `{${key}:${throttlerName}}`;
+    const keys = [`${base}:hits`, `${base}:blocked`];
     let reply: unknown;
     try {
       reply = await storeCall(() =>
