@@ -18,7 +18,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import Redis from 'ioredis';
 import { createRedisClient } from '@app/redis/connection/redis-client.factory';
@@ -146,61 +145,6 @@ async function redisPid(raw: Redis): Promise<string | undefined> {
   return /process_id:(\d+)/.exec(await raw.info('server'))?.[1];
 }
 
-/**
- * The Redis main thread's scheduler account (Linux /proc/<pid>/task/<pid>/schedstat): nanoseconds
- * on a CPU and nanoseconds runnable but waiting for one. SLOWLOG measures wall time, so a script
- * that was preempted logs the time another process held the CPU as its own; the difference
- * between the two accounts around one call tells Redis' own work from the machine's.
- */
-class RedisThreadClock {
-  private constructor(private readonly path: string) {}
-
-  static async of(raw: Redis): Promise<RedisThreadClock | undefined> {
-    const pid = await redisPid(raw);
-    const path = `/proc/${pid}/task/${pid}/schedstat`;
-    try {
-      readFileSync(path);
-      return new RedisThreadClock(path);
-    } catch {
-      return undefined; // not Linux, or Redis on another host: wall time only
-    }
-  }
-
-  read(): { runNs: number; waitNs: number } {
-    const [run, wait] = readFileSync(this.path, 'utf8').split(' ').map(Number);
-    return { runNs: run, waitNs: wait };
-  }
-}
-
-/** Per purge call: wall time seen by the client, Redis' CPU time and its run-queue wait. */
-interface CallTiming {
-  wallUs: number;
-  cpuUs: number;
-  waitUs: number;
-}
-
-function timingSummary(calls: CallTiming[]): string {
-  if (calls.length === 0) return '';
-  const quantiles = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-    return `median ${(at(0.5) / 1000).toFixed(2)}, p99 ${(at(0.99) / 1000).toFixed(2)}, max ${(sorted[sorted.length - 1] / 1000).toFixed(2)} ms`;
-  };
-  const cpu = calls.map((c) => c.cpuUs);
-  const slow = calls.filter((c) => c.wallUs > 10_000);
-  const slowWait = slow.reduce((sum, c) => sum + c.waitUs, 0);
-  const slowWall = slow.reduce((sum, c) => sum + c.wallUs, 0);
-  return (
-    `\n   Redis main thread on a CPU from send to reply of a purge call (schedstat): ${quantiles(cpu)}, ` +
-    `${cpu.filter((us) => us > 10_000).length} over 10 ms; ` +
-    `${slow.length} calls over 10 ms of wall time` +
-    (slow.length > 0
-      ? ` spent ${((100 * slowWait) / slowWall).toFixed(0)} % of it waiting for a CPU ` +
-        `(longest: wall ${(Math.max(...slow.map((c) => c.wallUs)) / 1000).toFixed(2)} ms)`
-      : '')
-  );
-}
-
 async function main(): Promise<void> {
   const server = await RedisServer.start();
   const raw = new Redis(server.port, '127.0.0.1');
@@ -215,28 +159,10 @@ async function main(): Promise<void> {
   const cache = new RedisCacheRepository(client, keys, codec);
   const report: Record<string, string> = {};
   const names = scriptNames();
-  const clock = await RedisThreadClock.of(raw);
   if (process.env.BENCH_REDIS_REALTIME === '1') {
     execFileSync('chrt', ['--fifo', '--pid', '10', String(await redisPid(raw))]);
     process.stdout.write('redis-server runs under SCHED_FIFO (BENCH_REDIS_REALTIME=1)\n');
   }
-  let timings: CallTiming[] = [];
-  /** One purge call, timed by the client and by Redis' scheduler account. */
-  const timed = async <T>(call: () => Promise<T>): Promise<T> => {
-    const before = clock?.read();
-    const started = process.hrtime.bigint();
-    const result = await call();
-    const wallUs = Number(process.hrtime.bigint() - started) / 1000;
-    const after = clock?.read();
-    if (before && after) {
-      timings.push({
-        wallUs,
-        cpuUs: (after.runNs - before.runNs) / 1000,
-        waitUs: (after.waitNs - before.waitNs) / 1000,
-      });
-    }
-    return result;
-  };
   /**
    * Redis 7 logs the commands a script runs as well as the script, so a threshold of 0 filled the
    * log (max 1M entries, ~1,100 per purge script of the old code) and dropped the oldest scripts:
@@ -260,7 +186,6 @@ async function main(): Promise<void> {
       );
     };
     const before = await calls();
-    timings = [];
     await raw.config('SET', 'slowlog-max-len', '100000');
     await raw.config('SET', 'slowlog-log-slower-than', '100');
     await raw.slowlog('RESET');
@@ -269,9 +194,7 @@ async function main(): Promise<void> {
     await collect();
     const ran = (await calls()) - before;
     const load = loadavg()[0].toFixed(1);
-    report[phase] =
-      `${summary(times)}; ${ran} script calls in all; load average ${load}` +
-      timingSummary(timings);
+    report[phase] = `${summary(times)}; ${ran} script calls in all; load average ${load}`;
     process.stdout.write(`${phase}: ${report[phase]}\n`);
   };
   try {
@@ -291,7 +214,7 @@ async function main(): Promise<void> {
     await measure(`A. sweeper purges ${EXPIRED} expired sessions`, async (collect) => {
       let calls = 0;
       for (;;) {
-        const step = await timed(() => sessions.purgeExpired(TENANT, BATCH_SIZE));
+        const step = await sessions.purgeExpired(TENANT, BATCH_SIZE);
         calls++;
         if (!step.more) break;
         if (calls % 100 === 0) await collect();
@@ -312,7 +235,7 @@ async function main(): Promise<void> {
     );
     await expire(raw, cascaded);
     await measure('B. purge 500 expired sessions x 20 agents (cascade)', async () => {
-      while ((await timed(() => sessions.purgeExpired(TENANT, BATCH_SIZE))).more) {
+      while ((await sessions.purgeExpired(TENANT, BATCH_SIZE)).more) {
         // bounded batches
       }
       const left = await raw.zcard(keys.sessions(TENANT).expiry);
@@ -371,7 +294,7 @@ async function main(): Promise<void> {
     ) => {
       let calls = 0;
       for (;;) {
-        const step = await timed(() => purge(BATCH_SIZE));
+        const step = await purge(BATCH_SIZE);
         calls++;
         if (!step.more) break;
         if (calls % 100 === 0) await collect();
