@@ -50,8 +50,15 @@ export async function startTestApp(
     ...env,
   });
   const app = await createApp(config, overrides);
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
+  try {
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  } catch (error) {
+    // An app refused at start-up (e.g. by the eviction-policy check) still holds its Redis
+    // connections; left open they kept the test process from exiting.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const server = app.getHttpServer();
   const as = (claims: TestClaims) =>
     request.agent(server).set('Authorization', `Bearer ${tokenFor(claims)}`);
