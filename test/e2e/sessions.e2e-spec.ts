@@ -38,7 +38,7 @@ describe('Sessions API over HTTP', () => {
    */
   async function storedSessionKeys(): Promise<string[]> {
     const keys = await raw.keys(`${t.config.redis.keyPrefix}:{default}:*`);
-    return keys.filter((key) => !/:(audit|events|usage)(:|$)/.test(key));
+    return keys.filter((key) => !/:(audit|events|usage|rl)(:|$)/.test(key));
   }
 
   async function createSession(body: Record<string, unknown> = {}) {

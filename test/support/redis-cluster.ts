@@ -5,13 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './redis-server';
 
+interface ClusterNode {
+  port: number;
+  busPort: number;
+  process: ChildProcess;
+}
+
 /**
  * A three-master Redis Cluster on loopback, built with redis-server and `redis-cli --cluster
  * create`, for proving that every script keeps to its tenant's slot.
  */
 export class RedisCluster {
   private constructor(
-    private readonly nodes: { port: number; process: ChildProcess }[],
+    private readonly nodes: ClusterNode[],
     private readonly dir: string,
     private readonly extraArgs: string[],
   ) {}
@@ -40,10 +46,11 @@ export class RedisCluster {
       options.nodeTimeoutMs === undefined
         ? []
         : ['--cluster-node-timeout', String(options.nodeTimeoutMs)];
-    const nodes: { port: number; process: ChildProcess }[] = [];
+    const nodes: ClusterNode[] = [];
     for (let i = 0; i < size; i++) {
       const port = await freePort();
-      nodes.push({ port, process: launch(port, dir, extraArgs) });
+      const busPort = await freePort();
+      nodes.push({ port, busPort, process: launch(port, busPort, dir, extraArgs) });
     }
     const cluster = new RedisCluster(nodes, dir, extraArgs);
     await cluster.waitFor(() => nodes.every((n) => cli(n.port, 'PING') === 'PONG'));
@@ -177,7 +184,7 @@ export class RedisCluster {
     const node = this.nodes.find((n) => n.port === port);
     if (!node) throw new Error(`no cluster node on ${port}`);
     node.process.kill('SIGKILL');
-    node.process = launch(port, this.dir, this.extraArgs);
+    node.process = launch(port, node.busPort, this.dir, this.extraArgs);
   }
 
   dispose(): void {
@@ -198,12 +205,18 @@ export class RedisCluster {
   }
 }
 
-function launch(port: number, dir: string, extraArgs: string[]): ChildProcess {
+/**
+ * `busPort` is the node's cluster bus port, chosen free like `port`: Redis' default, port + 10,000,
+ * is past 65,535 for a quarter of the ephemeral range (the node exits at start) or may be taken.
+ */
+function launch(port: number, busPort: number, dir: string, extraArgs: string[]): ChildProcess {
   return spawn(
     'redis-server',
     [
       '--port',
       String(port),
+      '--cluster-port',
+      String(busPort),
       '--bind',
       '127.0.0.1',
       '--cluster-enabled',
