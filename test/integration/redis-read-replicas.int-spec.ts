@@ -46,6 +46,17 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
     expect(await replica.exists(key)).toBe(1);
   }
 
+  /** A new session of `app`'s default tenant, once the replica has it. */
+  async function replicatedSession(app: TestApp = t): Promise<string> {
+    const created = await app.http
+      .post('/api/v1/sessions')
+      .send({ session_config: { a: 1 }, created_by: 'u' })
+      .expect(201);
+    const id = created.body.session_id as string;
+    await replicated(`${app.config.redis.keyPrefix}:{default}:session:${id}`);
+    return id;
+  }
+
   /** Passes when `node` served one GET of session `id` through `app` (its HGETALL count rose by one). */
   async function servedBy(node: Redis, id: string, app: TestApp = t): Promise<void> {
     const before = await calls(node, 'hgetall');
@@ -54,12 +65,7 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
   }
 
   it('serves a session GET from the replica and writes through the primary', async () => {
-    const created = await t.http
-      .post('/api/v1/sessions')
-      .send({ session_config: { a: 1 }, created_by: 'u' })
-      .expect(201);
-    const id = created.body.session_id as string;
-    await replicated(`${t.config.redis.keyPrefix}:{default}:session:${id}`);
+    const id = await replicatedSession();
 
     const [replicaBefore, primaryBefore] = [
       await calls(replica, 'hgetall'),
@@ -89,13 +95,8 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
   }
 
   it('falls back to the primary while the replica is stopped, and returns to it when it is back', async () => {
-    const created = await t.http
-      .post('/api/v1/sessions')
-      .send({ session_config: { a: 1 }, created_by: 'u' })
-      .expect(201);
-    const id = created.body.session_id as string;
+    const id = await replicatedSession();
     await t.http.post('/api/v1/cache/fallback').send({ data: 'still here' }).expect(201);
-    await replicated(`${t.config.redis.keyPrefix}:{default}:session:${id}`);
     await replicated(`${t.config.redis.keyPrefix}:{default}:cache:e:fallback`);
     await eventually(() => servedBy(replica, id), 10_000);
 
@@ -130,12 +131,7 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
   }, 60_000);
 
   it('answers every read within REDIS_REPLICA_READ_TIMEOUT_MS (500 ms) of a replica freezing, from the primary, and returns after -CONT', async () => {
-    const created = await t.http
-      .post('/api/v1/sessions')
-      .send({ session_config: { a: 1 }, created_by: 'u' })
-      .expect(201);
-    const id = created.body.session_id as string;
-    await replicated(`${t.config.redis.keyPrefix}:{default}:session:${id}`);
+    const id = await replicatedSession();
     await eventually(() => servedBy(replica, id), 10_000);
     const fallbacksBefore = await fallbackReads();
 
@@ -185,12 +181,7 @@ describe('REDIS_READ_FROM=replica on Redis Sentinel', () => {
       REDIS_REPLICA_MAX_STALENESS_MS: '1000',
     });
     try {
-      const created = await strict.http
-        .post('/api/v1/sessions')
-        .send({ session_config: { a: 1 }, created_by: 'u' })
-        .expect(201);
-      const id = created.body.session_id as string;
-      await replicated(`${strict.config.redis.keyPrefix}:{default}:session:${id}`);
+      const id = await replicatedSession(strict);
       const servedByStrict = (node: Redis) => servedBy(node, id, strict);
       await eventually(() => servedByStrict(replica), 10_000);
 
