@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis, { Cluster } from 'ioredis';
 import type { RedisClient } from './connection/redis-client.factory';
 import { breakersOf } from './connection/breaker-gate';
+import { beforeDeadline, LATE } from './connection/deadline';
 import type { BreakerState } from './connection/circuit-breaker';
 import { REDIS_CLIENT } from './redis.constants';
 import { storeCall, StoreUnavailableError } from './store-errors';
@@ -108,20 +109,8 @@ export class RedisHealthProbe {
     const ping = storeCall(() => this.pingOnce());
     if (timeoutMs === undefined) {
       await ping;
-    } else {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new StoreUnavailableError(`PING took longer than ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      });
-      ping.catch(() => undefined);
-      try {
-        await Promise.race([ping, deadline]);
-      } finally {
-        clearTimeout(timer);
-      }
+    } else if ((await beforeDeadline(ping, timeoutMs)) === LATE) {
+      throw new StoreUnavailableError(`PING took longer than ${timeoutMs} ms`);
     }
     return Number(process.hrtime.bigint() - started) / 1e6;
   }

@@ -44,6 +44,16 @@ import { openSessionL1, SESSION_L1, type SessionL1 } from './sessions/session-l1
 import { StoreStatisticsReader } from './observability/store-statistics';
 import { RequestRollupRepository } from './metrics/request-rollup.repository';
 import { RedisRequestRollupRepository } from './metrics/redis-request-rollup.repository';
+import { ApiKeyRepository } from './api-keys/api-key.repository';
+import { BackupRepository } from './backup/backup.repository';
+import { RedisBackupRepository } from './backup/redis-backup.repository';
+import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
+import { EventsRepository } from './events/events.repository';
+import { RedisEventsRepository } from './events/redis-events.repository';
+import { WebhookRepository } from './webhooks/webhook.repository';
+import { RedisWebhookRepository } from './webhooks/redis-webhook.repository';
+import { SubjectRepository } from './subjects/subject.repository';
+import { RedisSubjectRepository } from './subjects/redis-subject.repository';
 
 /** Binds a repository contract to its Redis implementation, wrapped for the store observer. */
 function instrumented<T extends object>(
@@ -59,6 +69,7 @@ function instrumented<T extends object>(
       instrumentRepository(repository, entity, options.observer, report),
   };
 }
+
 /**
  * Puts a circuit breaker (REDIS_BREAKER_*) in front of one connection that serves requests, with
  * its own state, log lines and metric series: a hung Redis must not hold requests on any of them.
@@ -95,16 +106,6 @@ function guardWithBreaker(
   }
   report(attachBreaker(client, policy));
 }
-import { ApiKeyRepository } from './api-keys/api-key.repository';
-import { BackupRepository } from './backup/backup.repository';
-import { RedisBackupRepository } from './backup/redis-backup.repository';
-import { RedisApiKeyRepository } from './api-keys/redis-api-key.repository';
-import { EventsRepository } from './events/events.repository';
-import { RedisEventsRepository } from './events/redis-events.repository';
-import { WebhookRepository } from './webhooks/webhook.repository';
-import { RedisWebhookRepository } from './webhooks/redis-webhook.repository';
-import { SubjectRepository } from './subjects/subject.repository';
-import { RedisSubjectRepository } from './subjects/redis-subject.repository';
 
 @Module({
   providers: [

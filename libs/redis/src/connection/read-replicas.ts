@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { classifyStoreFailure, type StoreFailure } from '../store-errors';
+import { beforeDeadline, LATE } from './deadline';
 import type { RedisClient } from './redis-client.factory';
 import { replicaUnfitness } from './replica-health';
 
@@ -81,18 +82,11 @@ async function probeNode(
 ): Promise<string | undefined> {
   // Cluster opens node connections lazily ('wait'): the probe's INFO opens them.
   if (node.status === 'end' || node.status === 'close') return 'the replica connection is closed';
-  let timer: NodeJS.Timeout | undefined;
-  const info = await Promise.race([
+  const info = await beforeDeadline(
     node.call('INFO', 'replication', 'persistence') as Promise<string>,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${options.timeoutMs} ms`)),
-        options.timeoutMs,
-      );
-    }),
-  ])
-    .catch((error: Error) => error)
-    .finally(() => clearTimeout(timer));
+    options.timeoutMs,
+  ).catch((error: Error) => error);
+  if (info === LATE) return `the replica does not answer: no answer within ${options.timeoutMs} ms`;
   if (info instanceof Error) return `the replica does not answer: ${info.message}`;
   return replicaUnfitness(info, options.maxStalenessMs);
 }
@@ -302,8 +296,6 @@ export function attachClusterReader(
   routes.set(primary, new ClusterReplicaRoute(primary, connect, options));
 }
 
-const TIMED_OUT = Symbol('replica read timed out');
-
 /**
  * Runs a read that tolerates staleness (a GET by id, a read-only script) on a fit replica, else on
  * the primary; a replica that fails it (down, loading, busy) or does not answer it within
@@ -321,27 +313,20 @@ export async function readPreferringReplica<T>(
   const client = route ? route.current() : primary;
   if (!route || client === primary) return read(primary);
   const sent = route.send(read);
-  let timer: NodeJS.Timeout | undefined;
   try {
     // A frozen replica would hold the read for the whole command timeout (2 s by default), and
     // the probe needs up to 1.5 s to notice; the deadline bounds what such reads wait. A read
     // that went to a Cluster master (no fit replica) waits the command timeout as any primary read.
-    const deadline =
+    const reply =
       sent.on === undefined
-        ? undefined
-        : new Promise<typeof TIMED_OUT>((resolve) => {
-            timer = setTimeout(() => resolve(TIMED_OUT), route.readTimeoutMs);
-          });
-    // Promise.race keeps handling the late reply (or its timeout error), so nothing is unhandled.
-    const reply = await (deadline ? Promise.race([sent.reply, deadline]) : sent.reply);
-    if (reply !== TIMED_OUT) return reply;
+        ? await sent.reply
+        : await beforeDeadline(sent.reply, route.readTimeoutMs);
+    if (reply !== LATE) return reply;
     route.failed(new Error(`no answer within ${route.readTimeoutMs} ms`), sent.on);
   } catch (error) {
     const failure = classifyStoreFailure(error);
     if (failure === undefined || !REPLICA_TROUBLE.has(failure)) throw error;
     route.failed(error as Error, sent.on);
-  } finally {
-    clearTimeout(timer);
   }
   fallbackReads.inc();
   return read(primary);

@@ -160,12 +160,10 @@ function connectReader(options: RedisConnectionOptions): Redis {
           'reading from a replica of a single node needs its URL (REDIS_REPLICA_URL)',
         );
       }
-      const reader = connect({ ...options, url: options.replicaUrl });
-      if (reader instanceof Cluster) {
-        reader.disconnect();
+      if (parseRedisUrl(options.replicaUrl).kind === 'cluster') {
         throw new Error('REDIS_REPLICA_URL must name a single node when REDIS_URL does');
       }
-      return reader;
+      return connect({ ...options, url: options.replicaUrl }) as Redis;
     }
     case 'sentinel':
       return new Redis({
